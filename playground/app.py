@@ -1,0 +1,150 @@
+"""``build_app()``: the gr.Blocks shell, one gr.Tab per lab, plus Models and Plugins panels."""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Optional
+
+import gradio as gr
+import pandas as pd
+
+from .lab import Lab, LabContext
+from .plugins import PlaygroundPluginManager, PluginError, collect_labs, create_plugin_manager
+from .registry import ModelRegistry, create_registry
+from .ui import friendly_errors, session_id
+
+log = logging.getLogger("playground")
+
+HEADER = """# Contrastive playground
+Why do contrastive losses (triplet, InfoNCE, CLIP, SigLIP) give embeddings a geometry you can use,
+while a model trained only to predict tokens does not? Each tab is an experiment: predict what you will see, run it, and compare."""
+
+CSS = """
+.lab-error { border: 2px solid #d9534f; border-radius: 8px; padding: 0.5em 1em; background: #fff5f5; }
+.lesson { border-left: 4px solid #6c8ebf; padding-left: 1em; }
+"""
+
+# How many runs of one event may compute at once, and how many may wait. A class of
+# ~30 students fits in the queue; the 2-core CPU is not oversubscribed.
+DEFAULT_CONCURRENCY = int(os.environ.get("PLAYGROUND_CONCURRENCY", "2"))
+MAX_QUEUE = int(os.environ.get("PLAYGROUND_MAX_QUEUE", "64"))
+MAX_UPLOAD = os.environ.get("PLAYGROUND_MAX_UPLOAD", "20mb")
+
+MODEL_COLUMNS = ["id", "kind", "available", "reason", "loaded", "device", "memory_gb"]
+PLUGIN_COLUMNS = ["plugin", "source", "labs", "models", "error"]
+
+
+def error_panel(error: PluginError) -> None:
+    """A visible panel naming the failed plugin and what went wrong."""
+    gr.Markdown(
+        f"### Plugin `{error.plugin}` failed ({error.stage})\n\n`{error.message}`\n\n"
+        "The other tabs work. Fix the plugin and restart; `playground labs` lists it too.",
+        elem_classes=["lab-error"],
+    )
+    if error.details:
+        with gr.Accordion("Traceback", open=False):
+            gr.Code(error.details, language=None)
+
+
+def build_lab_tab(lab: Lab, registry: ModelRegistry, pm: PlaygroundPluginManager, tab: gr.Tab) -> None:
+    """Build one lab inside the open tab; a failing ``build`` leaves an error panel."""
+    if lab.description:
+        gr.Markdown(f"*{lab.description}*")
+    with gr.Column() as body:
+        try:
+            lab.build(LabContext(registry=registry, lab_id=lab.id, tab=tab))
+            return
+        except Exception as exc:
+            log.exception("lab %s failed to build", lab.id)
+            error = pm.record_error(lab.plugin, "build", exc)
+    body.visible = False
+    error_panel(error)
+
+
+def models_table(registry: ModelRegistry, session: str = "") -> pd.DataFrame:
+    rows = registry.status(session=session)
+    return pd.DataFrame([{c: r[c] for c in MODEL_COLUMNS} for r in rows], columns=MODEL_COLUMNS)
+
+
+def plugins_table(pm: PlaygroundPluginManager) -> pd.DataFrame:
+    rows = [
+        {
+            "plugin": info.name,
+            "source": info.source,
+            "labs": ", ".join(info.labs),
+            "models": ", ".join(info.models),
+            "error": str(info.error) if info.error else "",
+        }
+        for info in pm.infos.values()
+    ]
+    return pd.DataFrame(rows, columns=PLUGIN_COLUMNS)
+
+
+def build_models_panel(registry: ModelRegistry) -> None:
+    gr.Markdown(
+        "Every model the labs can use. Bundled models always load; the others come from the "
+        "Hugging Face Hub where it is reachable (a hosted Space), or from the local cache."
+    )
+    table = gr.Dataframe(value=models_table(registry), headers=MODEL_COLUMNS, interactive=False, wrap=True)
+    with gr.Row():
+        refresh = gr.Button("Refresh")
+        to_load = gr.Dropdown(choices=list(registry.specs), label="Load a model now", scale=3)
+        load = gr.Button("Load", variant="primary")
+
+    def refresh_table(request: gr.Request):
+        return models_table(registry, session_id(request))
+
+    @friendly_errors
+    def load_model(model_id: str, request: gr.Request):
+        if not model_id:
+            raise ValueError("Pick a model to load first.")
+        registry.get(model_id)
+        return models_table(registry, session_id(request))
+
+    refresh.click(refresh_table, None, table, api_name="models_status")
+    load.click(load_model, to_load, table, api_name="models_load")
+
+
+def build_plugins_panel(pm: PlaygroundPluginManager) -> None:
+    gr.Markdown("Installed plugins, the labs and models each contributes, and any error.")
+    gr.Dataframe(value=plugins_table(pm), headers=PLUGIN_COLUMNS, interactive=False, wrap=True)
+    for error in pm.errors:
+        error_panel(error)
+
+
+def build_app(
+    pm: Optional[PlaygroundPluginManager] = None, registry: Optional[ModelRegistry] = None
+) -> gr.Blocks:
+    """The whole app: header, one tab per lab (ordered by ``order`` then title), a tab per
+    plugin that failed before it could build, and the Models and Plugins panels."""
+    pm = pm if pm is not None else create_plugin_manager()
+    registry = registry if registry is not None else create_registry(pm)
+    labs = collect_labs(pm)
+    failed_early = list(pm.errors)  # import or register failures: no lab to build
+    with gr.Blocks(title="Contrastive playground") as demo:
+        gr.Markdown(HEADER)
+        with gr.Tabs():
+            for lab in labs:
+                with gr.Tab(lab.title, id=lab.id) as tab:
+                    build_lab_tab(lab, registry, pm, tab)
+            for error in failed_early:
+                with gr.Tab(f"⚠ {error.plugin}", id=f"error-{error.plugin}"):
+                    error_panel(error)
+            with gr.Tab("Models", id="models"):
+                build_models_panel(registry)
+            with gr.Tab("Plugins", id="plugins"):
+                build_plugins_panel(pm)
+
+        def forget_session(request: gr.Request):
+            registry.drop_session(session_id(request))
+
+        demo.unload(forget_session)
+    demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=MAX_QUEUE)
+    demo.playground_registry = registry  # for tests and the CLI
+    demo.playground_plugins = pm
+    return demo
+
+
+def launch_kwargs() -> dict:
+    """Arguments for ``demo.launch`` shared by the CLI and the Space's app.py."""
+    return {"theme": gr.themes.Soft(), "css": CSS, "max_file_size": MAX_UPLOAD, "show_error": True}

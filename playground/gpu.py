@@ -1,0 +1,28 @@
+"""One decorator for a lab's GPU-bound compute.
+
+On a ZeroGPU Hugging Face Space (``SPACES_ZERO_GPU`` set) it is ``spaces.GPU``:
+a GPU is attached only for the duration of each decorated call, and models are
+placed on CUDA when they load. Everywhere else (CPU, a dedicated GPU, a laptop)
+it returns the function unchanged.
+
+    @gpu                     # or @gpu(duration=120) for long work
+    def embed(texts): ...
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from .registry import on_zero_gpu
+
+
+def gpu(fn: Optional[Callable] = None, *, duration: int = 60):
+    """Decorate ``fn`` so it runs with a GPU on ZeroGPU; a no-op elsewhere."""
+
+    def wrap(f: Callable) -> Callable:
+        if not on_zero_gpu():
+            return f
+        import spaces  # only on a Space, where the package is installed
+
+        return spaces.GPU(duration=duration)(f)
+
+    return wrap(fn) if fn is not None else wrap

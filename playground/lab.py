@@ -1,0 +1,65 @@
+"""What a lab is: the data a plugin hands the shell for one tab."""
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+if TYPE_CHECKING:
+    from .registry import ModelRegistry
+
+_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass
+class LabContext:
+    """What the shell hands a lab's ``build`` and ``run``.
+
+    ``registry`` is the one shared model registry of the process: every lab and
+    every user see the same loaded models and the same embedding cache.
+    """
+
+    registry: "ModelRegistry"
+    lab_id: str = ""
+    tab: Any = None  # the gr.Tab the lab is built in (e.g. ``ctx.tab.select(...)`` to refresh pickers)
+
+
+@dataclass
+class Lab:
+    """One lab, one tab.
+
+    Args:
+        id: a slug (lowercase letters, digits, ``_``), unique across plugins. The
+            lab's UI events use ``api_name``s that start with it.
+        title: the tab's title.
+        build: ``build(ctx: LabContext)``, called inside the ``gr.Tab`` the shell
+            opened; it creates the lab's components and wires its events.
+        order: tabs are sorted by ``order``, then ``title``.
+        description: one sentence, shown by ``playground labs``.
+        add_arguments: optional ``add_arguments(parser)`` adding the lab's
+            options to ``playground run LAB``.
+        run: optional ``run(args, ctx) -> dict`` running the lab headless; the
+            dict holds plain JSON-able figures.
+        format_result: optional ``format_result(result) -> str`` for the
+            human-readable output of ``playground run`` (else a generic layout).
+    """
+
+    id: str
+    title: str
+    build: Callable[[LabContext], Any]
+    order: int = 100
+    description: str = ""
+    add_arguments: Optional[Callable[[argparse.ArgumentParser], None]] = None
+    run: Optional[Callable[[argparse.Namespace, LabContext], dict]] = None
+    format_result: Optional[Callable[[dict], str]] = None
+    plugin: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not _SLUG.match(self.id):
+            raise ValueError(
+                f"Lab id {self.id!r} is not a slug: use lowercase letters, digits and '_', "
+                "starting with a letter (for example 'my_lab')."
+            )
+        if not callable(self.build):
+            raise TypeError(f"Lab {self.id!r}: build must be a function build(ctx), got {self.build!r}.")

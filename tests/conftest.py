@@ -1,0 +1,113 @@
+"""Shared fixtures: tiny models, a served app, a headless browser.
+
+No fixture touches the network: tiny models are built from configs, the bundled
+MiniLM and GloVe load from installed packages, and apps are served on loopback.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.pop("PLAYGROUND_HUB", None)
+os.environ.pop("SPACE_ID", None)
+
+CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = os.environ.get("PLAYGROUND_ARTIFACTS", os.path.join(os.path.dirname(__file__), "..", "artifacts"))
+
+
+@pytest.fixture(scope="session")
+def tiny_specs(tmp_path_factory):
+    """ModelSpecs of a tiny BERT, a tiny CLIP and a tiny SigLIP, built once per session."""
+    from playground.testing import tiny_model_specs
+
+    return tiny_model_specs(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture
+def tiny_plugin(tiny_specs):
+    """A plugin object registering the tiny models, for ``create_plugin_manager(extra=[...])``."""
+    from playground import hookimpl
+
+    class TinyModels:
+        __name__ = "tiny-models"
+
+        @hookimpl
+        def register_models(self, register):
+            for spec in tiny_specs:
+                register(spec)
+
+    return TinyModels()
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def serve():
+    """``serve(demo) -> url``: launch a built app on loopback; closed after the test."""
+    launched = []
+
+    def _serve(demo):
+        from playground.app import launch_kwargs
+
+        port = free_port()
+        demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
+        launched.append(demo)
+        return f"http://127.0.0.1:{port}/"
+
+    yield _serve
+    for demo in launched:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright. Skipped only where no Chromium
+    exists and PLAYGROUND_REQUIRE_BROWSER is unset (CI sets it, so CI never skips)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("PLAYGROUND_REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh page; a screenshot is saved to artifacts/ after the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with contextlib.suppress(Exception):
+        pg.screenshot(path=os.path.join(ARTIFACTS, f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def open_tab(page, title: str) -> None:
+    """Click the tab titled ``title``, through Gradio's "More tabs" menu if it overflowed."""
+    tab = page.get_by_role("tab", name=title, exact=True)
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+        return
+    page.get_by_label("More tabs").click()
+    exact = re.compile(rf"^\s*{re.escape(title)}\s*$")
+    page.locator(".overflow-dropdown button", has_text=exact).first.click()
