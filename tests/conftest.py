@@ -104,6 +104,7 @@ def page(browser, request):
 
 def open_tab(page, title: str) -> None:
     """Click the tab titled ``title``, through Gradio's "More tabs" menu if it overflowed."""
+    page.get_by_role("tab").first.wait_for()
     tab = page.get_by_role("tab", name=title, exact=True)
     if tab.count() and tab.first.is_visible():
         tab.first.click()

@@ -1,0 +1,111 @@
+"""The app shell: tabs in order, a lab whose build fails costs only its tab, the
+Models and Plugins panels, session models forgotten, loopback bind by default."""
+import types
+
+import pytest
+from gradio_client import Client
+
+from conftest import open_tab
+from playground import Lab, collect_labs, create_plugin_manager, create_registry, hookimpl
+from playground.app import build_app
+
+
+def echo_lab_module():
+    module = types.ModuleType("echo_plugin")
+
+    def build(ctx):
+        import gradio as gr
+
+        box = gr.Textbox(label="Say something")
+        out = gr.Textbox(label="Echo")
+        gr.Button("Echo").click(lambda s: s.upper(), box, out, api_name="echo_run")
+
+    @hookimpl
+    def register_labs(register):
+        register(Lab(id="echo", title="Echo lab", build=build, order=1))
+
+    module.register_labs = register_labs
+    return module
+
+
+def broken_build_module():
+    module = types.ModuleType("broken_build")
+
+    def build(ctx):
+        import gradio as gr
+
+        gr.Markdown("half built")
+        raise RuntimeError("the build exploded")
+
+    @hookimpl
+    def register_labs(register):
+        register(Lab(id="broken", title="Broken lab", build=build, order=2))
+
+    module.register_labs = register_labs
+    return module
+
+
+@pytest.fixture
+def app_with_broken_build():
+    pm = create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False,
+                               extra=[echo_lab_module(), broken_build_module()])
+    return build_app(pm, create_registry(pm, device="cpu")), pm
+
+
+def test_broken_build_is_recorded_and_other_labs_still_work(app_with_broken_build, serve):
+    demo, pm = app_with_broken_build
+    assert [(e.plugin, e.stage) for e in pm.errors] == [("broken_build", "build")]
+    assert "the build exploded" in pm.errors[0].message
+    url = serve(demo)
+    assert Client(url, verbose=False).predict("hello", api_name="/echo_run") == "HELLO"
+
+
+@pytest.mark.browser
+def test_browser_shows_error_panel_and_other_tab_works(app_with_broken_build, serve, page):
+    demo, _ = app_with_broken_build
+    page.goto(serve(demo))
+    open_tab(page, "Broken lab")
+    page.get_by_text("Plugin broken_build failed (build)").filter(visible=True).first.wait_for()
+    open_tab(page, "Echo lab")
+    page.get_by_label("Say something").fill("still here")
+    page.get_by_role("button", name="Echo").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('textarea')].some(t => t.value === 'STILL HERE')"
+    )
+
+
+def test_tabs_follow_order_then_title(app_with_broken_build):
+    _, pm = app_with_broken_build
+    assert [lab.title for lab in collect_labs(pm)] == ["Echo lab", "Broken lab"]
+
+
+def test_session_models_dropped_when_the_session_ends(app_with_broken_build):
+    demo, _ = app_with_broken_build
+    registry = demo.playground_registry
+    from playground.models.base import TextModel
+
+    registry.add_session_model("tab-1", "mine", TextModel("mine"))
+    registry.drop_session("tab-1")
+    assert registry.session_models("tab-1") == {}
+
+
+def test_serve_binds_loopback_by_default(monkeypatch):
+    from playground import cli
+
+    seen = {}
+
+    class FakeDemo:
+        def launch(self, **kwargs):
+            seen.update(kwargs)
+
+    monkeypatch.setattr("playground.app.build_app", lambda: FakeDemo())
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
+    assert cli.main([]) == 0
+    assert (seen["server_name"], seen["server_port"]) == ("127.0.0.1", 7860)
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "9000")
+    cli.main(["serve"])
+    assert (seen["server_name"], seen["server_port"]) == ("0.0.0.0", 9000)
+    cli.main(["serve", "--host", "127.0.0.2", "--port", "7000"])
+    assert (seen["server_name"], seen["server_port"]) == ("127.0.0.2", 7000)
