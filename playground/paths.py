@@ -1,0 +1,24 @@
+"""Where the playground keeps files it can rebuild (harvested corpora, numba's
+compiled code): ``PLAYGROUND_CACHE_DIR``, else ``~/.cache/contrastive-playground``,
+else a folder under the system temp dir when home is not writable (some hosts)."""
+from __future__ import annotations
+
+import os
+import tempfile
+
+CACHE_ENV = "PLAYGROUND_CACHE_DIR"
+
+
+def cache_dir(*parts: str) -> str:
+    """A writable cache folder (created if needed), optionally a sub-folder of it."""
+    roots = [os.environ.get(CACHE_ENV, ""), os.path.join(os.path.expanduser("~"), ".cache", "contrastive-playground"),
+             os.path.join(tempfile.gettempdir(), "contrastive-playground")]
+    for root in filter(None, roots):
+        path = os.path.join(root, *parts)
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(path, os.W_OK):
+            return path
+    raise OSError(f"No writable cache folder; set {CACHE_ENV} to one.")
