@@ -184,32 +184,71 @@ def describe_model(registry: ModelRegistry, model_id: str, session: str = "") ->
     return f"⚠ **{model_id}** cannot be used here: {reason}"
 
 
+def known_scoring(registry: ModelRegistry, model_id: str, session: str = "") -> Optional[str]:
+    """"softmax" or "sigmoid" for a model already in memory (a session's own, or a
+    loaded shared one); None when finding out would mean loading it."""
+    own = registry.session_models(session) if session else {}
+    if model_id in own:
+        return getattr(own[model_id], "scoring", None)
+    if model_id in registry.loaded_ids():
+        return getattr(registry.get(model_id), "scoring", None)
+    return None
+
+
 def pick_default_model(
     registry: ModelRegistry, preferred: Sequence[str] = (DEFAULT_MODEL,), session: str = "",
-    avoid: Sequence[str] = (),
+    scoring: Optional[str] = None,
 ) -> tuple[Optional[str], str]:
     """(the model to preselect, a Markdown note for the tab).
 
     The first of ``preferred`` that can be had here; else the first available
-    image-text model (a session's own models count; ids containing any of
-    ``avoid`` come last), and the note says which preferred model is missing,
-    why, and how to get it. ``None`` when no image-text model is available.
+    image-text model (a session's own models count), preferring one known to
+    score with ``scoring`` ("softmax" or "sigmoid"; known from a model in
+    memory, else guessed from "siglip" in its id). The note says which
+    preferred model is missing, why, and how to get it. ``None`` when no
+    image-text model is available.
     """
     for model_id in preferred:
         if model_id in registry.specs and registry.availability(model_id)[0]:
             return model_id, describe_model(registry, model_id)
     candidates = registry.model_ids(kind="image-text", available_only=True, session=session or None)
-    candidates.sort(key=lambda m: any(a in m.lower() for a in avoid))
+    if scoring:
+        def mismatch(model_id: str) -> bool:
+            found = known_scoring(registry, model_id, session)
+            if found is None:
+                found = "sigmoid" if "siglip" in model_id.lower() else "softmax"
+            return found != scoring
+
+        candidates.sort(key=mismatch)
     wanted = preferred[0] if preferred else DEFAULT_MODEL
-    missing = describe_model(registry, wanted) if wanted in registry.specs else f"**{wanted}** is not registered."
     if not candidates:
-        return None, (
+        return None, model_note(registry, None, session, wanted)
+    chosen = candidates[0]
+    return chosen, model_note(registry, chosen, session, wanted)
+
+
+def model_note(
+    registry: ModelRegistry, model_id: Optional[str], session: str = "", default: str = DEFAULT_MODEL
+) -> str:
+    """The Markdown note under a model picker: what the picked model is, and, when
+    the ``default`` (the real model) cannot be used here, which it is, why, and how
+    to get it."""
+    if default in registry.specs and registry.availability(default)[0]:
+        missing = ""
+    elif default in registry.specs:
+        missing = describe_model(registry, default)
+    else:
+        missing = f"**{default}** is not registered here."
+    if model_id is None:
+        return (
             f"{missing}\n\nNo image-text model can be loaded here. Train one in the *Train a CLIP* tab (it "
             "then appears among the models), or run the playground where the Hugging Face Hub is reachable "
             "(`PLAYGROUND_HUB=1 playground`, or the hosted Space)."
-        )
-    chosen = candidates[0]
-    return chosen, f"{missing}\n\nUsing {describe_model(registry, chosen, session)}"
+        ).strip()
+    about = describe_model(registry, model_id, session)
+    if not missing or model_id == default:
+        return about
+    return f"{missing}\n\nUsing {about}"
 
 
 # -- scoring ----------------------------------------------------------------------
@@ -367,8 +406,8 @@ def reveal(result: ZeroShotResult, guess: Optional[str]) -> str:
     if result.scoring == "softmax":
         facts = (
             f"The {n} scores sum to **{total:.3f}**: a softmax always shares out 100% among the labels you "
-            f"typed, so the top label (**{top_label}**, {top_p:.1%}) gets a large share even when no label "
-            f"fits; uniform would be {1 / n:.1%}. The probabilities say which label fits *best*, never "
+            f"typed, so the top label (**{top_label}**, {top_p:.1%}) gets a large share whether or not any "
+            f"label fits the photo (an even split would give each {1 / n:.1%}). The probabilities say which label fits *best*, never "
             "whether any fits. The SigLIP tab shows the alternative."
         )
         right = guess == PREDICT_CHOICES[1]

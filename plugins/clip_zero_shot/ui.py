@@ -18,7 +18,7 @@ from playground.ui import friendly_errors, model_choices, session_id
 
 from .compute import (
     DEFAULT_LABELS, DEFAULT_TEMPLATE, PREDICT_CHOICES, PREDICT_QUESTION, TEMPLATE_CHOICES, classify,
-    describe_model, get_image_text_model, parse_labels, pick_default_model, resolve_templates, reveal, vit_view,
+    get_image_text_model, model_note, parse_labels, pick_default_model, resolve_templates, reveal, vit_view,
 )
 from .figures import matrix_figure, scores_figure
 
@@ -64,7 +64,7 @@ def build(ctx: LabContext) -> None:
             model = gr.Dropdown(
                 choices=model_choices(registry, "image-text"), value=default_id, label="Model",
             )
-            model_note = gr.Markdown(default_note)
+            note = gr.Markdown(default_note)
             guess = gr.Radio(list(PREDICT_CHOICES), label=PREDICT_QUESTION)
             run = gr.Button("Classify", variant="primary")
         with gr.Column(scale=1):
@@ -96,13 +96,13 @@ def build(ctx: LabContext) -> None:
 
     @friendly_errors
     def about_model(model_id: Optional[str], request: gr.Request):
-        return describe_model(registry, model_id or "", session_id(request))
+        return model_note(registry, model_id or None, session_id(request))
 
     @friendly_errors
     def refresh_models(current: Optional[str], request: gr.Request):
         session = session_id(request)
         update, value = refreshed_picker(current, session)
-        return update, describe_model(registry, value or "", session)
+        return update, model_note(registry, value, session)
 
     @friendly_errors
     def score_photo(photo, labels_text: str, template_choice: str, model_id: str, request: gr.Request,
@@ -121,13 +121,13 @@ def build(ctx: LabContext) -> None:
         session = session_id(request)
         update, value = refreshed_picker(current, session)
         if not state:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), update, describe_model(registry, value or "", session)
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), update, model_note(registry, value, session)
         result = state["result"]
         model = get_image_text_model(registry, result.model_id, session)
         seen = vit_view(model, state["image"])
         return (
             scores_figure(result), seen.pixels, seen.caption(), reveal(result, prediction), update,
-            describe_model(registry, value or "", session),
+            model_note(registry, value, session),
         )
 
     @friendly_errors
@@ -154,13 +154,13 @@ def build(ctx: LabContext) -> None:
         return matrix_figure(result), info
 
     bundled.change(show_bundled, bundled, image, api_name="clip_zero_shot_bundled")
-    model.input(about_model, model, model_note, api_name="clip_zero_shot_model_info")
+    model.input(about_model, model, note, api_name="clip_zero_shot_model_info")
     if ctx.tab is not None:
-        ctx.tab.select(refresh_models, model, [model, model_note], api_name="clip_zero_shot_models")
+        ctx.tab.select(refresh_models, model, [model, note], api_name="clip_zero_shot_models")
     run.click(
         score_photo, [image, labels, template, model], [scores, last], api_name="clip_zero_shot", preprocess=False,
     ).success(
-        draw_photo, [last, guess, model], [bar, view, view_caption, revealed, model, model_note],
+        draw_photo, [last, guess, model], [bar, view, view_caption, revealed, model, note],
         api_name="clip_zero_shot_figures",
     )
     matrix_run.click(
