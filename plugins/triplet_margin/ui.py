@@ -144,7 +144,8 @@ def build(ctx: LabContext) -> None:
     summary = gr.Markdown()
     distances_plot = gr.Plot(label="Distances")
     gr.Markdown("#### Example triplets\nHalf that satisfy `d(a,p) + α < d(a,n)` and half that do not, per model.")
-    examples = gr.Dataframe(wrap=True, interactive=False)
+    examples = gr.Dataframe(wrap=True, interactive=False,
+                            column_widths=["8%", "23%", "23%", "23%", "7%", "7%", "9%"])
     result_state = gr.State()
 
     @friendly_errors
