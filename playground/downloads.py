@@ -39,11 +39,22 @@ def write_downloads(
         path = os.path.join(folder, f"{prefix}.csv")
         table.to_csv(path, index=False)
         paths.append(path)
-    for name, fig in (plots or {}).items():
-        path = os.path.join(folder, f"{prefix}-{name}.png")
+    plots = dict(plots or {})
+    pngs = {name: os.path.join(folder, f"{prefix}-{name}.png") for name in plots}
+    if len(plots) > 1:
+        # One browser for all the figures: kaleido starts Chromium per call otherwise
+        # (seconds each); on any failure fall back to one call per figure below.
         try:
-            fig.write_image(path, width=900, height=600)
-            paths.append(path)
+            import plotly.io as pio
+
+            pio.write_images(list(plots.values()), list(pngs.values()), width=900, height=600)
+            return paths + list(pngs.values())
+        except Exception as exc:
+            log.info("batch PNG export failed (%s); exporting one by one", exc)
+    for name, fig in plots.items():
+        try:
+            fig.write_image(pngs[name], width=900, height=600)
+            paths.append(pngs[name])
         except Exception as exc:  # no Chromium for kaleido: keep the other downloads
             log.warning("PNG export of %s skipped: %s", name, exc)
     return paths

@@ -14,6 +14,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("PLAYGROUND_UMAP_WARMUP", "0")  # no background numba compile competing with the tests
 os.environ.pop("PLAYGROUND_HUB", None)
 os.environ.pop("SPACE_ID", None)
 

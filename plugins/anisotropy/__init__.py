@@ -1,0 +1,38 @@
+"""Lab 1, text anisotropy: a likelihood-trained (or co-occurrence) encoder against
+a contrastive one, on texts from four clearly different domains.
+
+The tab is built by ``ui.build``; the experiment itself is ``compute.analyse``;
+``playground run anisotropy`` runs it headless (``headless.run``).
+"""
+from __future__ import annotations
+
+from playground import Lab, hookimpl
+
+from .headless import add_arguments, format_result, run
+
+LAB_ID = "anisotropy"
+
+
+def build(ctx):
+    from .ui import build as build_ui  # gradio is imported only when the tab is built
+
+    return build_ui(ctx)
+
+
+@hookimpl
+def register_labs(register):
+    register(
+        Lab(
+            id=LAB_ID,
+            title="Text anisotropy",
+            build=build,
+            order=10,
+            description=(
+                "An NLL-trained encoder against a contrastive one on four text domains: cosine matrices, "
+                "intra/inter histograms, separation, anisotropy, projections and a noisy linear probe."
+            ),
+            add_arguments=add_arguments,
+            run=run,
+            format_result=format_result,
+        )
+    )

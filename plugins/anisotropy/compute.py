@@ -1,0 +1,334 @@
+"""The anisotropy experiment, without any UI: texts in, geometry figures out.
+
+For each model: embed the texts, take the N×N cosine matrix, split the distinct
+pairs into same-label (intra) and different-label (inter), and summarise them
+(means, gap, ROC-AUC separation, mean cosine, alignment, uniformity); then a
+linear probe trained on a stratified 20% of the vectors, clean and with Gaussian
+noise N(0, σ), and a sweep of its accuracy over σ.
+
+    >>> from playground import create_registry
+    >>> from plugins.anisotropy.compute import analyse, load_texts
+    >>> result = analyse(create_registry(), ["glove", "minilm"], load_texts())
+    >>> result.figures()["minilm"]["separation_auc"]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from playground import geometry
+from playground.data.corpus import load_corpus
+from playground.data.uploads import read_labelled_csv
+from playground.registry import ModelRegistry
+
+LIKELIHOOD_MODEL = "bert-base-uncased"
+FALLBACK_MODEL = "glove"
+CONTRASTIVE_MODEL = "minilm"
+
+TRAIN_FRACTION = 0.2
+DEFAULT_SIGMA = 0.1
+SWEEP_SIGMAS = (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5)
+NOISE_AFTER, NOISE_BEFORE = "after", "before"
+NOISE_MODES = {
+    NOISE_AFTER: "after L2 normalisation (vectors leave the unit sphere; σ means the same for every model)",
+    NOISE_BEFORE: "before L2 normalisation (noisy vectors are put back on the unit sphere)",
+}
+MAX_ROWS = 1000  # the N×N heatmaps and t-SNE stay quick in a browser and on a small CPU
+MIN_PER_LABEL = 5  # a stratified 20% split then keeps every label in train and test
+
+# The figures each model gets, in display order, with what they mean.
+FIGURES = {
+    "intra_mean": "mean cosine of same-label pairs",
+    "inter_mean": "mean cosine of different-label pairs",
+    "gap": "intra_mean − inter_mean",
+    "separation_auc": "ROC-AUC of intra vs inter pairs by cosine (0.5 = no separation, 1 = a clean gap)",
+    "mean_cosine": "mean cosine over all distinct pairs (anisotropy: 0 = isotropic, 1 = one direction)",
+    "alignment": "E‖f(x)−f(y)‖² over same-label pairs (lower = positives closer)",
+    "uniformity": "log E exp(−2‖f(x)−f(y)‖²) over all pairs (lower = more spread over the sphere)",
+    "probe_accuracy": "logistic regression on 20% of the vectors, accuracy on the other 80%",
+    "probe_accuracy_noisy": "the same probe with N(0, σ) noise added to every vector",
+}
+
+
+# -- data in ------------------------------------------------------------------------
+
+def load_texts(upload: Optional[str] = None) -> pd.DataFrame:
+    """The bundled corpus, or a user's ``text,label`` CSV (validated: UTF-8, the two
+    columns, at least two labels with ``MIN_PER_LABEL`` texts each, at most
+    ``MAX_ROWS`` rows). Columns text, label, module; rows grouped by label (stable),
+    so every matrix below is already sorted by label."""
+    if upload:
+        frame = read_labelled_csv(upload, max_rows=MAX_ROWS, min_per_label=MIN_PER_LABEL)
+        frame["module"] = ""
+    else:
+        frame = load_corpus()
+    order = {label: rank for rank, label in enumerate(dict.fromkeys(frame["label"]))}
+    frame = frame.assign(_rank=frame["label"].map(order)).sort_values("_rank", kind="stable")
+    return frame.drop(columns="_rank").reset_index(drop=True)[["text", "label", "module"]]
+
+
+def describe_texts(frame: pd.DataFrame, source: str = "bundled corpus") -> str:
+    """One line: how many texts, and how many of each label."""
+    counts = ", ".join(f"{label} {n}" for label, n in frame["label"].value_counts(sort=False).items())
+    return f"{len(frame)} texts from the {source}: {counts}."
+
+
+def default_models(registry: ModelRegistry) -> tuple[str, str, str]:
+    """(model A, model B, note): BERT vs MiniLM where BERT can be had, else GloVe
+    vs MiniLM, with a note that says why."""
+    bert_ok, reason = (
+        registry.availability(LIKELIHOOD_MODEL) if LIKELIHOOD_MODEL in registry.specs
+        else (False, "it is not registered")
+    )
+    if bert_ok:
+        return LIKELIHOOD_MODEL, CONTRASTIVE_MODEL, ""
+    note = (
+        f"**Why GloVe and not BERT?** `{LIKELIHOOD_MODEL}` cannot be loaded here ({reason}). "
+        "GloVe stands in as the non-contrastive model: its word vectors come from co-occurrence counts, "
+        "mean-pooled into one vector per text, and nothing in its training compares two texts. "
+        "Where the Hugging Face Hub is reachable (a hosted Space), BERT is the default."
+    )
+    return FALLBACK_MODEL, CONTRASTIVE_MODEL, note
+
+
+def parse_model_ids(models: Sequence[str] | str) -> list[str]:
+    """``"glove,minilm"`` or a list -> distinct ids, at least one."""
+    ids = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m and m.strip()]
+    if not ids:
+        raise ValueError("Name at least one model, for example --models glove,minilm.")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"The models must differ; got {', '.join(ids)}. Pick two different models to compare.")
+    return ids
+
+
+# -- compute ------------------------------------------------------------------------
+
+@dataclass
+class ModelReport:
+    """One model's geometry on the texts (rows in the frame's order)."""
+
+    model_id: str
+    embeddings: np.ndarray
+    sims: np.ndarray
+    intra: np.ndarray
+    inter: np.ndarray
+    figures: dict[str, float]
+    sweep: list[float]
+
+
+@dataclass
+class AnisotropyResult:
+    """Everything one run computed: the texts, one report per model, the settings."""
+
+    frame: pd.DataFrame
+    reports: dict[str, ModelReport]
+    sigma: float = DEFAULT_SIGMA
+    noise: str = NOISE_AFTER
+    sweep_sigmas: tuple[float, ...] = SWEEP_SIGMAS
+    seed: int = 0
+    projections: dict[str, np.ndarray] = field(default_factory=dict)
+    projection_method: str = ""
+
+    def figures(self) -> dict[str, dict[str, float]]:
+        """``{model_id: {figure: value}}``: what the CLI prints."""
+        return {model_id: dict(report.figures) for model_id, report in self.reports.items()}
+
+    def table(self) -> pd.DataFrame:
+        """One row per figure, one column per model (plus what the figure means)."""
+        rows = [
+            {"figure": key, **{m: round(r.figures[key], 4) for m, r in self.reports.items()}, "meaning": meaning}
+            for key, meaning in FIGURES.items()
+        ]
+        return pd.DataFrame(rows, columns=["figure", *self.reports, "meaning"])
+
+    def long_table(self) -> pd.DataFrame:
+        """One row per model: every figure and the probe accuracy at each σ of the sweep (CSV download)."""
+        rows = []
+        for model_id, report in self.reports.items():
+            row = {"model": model_id, **report.figures}
+            row.update({f"probe_accuracy_sigma_{s:g}": a for s, a in zip(self.sweep_sigmas, report.sweep)})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_json(self) -> dict:
+        """Figures, sweep and settings as plain JSON (the JSON download)."""
+        return {
+            "settings": {
+                "texts": len(self.frame), "labels": self.frame["label"].value_counts(sort=False).to_dict(),
+                "train_fraction": TRAIN_FRACTION, "sigma": self.sigma, "noise": self.noise,
+                "noise_meaning": NOISE_MODES[self.noise], "seed": self.seed,
+            },
+            "figures": self.figures(),
+            "sweep": {
+                "sigma": list(self.sweep_sigmas),
+                **{m: list(r.sweep) for m, r in self.reports.items()},
+            },
+            "meaning": dict(FIGURES),
+        }
+
+
+def model_geometry(
+    model_id: str, x: np.ndarray, labels: Sequence, sigma: float = DEFAULT_SIGMA, noise: str = NOISE_AFTER,
+    sweep_sigmas: Sequence[float] = SWEEP_SIGMAS, seed: int = 0,
+) -> ModelReport:
+    """Every figure of one model's vectors ``x`` (rows aligned with ``labels``)."""
+    if noise not in NOISE_MODES:
+        raise ValueError(f"Noise mode {noise!r} is not one of: {', '.join(NOISE_MODES)}.")
+    if sigma < 0:
+        raise ValueError(f"σ must be 0 or more; got {sigma}.")
+    labels = np.asarray(labels)
+    after = noise == NOISE_AFTER
+    sims = geometry.cosine_matrix(x)
+    intra, inter = geometry.intra_inter_similarities(sims, labels)
+    if len(intra) == 0 or len(inter) == 0:
+        raise ValueError("The texts need at least two labels, and at least two texts under some label.")
+    i, j = geometry.positive_pairs(labels, seed=seed)
+    sweep = geometry.probe_noise_sweep(x, labels, sweep_sigmas, TRAIN_FRACTION, after, seed)
+    by_sigma = dict(zip(map(float, sweep_sigmas), sweep))
+    clean = by_sigma.get(0.0)
+    if clean is None:
+        clean = geometry.linear_probe(x, labels, TRAIN_FRACTION, 0.0, after, seed).accuracy
+    noisy = by_sigma.get(float(sigma))
+    if noisy is None:
+        noisy = geometry.linear_probe(x, labels, TRAIN_FRACTION, float(sigma), after, seed).accuracy
+    figures = {
+        "intra_mean": float(intra.mean()),
+        "inter_mean": float(inter.mean()),
+        "gap": float(intra.mean() - inter.mean()),
+        "separation_auc": geometry.separation_auc(intra, inter),
+        "mean_cosine": geometry.mean_cosine(x),
+        "alignment": geometry.alignment(x[i], x[j]),
+        "uniformity": geometry.uniformity(x),
+        "probe_accuracy": float(clean),
+        "probe_accuracy_noisy": float(noisy),
+    }
+    return ModelReport(model_id, np.asarray(x, dtype=np.float32), sims.astype(np.float32), intra, inter, figures, sweep)
+
+
+ProgressFn = Optional[Callable[[float, str], None]]
+
+
+def embed(
+    registry: ModelRegistry, model_id: str, texts: Sequence[str], session: str = "",
+    progress: ProgressFn = None,
+) -> np.ndarray:
+    """The model's vectors for ``texts`` (from the registry's shared cache where it can)."""
+    model = registry.get(model_id, session=session or None)
+    if getattr(model, "kind", "text") not in ("text", "image-text"):
+        raise ValueError(f"Model {model_id!r} cannot embed text.")
+    report = None
+    if progress is not None:
+        def report(done: int, total: int) -> None:
+            progress(done / max(total, 1), f"{model_id}: embedded {done}/{total} new texts")
+    return model.encode_texts(list(texts), progress=report)
+
+
+def analyse(
+    registry: ModelRegistry, model_ids: Sequence[str] | str, frame: Optional[pd.DataFrame] = None, *,
+    sigma: float = DEFAULT_SIGMA, noise: str = NOISE_AFTER, sweep_sigmas: Sequence[float] = SWEEP_SIGMAS,
+    seed: int = 0, projection: Optional[str] = None, session: str = "", progress: ProgressFn = None,
+) -> AnisotropyResult:
+    """Run the experiment: every model's figures on ``frame`` (default: the bundled
+    corpus), and optionally a 2-D projection (``"pca"``, ``"tsne"``, ``"umap"``).
+
+    ``progress(fraction, message)`` is called as the work advances.
+    """
+    ids = parse_model_ids(model_ids)
+    frame = load_texts() if frame is None else frame
+    labels = frame["label"].to_numpy()
+    sweep_sigmas = tuple(sorted({float(s) for s in sweep_sigmas} | {0.0, float(sigma)}))
+    seed = int(seed)
+    steps = len(ids) * (3 if projection else 2)
+    step = 0
+
+    def tick(message: str, within: float = 0.0) -> None:
+        if progress is not None:
+            progress(min((step + within) / steps, 1.0), message)
+
+    reports = {}
+    for model_id in ids:
+        tick(f"{model_id}: embedding {len(frame)} texts")
+        x = embed(registry, model_id, frame["text"].tolist(), session,
+                  (lambda f, m: tick(m, f)) if progress is not None else None)
+        step += 1
+        tick(f"{model_id}: similarities and linear probes")
+        reports[model_id] = model_geometry(model_id, x, labels, sigma, noise, sweep_sigmas, seed)
+        step += 1
+    result = AnisotropyResult(frame, reports, float(sigma), noise, sweep_sigmas, seed)
+    if projection:
+        project(result, projection, progress=lambda f, m: tick(m, f))
+    return result
+
+
+def project(result: AnisotropyResult, method: str, progress: ProgressFn = None) -> AnisotropyResult:
+    """Add each model's 2-D projection by ``method`` to ``result`` (in place; returned)."""
+    method = method.lower().replace("-", "")
+    result.projections = {}
+    for k, (model_id, report) in enumerate(result.reports.items()):
+        if progress is not None:
+            progress(k / len(result.reports), f"{model_id}: {method.upper()} projection")
+        result.projections[model_id] = geometry.project_2d(report.embeddings, method, seed=result.seed)
+    result.projection_method = method
+    return result
+
+
+# -- the prediction, revealed -----------------------------------------------------------
+
+PREDICT_QUESTION = (
+    "Before you press Run: for the model on the left, what will the mean cosine be between texts from "
+    "different domains (say, a poem and a legal clause)?"
+)
+PREDICT_CHOICES = {
+    "low": "About 0: unrelated texts point in unrelated directions",
+    "middle": "Somewhere around 0.3 to 0.6",
+    "high": "Above 0.7: nearly every text points the same way",
+}
+
+
+def prediction_bucket(inter_mean: float) -> str:
+    """Which of ``PREDICT_CHOICES`` a measured inter-label mean falls in."""
+    if inter_mean < 0.3:
+        return "low"
+    return "middle" if inter_mean <= 0.7 else "high"
+
+
+def reveal(result: AnisotropyResult, guess: Optional[str]) -> str:
+    """Markdown: the prediction against what was measured, and what it means."""
+    (a, ra), *rest = result.reports.items()
+    truth = prediction_bucket(ra.figures["inter_mean"])
+    key = next((k for k, text in PREDICT_CHOICES.items() if guess in (k, text)), None)
+    lines = []
+    if key is None:
+        lines.append("*You did not commit to a prediction this time; next time pick one before you run.*")
+    elif key == truth:
+        lines.append(f"**Your prediction was right:** {PREDICT_CHOICES[truth].lower()}.")
+    else:
+        lines.append(f"**Not quite.** You predicted *{PREDICT_CHOICES[key].lower()}*; "
+                     f"the measurement says *{PREDICT_CHOICES[truth].lower()}*.")
+    lines.append(
+        f"`{a}`: different-domain pairs average **{ra.figures['inter_mean']:.2f}**, same-domain pairs "
+        f"**{ra.figures['intra_mean']:.2f}** (separation AUC {ra.figures['separation_auc']:.2f}, "
+        f"mean cosine {ra.figures['mean_cosine']:.2f})."
+    )
+    for b, rb in rest:
+        lines.append(
+            f"`{b}`: different-domain **{rb.figures['inter_mean']:.2f}**, same-domain "
+            f"**{rb.figures['intra_mean']:.2f}** (separation AUC {rb.figures['separation_auc']:.2f}, "
+            f"mean cosine {rb.figures['mean_cosine']:.2f})."
+        )
+    if rest:
+        b, rb = rest[0]
+        if ra.figures["mean_cosine"] > rb.figures["mean_cosine"] + 0.2:
+            lines.append(
+                f"`{a}` crowds its vectors into a narrow cone: even unrelated texts look similar, so a raw cosine "
+                f"says little. `{b}` was trained to push non-matching texts apart, and it spreads them out."
+            )
+        if rb.figures["separation_auc"] > ra.figures["separation_auc"] + 0.03:
+            lines.append(
+                f"A same-domain pair outranks a different-domain pair {rb.figures['separation_auc']:.0%} of the time "
+                f"with `{b}`, against {ra.figures['separation_auc']:.0%} with `{a}`."
+            )
+    return "\n\n".join(lines)

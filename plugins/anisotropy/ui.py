@@ -1,0 +1,178 @@
+"""The tab: two model pickers and the texts in; for each model, side by side, the
+sorted cosine heatmap, the intra/inter histograms and a 2-D projection; a figures
+table, the noise sweep, the prediction revealed and downloads out.
+
+It only wires components to ``compute`` and ``figures``. The UMAP warm-up starts
+here (a daemon thread, once per process) so the first UMAP click does not wait.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import gradio as gr
+
+from playground import geometry
+from playground.downloads import write_downloads
+from playground.lab import LabContext
+from playground.ui import friendly_errors, model_choices, session_id
+
+from .compute import (
+    DEFAULT_SIGMA, MAX_ROWS, MIN_PER_LABEL, NOISE_AFTER, NOISE_MODES, PREDICT_CHOICES, PREDICT_QUESTION,
+    AnisotropyResult, analyse, default_models, describe_texts, load_texts, parse_model_ids, project, reveal,
+)
+from .figures import PROJECTION_NAMES, all_figures, heatmap_figure, histogram_figure, projection_figure, sweep_figure
+
+LESSON = """### Does the training objective shape the space?
+Two encoders read the same few hundred short texts from four domains that share almost nothing: clinical notes,
+contract clauses, lines of poetry and the opening lines of Python docstrings. **Model A** (left) was trained without
+ever comparing two texts: BERT learns to fill in masked tokens (a likelihood objective), GloVe fits word co-occurrence
+counts. **Model B** (right), all-MiniLM-L6-v2, was trained *contrastively*: texts that belong together are pulled
+close and every other text in the batch is pushed away. Each text becomes a unit vector, and the cosine of two vectors
+is how alike the model finds the two texts. Commit to a prediction below, then run."""
+
+LOOK_FOR = """- **Heatmap** (every pair of texts, sorted by domain, one colour scale for both models). A model that tells the
+  domains apart shows four bright squares on the diagonal over a darker background. A model whose vectors crowd into a
+  narrow cone is bright almost everywhere: every text looks like every other.
+- **Histograms** (same axes for both models): cosines of same-domain pairs (*intra*) against different-domain pairs
+  (*inter*). Where do they sit, and how much do they overlap? The **separation AUC** is the chance that a random
+  same-domain pair scores above a random cross-domain pair (0.5: a coin toss; 1: a clean gap).
+- **Mean cosine** over all pairs measures *anisotropy*: near 0 the vectors use the whole sphere, near 1 they all point
+  one way. **Alignment** (lower: same-domain texts sit closer) and **uniformity** (lower: the vectors spread more
+  evenly) are the two things a contrastive loss trades off. Read them together: a model can look well aligned only
+  because *everything* is close.
+- **Projection**: PCA keeps the global shape, so a cone stays one blob; t-SNE and UMAP keep neighbourhoods and can
+  find clusters even inside a cone, but the distances between their clusters mean little.
+- **Linear probe**: a logistic regression trained on a stratified 20% of the texts and scored on the other 80%. On
+  clean vectors both models may do well: the domain is *in* the vectors somewhere. Then Gaussian noise N(0, σ) goes on
+  every coordinate. Domains separated by wide margins survive more noise than domains that differ only in small
+  directions. σ is per coordinate, so a 384-d vector gets more noise in total (about σ·√d) than a 50-d one.
+
+**After the run, discuss:** why can a model with poor cosine separation still score well on the clean probe? What
+does that say about using raw cosine similarity for search with such a model?"""
+
+NOISE_CHOICES = [
+    ("after L2 normalisation (default: σ means the same for every model)", NOISE_AFTER),
+    ("before L2 normalisation (noisy vectors are put back on the unit sphere)", "before"),
+]
+PROJECTION_CHOICES = [(name, key) for key, name in PROJECTION_NAMES.items()]
+UPLOAD_HELP = (
+    f"Optional: your own texts as a UTF-8 CSV with a header row `text,label`, at most {MAX_ROWS} rows, "
+    f"at least two labels with {MIN_PER_LABEL}+ texts each. Leave empty for the bundled corpus."
+)
+
+
+def _column(side: str) -> dict:
+    with gr.Column(min_width=420):
+        title = gr.Markdown(f"#### Model {side}")
+        heat = gr.Plot(label=f"Model {side}: cosine matrix")
+        hist = gr.Plot(label=f"Model {side}: intra vs inter similarities")
+        proj = gr.Plot(label=f"Model {side}: 2-D projection")
+    return {"title": title, "heat": heat, "hist": hist, "proj": proj}
+
+
+def _model_title(result: AnisotropyResult, model_id: str, side: str) -> str:
+    f = result.reports[model_id].figures
+    return (
+        f"#### Model {side}: `{model_id}`\nmean cosine **{f['mean_cosine']:.2f}** · separation AUC "
+        f"**{f['separation_auc']:.2f}** · probe **{f['probe_accuracy']:.0%}** clean, "
+        f"**{f['probe_accuracy_noisy']:.0%}** at σ = {result.sigma:g}"
+    )
+
+
+def build(ctx: LabContext) -> None:
+    registry = ctx.registry
+    geometry.warm_up_umap()  # background, once per process; PLAYGROUND_UMAP_WARMUP=0 turns it off
+    model_a_id, model_b_id, fallback_note = default_models(registry)
+
+    gr.Markdown(LESSON, elem_classes=["lesson"])
+    with gr.Accordion("What to look for", open=False):
+        gr.Markdown(LOOK_FOR)
+    with gr.Row():
+        model_a = gr.Dropdown(choices=model_choices(registry, "text"), value=model_a_id,
+                              label="Model A (left): not trained to compare texts")
+        model_b = gr.Dropdown(choices=model_choices(registry, "text"), value=model_b_id,
+                              label="Model B (right): trained contrastively")
+    gr.Markdown(fallback_note, visible=bool(fallback_note), elem_classes=["lesson"])
+    with gr.Row():
+        upload = gr.File(label="Your texts (CSV, optional)", file_types=[".csv"], type="filepath", scale=2)
+        with gr.Column(scale=3):
+            gr.Markdown(UPLOAD_HELP)
+            data_info = gr.Markdown(describe_texts(load_texts()))
+    with gr.Accordion("Settings: projection, noise, seed", open=False):
+        with gr.Row():
+            projection = gr.Radio(PROJECTION_CHOICES, value="pca", label="2-D projection",
+                                  info="PCA is instant; t-SNE and UMAP take a few seconds")
+            seed = gr.Number(value=0, precision=0, label="Seed", info="the probe's split and the noise")
+        with gr.Row():
+            sigma = gr.Slider(0.0, 0.5, value=DEFAULT_SIGMA, step=0.005, label="Noise σ for the stress test",
+                              info="per coordinate; the sweep plot covers 0 to 0.5 as well")
+            noise = gr.Radio(NOISE_CHOICES, value=NOISE_AFTER, label="The noise is added…")
+    guess = gr.Radio([(text, key) for key, text in PREDICT_CHOICES.items()], label=PREDICT_QUESTION)
+    run = gr.Button("Run the experiment", variant="primary")
+    revealed = gr.Markdown()
+    table = gr.Dataframe(label="Figures (each row's meaning on the right)", interactive=False, wrap=True)
+    with gr.Row(equal_height=False):
+        left, right = _column("A"), _column("B")
+    sweep = gr.Plot(label="Linear probe accuracy against noise σ")
+    with gr.Row():
+        prepare = gr.Button("Prepare downloads: figures as JSON and CSV, plots as PNG")
+        files = gr.File(label="Downloads", file_count="multiple", interactive=False)
+    state = gr.State(None)
+
+    @friendly_errors
+    def describe_upload(path: Optional[str]):
+        if not path:
+            return describe_texts(load_texts())
+        return describe_texts(load_texts(path), source="your file")
+
+    @friendly_errors
+    def run_experiment(a, b, path, seed_value, sigma_value, noise_mode, method, prediction,
+                       request: gr.Request, progress=gr.Progress()):
+        if not a or not b:
+            raise ValueError("Pick a model for each side (A and B) first.")
+        ids = parse_model_ids([a, b])
+        if noise_mode not in NOISE_MODES:
+            raise ValueError(f"Choose where the noise goes: {', '.join(NOISE_MODES)}.")
+        frame = load_texts(path or None)
+        result = analyse(
+            registry, ids, frame, sigma=float(sigma_value if sigma_value is not None else DEFAULT_SIGMA),
+            noise=noise_mode, seed=int(seed_value or 0), projection=method or "pca",
+            session=session_id(request), progress=lambda f, m: progress(f, desc=m),
+        )
+        progress(0.98, desc="drawing the plots")
+        outputs = [reveal(result, prediction), result.table()]
+        for model_id, side in zip(ids, "AB"):
+            outputs += [_model_title(result, model_id, side), heatmap_figure(result, model_id),
+                        histogram_figure(result, model_id), projection_figure(result, model_id)]
+        return [*outputs, sweep_figure(result), result, None]
+
+    @friendly_errors
+    def reproject(method, result: Optional[AnisotropyResult], progress=gr.Progress()):
+        if result is None:
+            return gr.skip(), gr.skip(), None
+        project(result, method or "pca", progress=lambda f, m: progress(f, desc=m))
+        return (*(projection_figure(result, model_id) for model_id in result.reports), result)
+
+    @friendly_errors
+    def downloads(result: Optional[AnisotropyResult], progress=gr.Progress()):
+        if result is None:
+            raise ValueError("Run the experiment first; then its figures and plots can be downloaded.")
+        progress(0.1, desc="writing JSON, CSV and PNG files")
+        return write_downloads("anisotropy", figures=result.to_json(), table=result.long_table(),
+                               plots=all_figures(result))
+
+    def refresh_models(a, b, request: gr.Request):
+        choices = model_choices(registry, "text", session_id(request))
+        return gr.update(choices=choices, value=a), gr.update(choices=choices, value=b)
+
+    column_outputs = [c for col in (left, right) for c in (col["title"], col["heat"], col["hist"], col["proj"])]
+    run.click(
+        run_experiment, [model_a, model_b, upload, seed, sigma, noise, projection, guess],
+        [revealed, table, *column_outputs, sweep, state, files], api_name="anisotropy_run",
+    )
+    projection.change(reproject, [projection, state], [left["proj"], right["proj"], state],
+                      api_name="anisotropy_project")
+    upload.change(describe_upload, upload, data_info, api_name="anisotropy_data")
+    prepare.click(downloads, state, files, api_name="anisotropy_downloads")
+    if ctx.tab is not None:
+        ctx.tab.select(refresh_models, [model_a, model_b], [model_a, model_b], api_name="anisotropy_models")
