@@ -124,7 +124,8 @@ def test_bad_input_gets_a_clear_error(client, bad_files, photo, labels, message)
 
 def test_bad_template_and_unavailable_model(client):
     with pytest.raises(AppError, match="exactly once"):
-        client.predict(handle_file(photo_file("coffee")), "cat, dog", "a photo", "tiny-clip", api_name="/clip_zero_shot")
+        client.predict(handle_file(photo_file("coffee")), "cat, dog", "a photo", "tiny-clip",
+                       api_name="/clip_zero_shot")
     with pytest.raises(AppError, match="clip-vit-b-32 cannot be used here|Hugging Face Hub"):
         client.predict(handle_file(photo_file("coffee")), "cat, dog", "a photo of a {}.", "clip-vit-b-32",
                        api_name="/clip_zero_shot")

@@ -1,0 +1,190 @@
+"""siglip_compare: softmax against sigmoid scores, the raw logits, the bias threshold,
+both losses as the batch grows, the headless run and the served API, with tiny
+open_clip CLIP and SigLIP models loaded through the real loader."""
+import argparse
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import free_port
+
+from playground import create_plugin_manager, create_registry, hookimpl
+from playground.app import build_app, launch_kwargs
+from playground.images import bundled_photo, bundled_photos, photo_file
+from playground.lab import LabContext
+from playground.losses import clip_loss, siglip_loss
+from playground.models.defaults import DEFAULT_MODELS
+from playground.registry import ModelRegistry
+from plugins.siglip_compare.compute import (
+    bias_and_padding_note, compare, logits_table, loss_comparison, losses_as_batch_grows, pairing_note, pick_pair,
+    sigmoid_threshold,
+)
+from plugins.siglip_compare.headless import format_result, run
+
+LABELS = ["cat", "rocket", "flower"]
+
+
+@pytest.fixture(scope="module")
+def registry(tiny_specs):
+    reg = ModelRegistry(device="cpu")
+    for spec in (*DEFAULT_MODELS, *tiny_specs):
+        reg.register(spec)
+    return reg
+
+
+@pytest.fixture(scope="module")
+def pair(registry):
+    return registry.get("tiny-clip"), registry.get("tiny-siglip")
+
+
+def test_softmax_sums_to_one_and_sigmoid_scores_stand_alone(pair):
+    clip_model, siglip_model = pair
+    photos = [bundled_photo(n).image() for n in ("chelsea", "rocket")]
+    clip, siglip = compare(clip_model, siglip_model, photos, LABELS)
+    assert clip.probabilities.shape == siglip.probabilities.shape == (2, 3)
+    np.testing.assert_allclose(clip.probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert np.all(np.abs(siglip.probabilities.sum(axis=1) - 1) > 0.5)
+    np.testing.assert_allclose(siglip.probabilities, 1 / (1 + np.exp(-siglip.logits.astype(np.float64))), rtol=1e-5)
+    # one more label: CLIP's other scores fall, SigLIP's stay exactly where they were
+    clip4, siglip4 = compare(clip_model, siglip_model, photos, LABELS + ["galaxies"])
+    assert np.all(clip4.probabilities[:, :3] < clip.probabilities)
+    np.testing.assert_allclose(siglip4.probabilities[:, :3], siglip.probabilities, rtol=1e-5)
+
+
+def test_logits_table_is_scale_times_cosine_plus_bias(pair):
+    clip, siglip = compare(*pair, [bundled_photo("coffee").image()], LABELS)
+    table = logits_table([clip, siglip])
+    assert len(table) == 2 * len(LABELS) and set(table["scoring"]) == {"softmax", "sigmoid"}
+    for row in table.itertuples():
+        bias = 0.0 if row.bias is None or (isinstance(row.bias, float) and math.isnan(row.bias)) else row.bias
+        assert row.logit == pytest.approx(row.scale * row.cosine + bias, rel=2e-3, abs=2e-3)
+    sig = table[table.scoring == "sigmoid"]
+    np.testing.assert_allclose(sig.probability, 1 / (1 + np.exp(-sig.logit.to_numpy())), rtol=5e-3)
+    assert (sig.probability > 0).all()  # tiny sigmoid scores keep their digits, not rounded to 0
+
+
+def test_sigmoid_threshold_and_the_note(pair):
+    t, b = 117.3, -12.9
+    threshold = sigmoid_threshold(t, b)
+    assert 1 / (1 + math.exp(-(t * threshold + b))) == pytest.approx(0.5)
+    assert sigmoid_threshold(100.0, None) is None
+    _, siglip = compare(*pair, [bundled_photo("coffee").image()], LABELS)
+    note = bias_and_padding_note(siglip, context_length=16)
+    assert "t = 10.000, b = -10.000" in note and "cos > −b/t = 1.000" in note and "no label can pass it" in note
+    assert "16 tokens" in note and 'padding="max_length"' in note
+    assert "Run a comparison" in bias_and_padding_note()
+
+
+def orthogonal_pairs(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images and texts whose cosines are all 0: a model that cannot tell pairs apart."""
+    eye = torch.eye(2 * n)
+    return eye[:n], eye[n:]
+
+
+def test_losses_as_batch_grows_match_the_shared_losses(pair):
+    clip_model, siglip_model = pair
+    photos = bundled_photos()[:6]
+    for model in pair:
+        images = model.encode_images([p.image() for p in photos])
+        texts = model.encode_texts([p.caption for p in photos])
+        out = losses_as_batch_grows(model, images, texts, [2, 4, 6])
+        assert out.sizes == [2, 4, 6] and all(0 <= a <= 1 for a in out.accuracy)
+        for n, loss, chance in zip(out.sizes, out.loss, out.chance):
+            i, t = torch.from_numpy(images[:n]), torch.from_numpy(texts[:n])
+            zi, zt = orthogonal_pairs(n)
+            if model is clip_model:
+                assert out.loss_name == "CLIP loss"
+                assert loss == pytest.approx(float(clip_loss(i, t, model.logit_scale)), rel=1e-5)
+                assert chance == pytest.approx(math.log(n))
+                assert chance == pytest.approx(float(clip_loss(zi, zt, model.logit_scale)), rel=1e-5)
+            else:
+                assert out.loss_name == "SigLIP loss"
+                expected = float(siglip_loss(i, t, model.logit_scale, model.logit_bias))
+                assert loss == pytest.approx(expected, rel=1e-5)
+                at_chance = float(siglip_loss(zi, zt, model.logit_scale, model.logit_bias))
+                assert chance == pytest.approx(at_chance, rel=1e-5)
+
+
+def test_loss_comparison_runs_over_every_bundled_pair(pair):
+    clip, siglip = loss_comparison(*pair)
+    n = len(bundled_photos())
+    assert clip.sizes == siglip.sizes == list(range(2, n + 1))
+    assert clip.chance[-1] == pytest.approx(math.log(n))
+    rows = clip.rows() + siglip.rows()
+    assert len(rows) == 2 * (n - 1) and {r["loss_name"] for r in rows} == {"CLIP loss", "SigLIP loss"}
+
+
+def test_model_pair_and_notes(registry, pair):
+    left, right, note = pick_pair(registry)
+    assert (left, right) == ("tiny-clip", "tiny-siglip")
+    assert "clip-vit-b-32" in note and "siglip-vit-b-16" in note and "PLAYGROUND_HUB=1" in note
+    assert "Both models score with a **softmax**" in pairing_note(registry, "tiny-clip", "tiny-clip")
+    assert "Both models" not in pairing_note(registry, "tiny-clip", "tiny-siglip")
+    bare = ModelRegistry(device="cpu")
+    for spec in DEFAULT_MODELS:
+        bare.register(spec)
+    left, right, note = pick_pair(bare)
+    assert left is right is None and note.count("No image-text model can be loaded here") == 1
+
+
+def test_headless_run(registry):
+    args = argparse.Namespace(
+        image=photo_file("rocket"), labels="cat, rocket", clip_model="tiny-clip", siglip_model="tiny-siglip",
+        template="ensemble", no_losses=False,
+    )
+    out = run(args, LabContext(registry=registry, lab_id="siglip_compare"))
+    assert out["clip"]["sum"] == pytest.approx(1.0, abs=1e-5) and abs(out["siglip"]["sum"] - 1) > 0.5
+    assert out["siglip_threshold_cosine"] == pytest.approx(1.0, abs=1e-4)
+    assert len(out["losses"]) == 2 * (len(bundled_photos()) - 1)
+    text = format_result(out)
+    assert "tiny-clip (softmax" in text and "tiny-siglip (sigmoid" in text and "SigLIP loss" in text
+
+
+# -- served -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def client(tiny_specs):
+    from gradio_client import Client
+
+    class TinyModels:
+        __name__ = "tiny-models"
+
+        @hookimpl
+        def register_models(self, register):
+            for spec in tiny_specs:
+                register(spec)
+
+    pm = create_plugin_manager(
+        builtins=("playground.models.defaults", "plugins.clip_zero_shot", "plugins.siglip_compare"),
+        entry_points=False, extra=[TinyModels()],
+    )
+    demo = build_app(pm, create_registry(pm, device="cpu"))
+    assert not pm.errors
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    demo.close()
+
+
+def test_api_compares_both_models(client):
+    from gradio_client import handle_file
+
+    left, right = client.predict(handle_file(photo_file("flower")), "flower, cat", api_name="/siglip_compare")
+    left_sum = sum(c["confidence"] for c in left["confidences"])
+    right_sum = sum(c["confidence"] for c in right["confidences"])
+    assert left_sum == pytest.approx(1.0, abs=1e-4) and abs(right_sum - 1) > 0.5
+    assert {c["label"] for c in right["confidences"]} == {"flower", "cat"}
+
+
+def test_api_losses_and_bad_input(client):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    figure, reveal, table = client.predict("tiny-clip", "tiny-siglip", None, api_name="/siglip_compare_losses")
+    assert figure["type"] == "plotly" and "CLIP loss went from" in reveal
+    assert len(table["data"]) == 2 * (len(bundled_photos()) - 1)
+    with pytest.raises(AppError, match="Duplicate label"):
+        client.predict(handle_file(photo_file("flower")), "cat, CAT", api_name="/siglip_compare")
+    with pytest.raises(AppError, match="No labels"):
+        client.predict(handle_file(photo_file("flower")), "", api_name="/siglip_compare")
