@@ -1,0 +1,229 @@
+"""Temperature lab: the softmax's sharpening, the heads trained per τ, the live view,
+the headless run, and the tab in a browser and through gradio_client."""
+import argparse
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from playground import create_plugin_manager, create_registry, losses
+from playground.lab import LabContext
+from plugins.temperature import compute
+
+PLUGINS = ("playground.models.defaults", "plugins.temperature")
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return create_registry(create_plugin_manager(builtins=PLUGINS, entry_points=False), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return compute.load_texts(per_label=20, seed=0)
+
+
+@pytest.fixture(scope="module")
+def glove_emb(registry, frame):
+    return compute.embed(registry, "glove", frame["text"].tolist())
+
+
+# ------------------------------------------------------------------- the softmax
+
+
+def test_lower_tau_gives_a_sharper_softmax_over_the_same_logits():
+    rng = np.random.default_rng(0)
+    taus = [2.0, 1.0, 0.5, 0.1, 0.05, 0.01]
+    for _ in range(20):
+        sims = rng.uniform(-1, 1, size=16)
+        probs = [compute.softmax_over_batch(sims, t) for t in taus]
+        ent = [compute.entropy(p) for p in probs]
+        assert all(b < a for a, b in zip(ent, ent[1:])), ent
+        top = [p.max() for p in probs]
+        assert all(b > a for a, b in zip(top, top[1:]))
+        assert all(abs(p.sum() - 1) < 1e-12 for p in probs)
+
+
+def test_entropy_bounds_and_equal_logits():
+    assert compute.entropy(np.eye(5)[2]) == 0.0
+    flat = compute.softmax_over_batch(np.full(8, 0.3), 0.01)
+    assert np.allclose(flat, 1 / 8) and math.isclose(compute.entropy(flat), math.log(8))
+    # τ = 0.001 over cosines: no overflow, a one-hot
+    p = compute.softmax_over_batch(np.array([0.9, 0.2, -0.5]), 0.001)
+    assert np.isfinite(p).all() and p[0] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="τ must be > 0"):
+        compute.softmax_over_batch(np.zeros(3), 0.0)
+
+
+def test_parse_taus():
+    assert compute.parse_taus("1, 0.01;0.1, 0.1") == [0.01, 0.1, 1.0]
+    for bad, match in (("", "at least one"), ("0.1, x", "numbers"), ("0, 0.1", "between"),
+                       (",".join(str(0.1 * i) for i in range(1, 11)), "At most")):
+        with pytest.raises(ValueError, match=match):
+            compute.parse_taus(bad)
+
+
+def test_query_batch_has_positive_first_and_other_label_negatives(frame):
+    labels = frame["label"].to_numpy()
+    batch = compute.pick_query_batch(labels, size=16, seed=3)
+    assert len(batch.keys) == 16 and batch.query not in batch.keys
+    assert labels[batch.keys[0]] == labels[batch.query]
+    assert (labels[batch.keys[1:]] != labels[batch.query]).all()
+
+
+# ---------------------------------------------------------------------- training
+
+
+@pytest.mark.parametrize("positives", ["dropout", "label"])
+def test_pair_sampler(frame, positives):
+    labels = frame["label"].to_numpy()
+    sampler = compute.PairSampler(labels, positives)
+    i, j = sampler.sample(np.random.default_rng(0), 64)
+    assert len(set(i)) == 64
+    if positives == "dropout":
+        assert np.array_equal(i, j)
+    else:
+        assert (i != j).all() and (labels[i] == labels[j]).all()
+
+
+def test_training_is_seeded(glove_emb, frame):
+    labels = frame["label"].tolist()
+    _, h1 = compute.train_head(glove_emb, labels, 0.1, "label", steps=15, seed=4)
+    _, h2 = compute.train_head(glove_emb, labels, 0.1, "label", steps=15, seed=4)
+    _, h3 = compute.train_head(glove_emb, labels, 0.1, "label", steps=15, seed=5)
+    assert h1 == h2 and h1 != h3
+
+
+@pytest.fixture(scope="module")
+def sweeps(registry, frame):
+    return {p: compute.run_sweep(registry, frame, "glove", taus=[0.05, 0.5], positives=p, steps=80)
+            for p in ("dropout", "label")}
+
+
+def test_sweep_figures_are_well_formed(sweeps, frame):
+    for result in sweeps.values():
+        assert [t.tau for t in result.taus] == [0.05, 0.5]
+        for t in result.taus:
+            assert np.isfinite([t.loss, t.alignment, t.uniformity]).all()
+            assert 0 <= t.alignment <= 4 and t.uniformity <= 0
+            assert t.coords.shape == (len(frame), 2)
+            assert abs(t.probabilities.sum() - 1) < 1e-9 and len(t.probabilities) == compute.SOFTMAX_BATCH
+            assert len(t.history) == 80
+        out = result.sweep_json()
+        assert list(out) == ["sweep"] and [set(r) for r in out["sweep"]] == [{"tau", "loss", "alignment", "uniformity"}] * 2
+        json.dumps(out)
+
+
+def test_same_label_positives_tighten_labels(sweeps):
+    """Trained to pull same-label texts together, the head's labels are much tighter
+    (lower alignment) than GloVe's own."""
+    result = sweeps["label"]
+    for t in result.taus:
+        assert t.alignment < 0.5 * result.frozen["alignment"], (t.alignment, result.frozen)
+
+
+def test_dropout_positives_spread_the_texts(sweeps):
+    """With only dropout views as positives every other text is a negative: the head
+    spreads GloVe's narrow cone out (lower uniformity)."""
+    result = sweeps["dropout"]
+    for t in result.taus:
+        assert t.uniformity < result.frozen["uniformity"] - 0.5, (t.uniformity, result.frozen)
+
+
+def test_sweep_refuses_bad_inputs(registry, frame):
+    with pytest.raises(ValueError, match="positives"):
+        compute.run_sweep(registry, frame, "glove", taus=[0.1], positives="views", steps=20)
+    with pytest.raises(ValueError, match="steps"):
+        compute.run_sweep(registry, frame, "glove", taus=[0.1], steps=1)
+    one_label = frame.assign(label="same")
+    with pytest.raises(ValueError, match="two labels"):
+        compute.run_sweep(registry, one_label, "glove", taus=[0.1], steps=20)
+
+
+# ---------------------------------------------------------------------- live view
+
+
+def test_live_view_sharpens_as_tau_falls(glove_emb, frame):
+    texts, labels = frame["text"].tolist(), frame["label"].tolist()
+    sharp = compute.live_view(glove_emb, texts, labels, 0.02)
+    flat = compute.live_view(glove_emb, texts, labels, 1.0)
+    assert sharp.entropy < flat.entropy
+    assert sharp.probabilities.max() > flat.probabilities.max()
+    # the curve over τ: entropy never falls as τ grows
+    assert all(b >= a - 1e-9 for a, b in zip(flat.grid_entropy, flat.grid_entropy[1:]))
+    assert sharp.grid == sorted(sharp.grid) and 0.02 in sharp.grid
+    # the loss is the shared library's InfoNCE on the fixed same-label pairs
+    qi, ki = compute.label_pairs_batch(labels)
+    expected = float(losses.info_nce(torch.as_tensor(glove_emb[qi]), torch.as_tensor(glove_emb[ki]), 1.0))
+    assert flat.loss == pytest.approx(expected)
+    assert sharp.key_labels[0] == labels[compute.pick_query_batch(labels).query]
+
+
+# ------------------------------------------------------------------------ headless
+
+
+def test_headless_run_prints_the_sweep(registry):
+    from playground.plugins import collect_labs
+
+    lab = next(lab for lab in collect_labs(create_plugin_manager(builtins=PLUGINS, entry_points=False))
+               if lab.id == "temperature")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", action="store_true")
+    lab.add_arguments(parser)
+    args = parser.parse_args(["--json", "--steps", "30", "--per-label", "15"])
+    out = lab.run(args, LabContext(registry=registry, lab_id="temperature"))
+    assert [r["tau"] for r in out["sweep"]] == list(compute.DEFAULT_TAUS)
+    assert "uniformity" in lab.format_result(out) and len(lab.format_result(out).splitlines()) == 6
+
+
+def test_cli_json(capsys):
+    from playground.cli import main
+
+    assert main(["run", "temperature", "--json", "--taus", "1,0.1", "--steps", "20", "--per-label", "10"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["tau"] for r in out["sweep"]] == [0.1, 1.0]
+    assert main(["run", "temperature", "--taus", "0"]) == 1
+    assert "between 0.001 and 10" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------- served app
+
+
+@pytest.fixture
+def app_url(serve, registry):
+    from playground.app import build_app
+
+    return serve(build_app(create_plugin_manager(builtins=PLUGINS, entry_points=False), registry))
+
+
+def test_api_run_live_and_bad_taus(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    reveal, summary, table, proj, soft = client.predict(
+        "glove", "label", "0.05, 1", 10, 40, 0, "the largest τ", api_name="/temperature_run")
+    assert "You predicted *the largest τ*" in reveal and "The most uniform head" in reveal
+    assert [row[0] for row in table["data"]] == [0.05, 1.0]
+    text, fig = client.predict("glove", 0.05, 10, 0, api_name="/temperature_live")
+    assert "At τ = 0.05 the positive gets" in text
+    with pytest.raises(Exception, match="between 0.001 and 10"):
+        client.predict("glove", "dropout", "0.05, 20", 10, 40, 0, None, api_name="/temperature_run")
+
+
+@pytest.mark.browser
+def test_browser_runs_default_experiment_and_live_slider(app_url, page):
+    from conftest import open_tab
+
+    page.goto(app_url)
+    open_tab(page, "Temperature")
+    page.get_by_label("a middle τ").check()
+    page.get_by_role("button", name="Train a head at each τ").click()
+    page.get_by_text("The most uniform head was trained at").filter(visible=True).first.wait_for(timeout=180_000)
+    plots = page.locator(".js-plotly-plot").filter(visible=True)
+    plots.nth(2).wait_for()  # summary, 2-D views, softmax
+    page.get_by_text("τ = 0.01").filter(visible=True).first.wait_for()
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.get_by_text("the positive gets").filter(visible=True).first.wait_for(timeout=60_000)
+    plots.nth(3).wait_for()
