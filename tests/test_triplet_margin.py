@@ -276,6 +276,9 @@ def test_api_runs_sweep_and_refuses_bad_upload(app_url, tmp_path):
     with pytest.raises(Exception, match="Missing column"):
         client.predict("glove", None, "cosine", "random", handle_file(str(bad)), 20, 100, 0, 0.2, None,
                        api_name="/triplet_margin_run")
+    with pytest.raises(Exception, match="not available here"):
+        client.predict("glove", "bert-base-uncased", "cosine", "random", None, 20, 100, 0, 0.2, None,
+                       api_name="/triplet_margin_run")
     reveal, fig, figures = client.predict(
         "glove", "cosine", "random", None, 20, 0, 0.2, 100, 0.01, None, api_name="/triplet_margin_train"
     )

@@ -95,9 +95,15 @@ def parse_taus(text: str | Sequence[float]) -> list[float]:
     return taus
 
 
-@gpu
 def embed(registry, model_id: str, texts: Sequence[str], session: Optional[str] = None) -> np.ndarray:
-    return registry.get(model_id, session=session).encode_texts(list(texts))
+    """``texts`` embedded by the registry's model (rows L2-normalised, cached per text)."""
+    return encode(registry.get(model_id, session=session), list(texts))
+
+
+@gpu
+def encode(model, texts: list[str]) -> np.ndarray:
+    # only the model and the texts cross into the GPU worker on ZeroGPU (the registry holds locks)
+    return model.encode_texts(texts)
 
 
 # ------------------------------------------------------------ softmax over a batch

@@ -242,9 +242,15 @@ def parse_models(models: str | Sequence[str]) -> list[str]:
     return ids
 
 
-@gpu
 def embed(registry, model_id: str, texts: Sequence[str], session: Optional[str] = None) -> np.ndarray:
-    return registry.get(model_id, session=session).encode_texts(list(texts))
+    """``texts`` embedded by the registry's model (rows L2-normalised, cached per text)."""
+    return encode(registry.get(model_id, session=session), list(texts))
+
+
+@gpu
+def encode(model, texts: list[str]) -> np.ndarray:
+    # only the model and the texts cross into the GPU worker on ZeroGPU (the registry holds locks)
+    return model.encode_texts(texts)
 
 
 def run_sweep(
@@ -345,7 +351,6 @@ def _evaluate(emb: np.ndarray, labels: np.ndarray, triplets: Triplets, margin: f
     }
 
 
-@gpu
 def train_projection(
     emb: np.ndarray, labels: Sequence, margin: float = DEFAULT_MARGIN, metric: str = "cosine",
     mining: str = "random", steps: int = 300, batch_size: int = 64, lr: float = 0.01,
