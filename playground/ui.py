@@ -30,7 +30,9 @@ def friendly_errors(fn: Callable) -> Callable:
         except gr.Error:
             raise
         except USER_ERRORS as exc:
-            message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+            # a plain KeyError quotes its message; UnknownModelError writes its own (with the known ids)
+            plain_key = isinstance(exc, KeyError) and not isinstance(exc, UnknownModelError)
+            message = str(exc.args[0]) if plain_key and exc.args else str(exc)
             raise gr.Error(message) from exc
         except Exception as exc:
             log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
