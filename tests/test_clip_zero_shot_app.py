@@ -154,3 +154,24 @@ def test_server_keeps_serving_others_while_bad_requests_fail(client, bad_files):
     assert isinstance(results[0], AppError) and "decompression bomb" in str(results[0])
     assert isinstance(results[2], AppError) and "not an image" in str(results[2])
     assert set(confidences(results[1])) == {"cup", "rocket"} and set(confidences(results[3])) == {"cup", "moon"}
+
+
+def test_a_model_trained_in_this_session_scores_in_this_session_only(app, tiny_specs):
+    from playground.models.open_clip import load
+
+    demo, client = app
+    registry = demo.playground_registry
+    spec = next(s for s in tiny_specs if s.id == "tiny-siglip")
+    registry.add_session_model(client.session_hash, "my-trained-clip", load(spec, "cpu"))  # as train_clip does
+    try:
+        scores = client.predict(handle_file(photo_file("moon")), "moon, cat", "a photo of a {}.", "my-trained-clip",
+                                api_name="/clip_zero_shot")
+        assert {c["label"] for c in scores["confidences"]} == {"moon", "cat"}
+        _, note = client.predict("my-trained-clip", api_name="/clip_zero_shot_models")
+        assert "my-trained-clip" in note and "trained in this session" in note
+        stranger = Client(client.src, verbose=False)
+        with pytest.raises(AppError, match="Unknown model 'my-trained-clip'"):
+            stranger.predict(handle_file(photo_file("moon")), "moon, cat", "a photo of a {}.", "my-trained-clip",
+                             api_name="/clip_zero_shot")
+    finally:
+        registry.drop_session(client.session_hash)

@@ -1,10 +1,12 @@
 """The tab: a photo and labels in, sorted scores, the ViT's view and an image × label
 matrix out. It only wires components to ``compute``.
 
-Events that receive images use ``preprocess=False``: the handler gets the uploaded
-file's path and reads it with ``playground.images.load_image``, so a file that is not
-an image, a corrupt one or a decompression bomb gets a clear message instead of
-failing inside Gradio's own image decoding.
+Events use ``preprocess=False``: an image handler gets the uploaded file's path and
+reads it with ``playground.images.load_image``, so a file that is not an image, a
+corrupt one or a decompression bomb gets a clear message instead of failing inside
+Gradio's own image decoding; and a model picker may hold a session's own model (one
+trained in the train_clip tab) that Gradio's choice check would otherwise refuse. The
+handlers check every value themselves.
 """
 from __future__ import annotations
 
@@ -154,14 +156,16 @@ def build(ctx: LabContext) -> None:
         return matrix_figure(result), info
 
     bundled.change(show_bundled, bundled, image, api_name="clip_zero_shot_bundled")
-    model.input(about_model, model, note, api_name="clip_zero_shot_model_info")
+    model.input(about_model, model, note, api_name="clip_zero_shot_model_info", preprocess=False)
     if ctx.tab is not None:
-        ctx.tab.select(refresh_models, model, [model, note], api_name="clip_zero_shot_models")
+        ctx.tab.select(
+            refresh_models, model, [model, note], api_name="clip_zero_shot_models", preprocess=False,
+        )
     run.click(
         score_photo, [image, labels, template, model], [scores, last], api_name="clip_zero_shot", preprocess=False,
     ).success(
         draw_photo, [last, guess, model], [bar, view, view_caption, revealed, model, note],
-        api_name="clip_zero_shot_figures",
+        api_name="clip_zero_shot_figures", preprocess=False,
     )
     matrix_run.click(
         score_gallery, [gallery, labels, template, model], [heatmap, matrix_info],

@@ -2,8 +2,9 @@
 side, their raw logits, both matrices for several photos, and both losses as the
 batch grows. It only wires components to ``compute``.
 
-Events that receive images use ``preprocess=False`` and read them with
-``playground.images.load_image`` (see the zero-shot tab for why).
+Events use ``preprocess=False`` and check their values themselves: images are read
+with ``playground.images.load_image`` and model pickers may hold a session's own
+model (see the zero-shot tab's ui.py).
 """
 from __future__ import annotations
 
@@ -182,16 +183,17 @@ def build(ctx: LabContext) -> None:
 
     bundled.change(show_bundled, bundled, image, api_name="siglip_compare_bundled")
     gr.on([clip_model.input, siglip_model.input], about_models, [clip_model, siglip_model], note,
-          api_name="siglip_compare_model_info")
+          api_name="siglip_compare_model_info", preprocess=False)
     if ctx.tab is not None:
         ctx.tab.select(refresh_models, [clip_model, siglip_model], [clip_model, siglip_model, note],
-                       api_name="siglip_compare_models")
+                       api_name="siglip_compare_models", preprocess=False)
     run.click(
         score_both, [image, labels, template, clip_model, siglip_model], [clip_scores, siglip_scores, last],
         api_name="siglip_compare", preprocess=False,
     ).success(
         draw_both, [last, guess, clip_model, siglip_model],
         [bars, revealed, table, notes, clip_model, siglip_model, note], api_name="siglip_compare_figures",
+        preprocess=False,
     )
     matrix_run.click(
         score_gallery, [gallery, labels, template, clip_model, siglip_model], [left_matrix, right_matrix],
@@ -199,5 +201,5 @@ def build(ctx: LabContext) -> None:
     )
     loss_run.click(
         run_losses, [clip_model, siglip_model, loss_guess], [loss_plot, loss_reveal, loss_table],
-        api_name="siglip_compare_losses",
+        api_name="siglip_compare_losses", preprocess=False,
     )
