@@ -75,7 +75,7 @@ def load_image(
     if isinstance(source, np.ndarray):
         return _finish(_from_array(source, max_pixels, what), max_side, what)
     data = _read_bytes(source, max_bytes, what)
-    return _finish(_decode(data, max_pixels, what), max_side, what)
+    return _finish(_decode(data, max_pixels, what, max_side), max_side, what)
 
 
 def _read_bytes(source: Any, max_bytes: int, what: str) -> bytes:
@@ -154,8 +154,9 @@ def _check_pixels(size: tuple[int, int], max_pixels: int, what: str) -> None:
         )
 
 
-def _decode(data: bytes, max_pixels: int, what: str) -> Image.Image:
-    """Open lazily, check the declared size, verify, then decode the first frame."""
+def _decode(data: bytes, max_pixels: int, what: str, max_side: Optional[int] = None) -> Image.Image:
+    """Open lazily, check the declared size, verify, then decode the first frame
+    (a JPEG straight at a reduced scale when it is far larger than ``max_side``)."""
     try:
         probe = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
@@ -175,6 +176,8 @@ def _decode(data: bytes, max_pixels: int, what: str) -> Image.Image:
     try:
         probe.verify()  # checksums and structure, without decoding pixels
         image = Image.open(io.BytesIO(data))
+        if max_side:
+            image.draft("RGB", (max_side, max_side))  # JPEG only; a no-op for other formats
         image.load()  # decodes the first frame; a truncated file fails here
     except Image.DecompressionBombError:
         raise ImageUploadError(f"{what} is too large to decode safely. Upload a smaller image.") from None

@@ -179,3 +179,10 @@ def test_bundled_photos_are_real_captioned_rgb_images(tmp_path):
     assert load_image(path).size == bundled_photo("chelsea").image().size
     with pytest.raises(ValueError, match="Bundled photos: chelsea"):
         bundled_photo("unicorn")
+
+
+def test_large_jpeg_is_shrunk_to_max_side(rgb):
+    buf = io.BytesIO()
+    rgb.resize((1500, 1000)).save(buf, format="JPEG")
+    image = load_image(buf.getvalue(), max_side=400)
+    assert image.size == (400, 267) and image.mode == "RGB"

@@ -57,7 +57,6 @@ def pairing_note(registry: ModelRegistry, clip_id: Optional[str], siglip_id: Opt
     return "\n\n".join(lines)
 
 
-@gpu
 def compare(
     clip_model: ImageTextModel,
     siglip_model: ImageTextModel,
@@ -67,7 +66,8 @@ def compare(
     image_names: Optional[Sequence[str]] = None,
 ) -> tuple[ZeroShotResult, ZeroShotResult]:
     """The same images and labels scored by both models (each with its own transform,
-    its own prompt embeddings, its own scale and bias)."""
+    its own prompt embeddings, its own scale and bias). Not under ``@gpu`` itself:
+    each ``classify`` call is."""
     return (
         classify(clip_model, images, labels, templates, image_names),
         classify(siglip_model, images, labels, templates, image_names),
