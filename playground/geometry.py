@@ -179,7 +179,7 @@ def linear_probe(
     if len(x) != len(labels):
         raise ValueError(f"linear_probe got {len(x)} vectors and {len(labels)} labels; they must match.")
     classes, counts = np.unique(labels, return_counts=True)
-    n_train = int(np.ceil(train_fraction * len(labels)))
+    n_train = int(np.floor(train_fraction * len(labels)))  # as train_test_split counts it
     if len(classes) < 2 or counts.min() < 2 or n_train < len(classes) or len(labels) - n_train < len(classes):
         raise ValueError(
             f"A stratified {train_fraction:.0%} split of {len(labels)} texts over {len(classes)} labels leaves "
@@ -221,9 +221,10 @@ _umap_warm_started = False
 def project_2d(x: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
     """The rows of ``x`` (L2-normalised first) in two dimensions, shape (n, 2).
 
-    ``method``: ``"pca"`` (linear: keeps the global shape, including a narrow
-    cone), ``"tsne"`` (keeps neighbourhoods; distances between clusters mean
-    little) or ``"umap"`` (keeps neighbourhoods and some global layout).
+    ``method``: ``"pca"`` (linear, on the centred rows: the mean direction a
+    narrow cone shares is removed, what varies around it is kept), ``"tsne"``
+    (keeps neighbourhoods; distances between clusters mean little) or
+    ``"umap"`` (keeps neighbourhoods and some global layout).
     Seeded, so the same input gives the same picture.
     """
     method = method.lower().replace("-", "")

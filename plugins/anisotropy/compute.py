@@ -70,10 +70,10 @@ def load_texts(upload: Optional[str] = None) -> pd.DataFrame:
     return frame.drop(columns="_rank").reset_index(drop=True)[["text", "label", "module"]]
 
 
-def describe_texts(frame: pd.DataFrame, source: str = "bundled corpus") -> str:
+def describe_texts(frame: pd.DataFrame, source: str = "the bundled corpus") -> str:
     """One line: how many texts, and how many of each label."""
     counts = ", ".join(f"{label} {n}" for label, n in frame["label"].value_counts(sort=False).items())
-    return f"{len(frame)} texts from the {source}: {counts}."
+    return f"{len(frame)} texts from {source}: {counts}."
 
 
 def default_models(registry: ModelRegistry) -> tuple[str, str, str]:
@@ -86,10 +86,10 @@ def default_models(registry: ModelRegistry) -> tuple[str, str, str]:
     if bert_ok:
         return LIKELIHOOD_MODEL, CONTRASTIVE_MODEL, ""
     note = (
-        f"**Why GloVe and not BERT?** `{LIKELIHOOD_MODEL}` cannot be loaded here ({reason}). "
+        f"**Why GloVe and not BERT?** `{LIKELIHOOD_MODEL}` cannot be loaded here ({reason.rstrip('. ')}). "
         "GloVe stands in as the non-contrastive model: its word vectors come from co-occurrence counts, "
         "mean-pooled into one vector per text, and nothing in its training compares two texts. "
-        "Where the Hugging Face Hub is reachable (a hosted Space), BERT is the default."
+        "Where BERT can be loaded, it is the default."
     )
     return FALLBACK_MODEL, CONTRASTIVE_MODEL, note
 

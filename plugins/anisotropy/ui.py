@@ -40,8 +40,10 @@ LOOK_FOR = """- **Heatmap** (every pair of texts, sorted by domain, one colour s
   one way. **Alignment** (lower: same-domain texts sit closer) and **uniformity** (lower: the vectors spread more
   evenly) are the two things a contrastive loss trades off. Read them together: a model can look well aligned only
   because *everything* is close.
-- **Projection**: PCA keeps the global shape, so a cone stays one blob; t-SNE and UMAP keep neighbourhoods and can
-  find clusters even inside a cone, but the distances between their clusters mean little.
+- **Projection**: PCA subtracts the mean vector first, so the direction every vector of a cone shares is removed
+  and only what is left is drawn: the domains may well show up there. That is the point: the information is in the
+  vectors, but a raw cosine is dominated by the shared direction. t-SNE and UMAP keep neighbourhoods; the distances
+  between their clusters mean little.
 - **Linear probe**: a logistic regression trained on a stratified 20% of the texts and scored on the other 80%. On
   clean vectors both models may do well: the domain is *in* the vectors somewhere. Then Gaussian noise N(0, σ) goes on
   every coordinate. Domains separated by wide margins survive more noise than domains that differ only in small
@@ -64,9 +66,9 @@ UPLOAD_HELP = (
 def _column(side: str) -> dict:
     with gr.Column(min_width=420):
         title = gr.Markdown(f"#### Model {side}")
-        heat = gr.Plot(label=f"Model {side}: cosine matrix")
-        hist = gr.Plot(label=f"Model {side}: intra vs inter similarities")
-        proj = gr.Plot(label=f"Model {side}: 2-D projection")
+        heat = gr.Plot(label=f"Model {side}: cosine matrix", show_label=False)
+        hist = gr.Plot(label=f"Model {side}: intra vs inter similarities", show_label=False)
+        proj = gr.Plot(label=f"Model {side}: 2-D projection", show_label=False)
     return {"title": title, "heat": heat, "hist": hist, "proj": proj}
 
 
@@ -94,7 +96,8 @@ def build(ctx: LabContext) -> None:
                               label="Model B (right): trained contrastively")
     gr.Markdown(fallback_note, visible=bool(fallback_note), elem_classes=["lesson"])
     with gr.Row():
-        upload = gr.File(label="Your texts (CSV, optional)", file_types=[".csv"], type="filepath", scale=2)
+        upload = gr.File(label="Your texts (CSV, optional)", file_types=[".csv"], type="filepath", scale=2,
+                         height=140)
         with gr.Column(scale=3):
             gr.Markdown(UPLOAD_HELP)
             data_info = gr.Markdown(describe_texts(load_texts()))
@@ -113,10 +116,10 @@ def build(ctx: LabContext) -> None:
     table = gr.Dataframe(label="Figures (each row's meaning on the right)", interactive=False, wrap=True)
     with gr.Row(equal_height=False):
         left, right = _column("A"), _column("B")
-    sweep = gr.Plot(label="Linear probe accuracy against noise σ")
+    sweep = gr.Plot(label="Linear probe accuracy against noise σ", show_label=False)
     with gr.Row():
         prepare = gr.Button("Prepare downloads: figures as JSON and CSV, plots as PNG")
-        files = gr.File(label="Downloads", file_count="multiple", interactive=False)
+        files = gr.File(label="Downloads", file_count="multiple", interactive=False, height=140)
     state = gr.State(None)
 
     @friendly_errors

@@ -1,0 +1,282 @@
+"""The anisotropy lab without a browser: the bundled corpus, upload validation, the
+per-model figures on small hand-made arrays, the prediction reveal, default models
+and the headless run (CLI). The real glove-vs-minilm run is in test_anisotropy_app.py,
+where it shares its loaded models with the served app."""
+from __future__ import annotations
+
+import argparse
+import inspect
+import importlib
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from playground import ModelRegistry, ModelSpec, geometry
+from playground.data.corpus import DOCSTRING_LABEL, first_paragraph, load_corpus, written_texts
+from playground.data.uploads import UploadError
+from plugins.anisotropy import compute, figures
+
+
+# -- the bundled corpus ----------------------------------------------------------------
+
+def test_corpus_has_four_domains_with_75_or_more_each():
+    frame = load_corpus()
+    assert list(frame.columns) == ["text", "label", "module"]
+    counts = frame["label"].value_counts()
+    assert set(counts.index) == {"medical", "legal", "poetry", DOCSTRING_LABEL}
+    assert len(frame) >= 300 and counts.min() >= 75
+    assert frame["text"].str.len().between(20, 260).all()
+    assert not frame["text"].duplicated().any()
+    assert (frame.loc[frame.label == DOCSTRING_LABEL, "module"] != "").all()
+    assert (frame.loc[frame.label != DOCSTRING_LABEL, "module"] == "").all()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_docstrings_are_real_first_paragraphs_from_their_module():
+    docs = load_corpus().query("label == @DOCSTRING_LABEL")
+    assert docs["module"].nunique() >= 20  # spread over many modules
+    for text, module_name in zip(docs["text"], docs["module"]):
+        module = importlib.import_module(module_name)
+        members = [o for o in vars(module).values() if inspect.isclass(o) or inspect.isroutine(o)]
+        members += [m for c in members if inspect.isclass(c) for m in vars(c).values() if inspect.isroutine(m)]
+        paragraphs = {first_paragraph(inspect.getdoc(o) or "") for o in members}
+        assert text in paragraphs, (module_name, text)
+
+
+def test_corpus_is_a_fresh_frame_each_call():
+    a = load_corpus()
+    a.loc[0, "text"] = "changed"
+    assert load_corpus().loc[0, "text"] != "changed"
+    assert len(written_texts()) == len(load_corpus(include_docstrings=False))
+
+
+def test_load_texts_groups_rows_by_label(tmp_path):
+    path = tmp_path / "mixed.csv"
+    rows = [("x a%d" % i, "a") if i % 2 else ("y b%d" % i, "b") for i in range(12)]
+    path.write_text("text,label\n" + "\n".join(f"{t},{l}" for t, l in rows) + "\n")
+    frame = compute.load_texts(str(path))
+    assert list(frame["label"]) == ["b"] * 6 + ["a"] * 6  # first-seen order, stable within a label
+    assert list(frame["text"][:2]) == ["y b0", "y b2"]
+    assert (frame["module"] == "").all()
+
+
+# -- upload validation ---------------------------------------------------------------------
+
+def _write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return str(path)
+
+
+def _labelled(n_per_label, labels=("a", "b")):
+    return "text,label\n" + "".join(f"text number {i} about {l},{l}\n" for l in labels for i in range(n_per_label))
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("nolabel.csv", "text,topic\nhello,a\nworld,b\n", "Missing column(s) label"),
+        ("empty.csv", "", "The file is empty"),
+        ("blank.csv", "\n\n  \n", "The file is empty"),
+        ("single.csv", _labelled(6, ("only",)), "single label"),
+        ("latin1.csv", "text,label\ncafé au lait,a\n".encode("latin-1"), "not UTF-8"),
+        ("big.csv", _labelled(501), f"the limit is {compute.MAX_ROWS}"),
+        ("few.csv", _labelled(6) + "lonely text,c\n", f"fewer than {compute.MIN_PER_LABEL} texts"),
+    ],
+)
+def test_bad_uploads_get_clear_messages(tmp_path, name, data, message):
+    with pytest.raises(UploadError) as info:
+        compute.load_texts(_write(tmp_path, name, data))
+    assert message in str(info.value)
+
+
+def test_a_good_upload_is_read(tmp_path):
+    frame = compute.load_texts(_write(tmp_path, "ok.csv", _labelled(5, ("x", "y", "z"))))
+    assert len(frame) == 15 and list(dict.fromkeys(frame["label"])) == ["x", "y", "z"]
+    assert "15 texts from your file: x 5, y 5, z 5." == compute.describe_texts(frame, "your file")
+
+
+# -- one model's figures, on hand-made vectors ------------------------------------------------
+
+def _toy():
+    """Two labels, five texts each, on two orthogonal axes with a little tilt."""
+    tilts = [(0.1, 0), (-0.1, 0), (0, 0.1), (0, -0.1), (0.05, 0.05)]
+    x = np.array([[1, t, u] for t, u in tilts] + [[t, 1, u] for t, u in tilts], dtype=float)
+    return x, np.array(["a"] * 5 + ["b"] * 5)
+
+
+def test_model_geometry_figures_match_hand_computation():
+    x, labels = _toy()
+    report = compute.model_geometry("toy", x, labels, sigma=0.0, sweep_sigmas=(0.0,))
+    z = x / np.linalg.norm(x, axis=1, keepdims=True)
+    sims = z @ z.T
+    intra = [sims[i, j] for i in range(10) for j in range(i + 1, 10) if labels[i] == labels[j]]
+    inter = [sims[i, j] for i in range(10) for j in range(i + 1, 10) if labels[i] != labels[j]]
+    f = report.figures
+    assert f["intra_mean"] == pytest.approx(np.mean(intra))
+    assert f["inter_mean"] == pytest.approx(np.mean(inter))
+    assert f["gap"] == pytest.approx(np.mean(intra) - np.mean(inter))
+    assert f["separation_auc"] == 1.0  # every same-label pair beats every cross-label pair
+    assert f["mean_cosine"] == pytest.approx(np.mean(intra + inter))
+    assert f["alignment"] == pytest.approx(np.mean([2 - 2 * s for s in intra]))
+    assert f["uniformity"] == pytest.approx(math.log(np.mean([math.exp(-2 * (2 - 2 * s)) for s in intra + inter])))
+    assert set(f) == set(compute.FIGURES)
+    assert report.sims.shape == (10, 10)
+    assert f["probe_accuracy"] == f["probe_accuracy_noisy"] == 1.0  # σ = 0: the same clean probe
+
+
+def test_probe_figures_follow_sigma_and_noise_mode():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.eye(6)[k] * 3 + rng.normal(0, 0.05, size=(10, 6)) for k in range(4)])
+    labels = np.repeat(list("abcd"), 10)
+    report = compute.model_geometry("toy", x, labels, sigma=0.1, noise="before", sweep_sigmas=(0.0, 0.1, 2.0))
+    assert report.figures["probe_accuracy"] == 1.0
+    assert report.figures["probe_accuracy_noisy"] == geometry.linear_probe(
+        x, labels, 0.2, 0.1, noise_after_normalise=False).accuracy
+    assert report.sweep[-1] < 0.6  # σ = 2 swamps unit vectors
+    with pytest.raises(ValueError, match="Noise mode"):
+        compute.model_geometry("toy", x, labels, noise="sideways")
+
+
+def test_analyse_adds_the_chosen_sigma_to_the_sweep_and_projects():
+    class FakeModel:
+        kind = "text"
+
+        def __init__(self, axis):
+            self.axis = axis
+
+        def encode_texts(self, texts, progress=None):
+            rng = np.random.default_rng(self.axis)
+            return np.array([np.eye(8)[hash(t.split()[-1]) % 4 + self.axis] + rng.normal(0, 0.1, 8) for t in texts])
+
+    class FakeRegistry:
+        def get(self, model_id, session=None):
+            return FakeModel({"m1": 0, "m2": 4}[model_id])
+
+    rows = [(f"text {i} topic{k}", f"t{k}") for k in range(4) for i in range(6)]
+    frame = pd.DataFrame(rows, columns=["text", "label"]).assign(module="")
+    steps = []
+    result = compute.analyse(FakeRegistry(), "m1,m2", frame, sigma=0.07, sweep_sigmas=(0.2,), projection="pca",
+                             progress=lambda f, m: steps.append((f, m)))
+    assert result.sweep_sigmas == (0.0, 0.07, 0.2)
+    assert list(result.figures()) == ["m1", "m2"] and set(result.projections) == {"m1", "m2"}
+    assert result.projections["m1"].shape == (24, 2)
+    assert [f for f, _ in steps] == sorted(f for f, _ in steps) and all(0 <= f <= 1 for f, _ in steps)
+    table = result.table()
+    assert list(table.columns) == ["figure", "m1", "m2", "meaning"] and len(table) == len(compute.FIGURES)
+    long = result.long_table()
+    assert {"model", "separation_auc", "probe_accuracy_sigma_0.07"} <= set(long.columns)
+    payload = json.loads(json.dumps(result.to_json()))
+    assert payload["sweep"]["sigma"] == [0.0, 0.07, 0.2] and payload["settings"]["texts"] == 24
+    plots = figures.all_figures(result)
+    assert set(plots) == {"m1-heatmap", "m1-histogram", "m1-pca", "m2-heatmap", "m2-histogram", "m2-pca",
+                          "noise-sweep"}
+    # the histograms of both models share their axes
+    xr = {tuple(plots[f"{m}-histogram"].layout.xaxis.range) for m in ("m1", "m2")}
+    yr = {tuple(plots[f"{m}-histogram"].layout.yaxis.range) for m in ("m1", "m2")}
+    assert len(xr) == 1 and len(yr) == 1
+
+
+def test_model_ids_must_differ():
+    with pytest.raises(ValueError, match="must differ"):
+        compute.parse_model_ids("glove,glove")
+    with pytest.raises(ValueError, match="at least one"):
+        compute.parse_model_ids(" , ")
+    assert compute.parse_model_ids(" glove , minilm ") == ["glove", "minilm"]
+
+
+# -- predict, then reveal ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("inter, bucket", [(0.05, "low"), (0.29, "low"), (0.45, "middle"), (0.7, "middle"),
+                                           (0.82, "high")])
+def test_prediction_buckets(inter, bucket):
+    assert compute.prediction_bucket(inter) == bucket
+
+
+def _result_with(inter_a, inter_b):
+    def report(model_id, inter, mc, auc):
+        f = dict.fromkeys(compute.FIGURES, 0.5)
+        f.update(inter_mean=inter, intra_mean=inter + 0.1, mean_cosine=mc, separation_auc=auc)
+        return compute.ModelReport(model_id, None, None, None, None, f, [])
+
+    return compute.AnisotropyResult(pd.DataFrame({"text": [], "label": [], "module": []}), {
+        "a": report("a", inter_a, 0.85, 0.78), "b": report("b", inter_b, 0.05, 0.9)})
+
+
+def test_reveal_says_right_wrong_or_not_committed():
+    result = _result_with(0.82, 0.01)
+    assert "Your prediction was right" in compute.reveal(result, "high")
+    wrong = compute.reveal(result, compute.PREDICT_CHOICES["low"])
+    assert "Not quite" in wrong and "0.82" in wrong and "narrow cone" in wrong
+    assert "did not commit" in compute.reveal(result, None)
+
+
+# -- default models -----------------------------------------------------------------------------
+
+def _registry(bert_available: bool) -> ModelRegistry:
+    registry = ModelRegistry(device="cpu")
+    for model_id in ("glove", "minilm", "bert-base-uncased"):
+        ok = bert_available or model_id != "bert-base-uncased"
+        registry.register(ModelSpec(id=model_id, kind="text", loader=lambda spec, device: None,
+                                    availability=lambda spec, ok=ok: (ok, "ready" if ok else "no network here")))
+    return registry
+
+
+def test_default_models_prefer_bert_and_explain_the_fallback():
+    assert compute.default_models(_registry(True)) == ("bert-base-uncased", "minilm", "")
+    a, b, note = compute.default_models(_registry(False))
+    assert (a, b) == ("glove", "minilm")
+    assert "no network here" in note and "GloVe" in note
+
+
+# -- headless -----------------------------------------------------------------------------------
+
+def test_cli_json_is_keyed_by_model_and_has_every_figure(tmp_path, capsys):
+    from playground.cli import main
+
+    rows = [(f"the court shall rule on clause {i}", "legal") for i in range(8)]
+    rows += [(f"the patient reports pain in the knee {i}", "medical") for i in range(8)]
+    path = _write(tmp_path, "small.csv", "text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
+    assert main(["run", "anisotropy", "--models", "glove", "--data", path, "--seed", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == ["glove"]
+    for key in ("intra_mean", "inter_mean", "separation_auc", "mean_cosine", "alignment", "uniformity",
+                "probe_accuracy", "probe_accuracy_noisy"):
+        assert isinstance(out["glove"][key], float)
+    assert main(["run", "anisotropy", "--models", "glove", "--data", path]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].split() == ["figure", "glove"] and "separation_auc" in text
+
+
+def test_cli_reports_a_bad_upload_and_an_unknown_model(tmp_path, capsys):
+    from playground.cli import main
+
+    bad = _write(tmp_path, "bad.csv", "sentence,tag\nhello,a\n")
+    assert main(["run", "anisotropy", "--models", "glove", "--data", bad]) == 1
+    assert "Missing column(s) text, label" in capsys.readouterr().err
+    assert main(["run", "anisotropy", "--models", "glove,nope", "--data", bad]) == 1
+
+
+def test_headless_run_uses_the_default_models(monkeypatch):
+    import plugins.anisotropy.headless as headless
+    from playground.lab import LabContext
+
+    parser = argparse.ArgumentParser()
+    headless.add_arguments(parser)
+    args = parser.parse_args([])
+    assert (args.models, args.data, args.seed, args.sigma, args.noise) == (None, None, 0, 0.1, "after")
+    calls = []
+
+    def fake_analyse(registry, models, frame, **kw):
+        calls.append((models, len(frame), kw))
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(headless, "analyse", fake_analyse)
+    with pytest.raises(RuntimeError):
+        headless.run(args, LabContext(registry=_registry(False)))
+    models, n_texts, kw = calls[0]
+    assert models == "glove,minilm" and n_texts == len(load_corpus())
+    assert kw == {"sigma": 0.1, "noise": "after", "seed": 0}

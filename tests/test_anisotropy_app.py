@@ -1,0 +1,127 @@
+"""The anisotropy lab on real models: GloVe against MiniLM on the bundled corpus
+(the course's central claim, measured), then the tab through gradio_client and in
+headless Chromium. One registry for the module, so each model loads once and the
+corpus is embedded once."""
+from __future__ import annotations
+
+import pytest
+
+from playground import create_plugin_manager, create_registry
+from plugins.anisotropy import compute
+
+PLUGINS = ("playground.models.defaults", "plugins.anisotropy")
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return create_registry(create_plugin_manager(builtins=PLUGINS, entry_points=False), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def real_result(registry):
+    return compute.analyse(registry, ["glove", "minilm"], compute.load_texts())
+
+
+@pytest.mark.slow
+def test_contrastive_model_separates_domains_and_glove_is_anisotropic(real_result):
+    glove, minilm = real_result.reports["glove"].figures, real_result.reports["minilm"].figures
+    assert minilm["separation_auc"] > glove["separation_auc"] + 0.05
+    assert glove["mean_cosine"] > minilm["mean_cosine"] + 0.4
+    assert glove["inter_mean"] > 0.6 > 0.2 > minilm["inter_mean"]  # unrelated texts: alike vs unrelated
+    assert minilm["uniformity"] < glove["uniformity"]  # spread over the sphere
+    assert minilm["probe_accuracy"] >= glove["probe_accuracy"]
+    for f in (glove, minilm):
+        assert 0.25 < f["probe_accuracy_noisy"] <= f["probe_accuracy"] <= 1.0
+
+
+@pytest.fixture
+def app_url(serve, registry):
+    from playground.app import build_app
+
+    return serve(build_app(create_plugin_manager(builtins=PLUGINS, entry_points=False), registry))
+
+
+def _small_csv(tmp_path):
+    rows = [(f"the tenant shall pay the rent for month {i}", "legal") for i in range(6)]
+    rows += [(f"patient reports a cough and fever on day {i}", "medical") for i in range(6)]
+    path = tmp_path / "mine.csv"
+    path.write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
+    return str(path)
+
+
+def test_api_runs_and_refuses_bad_input(app_url, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    mine = handle_file(_small_csv(tmp_path))
+    assert "12 texts from your file: legal 6, medical 6." in client.predict(mine, api_name="/anisotropy_data")
+    out = client.predict("glove", "minilm", mine, 0, 0.1, "before", "pca", "high", api_name="/anisotropy_run")
+    revealed, table = out[0], out[1]
+    assert "`glove`" in revealed and "`minilm`" in revealed
+    assert table["headers"] == ["figure", "glove", "minilm", "meaning"]
+    assert [row[0] for row in table["data"]] == list(compute.FIGURES)
+    assert "Model A: `glove`" in out[2] and "Model B: `minilm`" in out[6]
+    with pytest.raises(Exception, match="must differ"):
+        client.predict("glove", "glove", mine, 0, 0.1, "after", "pca", None, api_name="/anisotropy_run")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("text,label\ncafé,a\n".encode("latin-1"))
+    with pytest.raises(Exception, match="not UTF-8"):
+        client.predict(handle_file(str(bad)), api_name="/anisotropy_data")
+    with pytest.raises(Exception, match="not available here"):  # offline: BERT has no weights
+        client.predict("glove", "bert-base-uncased", mine, 0, 0.1, "after", "pca", None,
+                       api_name="/anisotropy_run")
+
+
+def test_api_reprojects_and_downloads_the_last_run(app_url, tmp_path):
+    import json
+
+    import pandas as pd
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    with pytest.raises(Exception, match="Run the experiment first"):
+        client.predict(api_name="/anisotropy_downloads")
+    client.predict("glove", "minilm", handle_file(_small_csv(tmp_path)), 3, 0.2, "after", "pca", None,
+                   api_name="/anisotropy_run")
+    left, right = client.predict("tsne", api_name="/anisotropy_project")
+    for plot in (left, right):
+        assert "t-SNE of the vectors" in json.dumps(plot)
+    files = client.predict(api_name="/anisotropy_downloads")
+    paths = {p.rsplit("/", 1)[-1].split("\\")[-1]: p for p in files}
+    assert {"anisotropy.json", "anisotropy.csv"} <= set(paths)
+    payload = json.load(open(paths["anisotropy.json"]))
+    assert payload["settings"]["sigma"] == 0.2 and payload["settings"]["seed"] == 3
+    assert set(payload["figures"]) == {"glove", "minilm"}
+    table = pd.read_csv(paths["anisotropy.csv"])
+    assert list(table["model"]) == ["glove", "minilm"]
+    assert table["separation_auc"].tolist() == pytest.approx(
+        [payload["figures"][m]["separation_auc"] for m in ("glove", "minilm")])
+    pngs = sorted(name for name in paths if name.endswith(".png"))
+    if pngs:  # PNG export needs kaleido's Chromium; the shell skips it (logged) where there is none
+        assert pngs == sorted(f"anisotropy-{n}.png" for n in (
+            "glove-heatmap", "glove-histogram", "glove-tsne", "minilm-heatmap", "minilm-histogram",
+            "minilm-tsne", "noise-sweep"))
+
+
+@pytest.mark.browser
+def test_browser_runs_the_offline_defaults(app_url, page, real_result):
+    from conftest import open_tab
+
+    page.goto(app_url)
+    open_tab(page, "Text anisotropy")
+    page.get_by_text("Why GloVe and not BERT?").filter(visible=True).first.wait_for()
+    page.get_by_label(compute.PREDICT_CHOICES["high"]).check()
+    page.get_by_role("button", name="Run the experiment").click()
+    page.get_by_text("Your prediction was right").filter(visible=True).first.wait_for(timeout=180_000)
+    for side, model_id in (("A", "glove"), ("B", "minilm")):
+        page.get_by_text(f"Model {side}: {model_id}").filter(visible=True).first.wait_for()
+    plots = page.locator(".js-plotly-plot").filter(visible=True)
+    plots.nth(6).wait_for()  # heatmap, histogram, projection per model, and the sweep
+    assert plots.count() == 7
+    for title in ("glove: cosine of every pair", "minilm: cosine of every pair", "glove: gap",
+                  "minilm: gap", "minilm: PCA of the vectors", "Linear probe under noise"):
+        page.locator(".js-plotly-plot .gtitle", has_text=title).first.wait_for()
+    page.get_by_text("separation_auc").filter(visible=True).first.wait_for()
+    # the table shows the same figures the compute gave
+    auc = f"{real_result.reports['minilm'].figures['separation_auc']:.4f}".rstrip("0")
+    page.get_by_text(auc).filter(visible=True).first.wait_for()
