@@ -358,8 +358,8 @@ class VitView:
                 "Its image tower is not a ViT, so there is no patch grid."
             )
         return (
-            f"The model sees a {self.input_size}×{self.input_size} image (shown {self.scale}× larger): its "
-            f"own resize and centre crop, before normalisation. The ViT cuts it into {self.grid}×{self.grid} = "
+            f"The model sees a {self.input_size}×{self.input_size} image (shown {self.scale}× larger), made by "
+            f"its own preprocessing (for CLIP: resize the short side, crop the centre). The ViT cuts it into {self.grid}×{self.grid} = "
             f"{self.grid * self.grid} patches of {self.patch_size}×{self.patch_size} pixels; each patch becomes "
             "one token, and the image embedding is read from the tokens after the transformer has mixed them."
         )
