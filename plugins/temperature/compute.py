@@ -260,7 +260,8 @@ def pca_2d(z: np.ndarray) -> np.ndarray:
     return out if out.shape[1] == 2 else np.pad(out, ((0, 0), (0, 2 - out.shape[1])))
 
 
-def geometry_figures(z: np.ndarray, labels: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+def geometry_figures(z: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+    """(alignment over the given same-label pairs, uniformity over all pairs)."""
     i, j = pairs
     return alignment(z[i], z[j]), uniformity(z)
 
@@ -345,7 +346,7 @@ def run_sweep(
     emb = embed(registry, model_id, texts, session)
     pairs = positive_pairs(labels, seed=seed)
     query = pick_query_batch(labels, seed=seed)
-    a0, u0 = geometry_figures(l2_normalise(emb), labels, pairs)
+    a0, u0 = geometry_figures(l2_normalise(emb), pairs)
     results = []
     with one_torch_thread():
         for k, tau in enumerate(taus):
@@ -354,7 +355,7 @@ def run_sweep(
             head, history = train_head(emb, labels, tau, positives, steps=steps, seed=seed)
             with torch.no_grad():
                 z = head(torch.as_tensor(emb)).numpy().astype(np.float64)
-            a, u = geometry_figures(z, labels, pairs)
+            a, u = geometry_figures(z, pairs)
             p = query_softmax(z, query, tau)
             tail = max(1, len(history) // 10)
             results.append(TauResult(

@@ -17,6 +17,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
 from playground import gpu, losses
 from playground.geometry import linear_probe
@@ -155,15 +156,16 @@ def sample_triplets(
 
 
 def distance_matrix(x: np.ndarray, y: np.ndarray, metric: str) -> np.ndarray:
-    """All distances between rows of ``x`` and rows of ``y`` (numpy, for mining)."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    xn = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    yn = y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)
+    """All distances between rows of ``x`` and rows of ``y`` (for mining), shape (len(x), len(y)).
+
+    Computed in torch, so it follows torch's thread setting (numpy's BLAS would
+    spin up its own threads inside the training loop)."""
+    xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)
+    yt = torch.as_tensor(np.asarray(y), dtype=torch.float64)
     if metric == "cosine":
-        return 1.0 - xn @ yn.T
+        return (1.0 - F.normalize(xt, dim=-1, eps=1e-12) @ F.normalize(yt, dim=-1, eps=1e-12).T).numpy()
     if metric == "euclidean":
-        sq = (x**2).sum(1)[:, None] + (y**2).sum(1)[None, :] - 2 * x @ y.T
-        return np.sqrt(np.maximum(sq, 0.0))
+        return torch.cdist(xt, yt).numpy()
     raise ValueError(f"metric must be 'euclidean' or 'cosine', got {metric!r}.")
 
 
