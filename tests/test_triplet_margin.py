@@ -261,7 +261,7 @@ def app_url(serve, registry):
     return serve(build_app(pm, registry))
 
 
-def test_api_runs_sweep_and_refuses_bad_upload(app_url, tmp_path):
+def test_api_runs_sweep_and_refuses_bad_upload(app_url, registry, tmp_path):
     from gradio_client import Client, handle_file
 
     client = Client(app_url, verbose=False)
@@ -285,6 +285,12 @@ def test_api_runs_sweep_and_refuses_bad_upload(app_url, tmp_path):
     rows = {r[0]: (r[1], r[2]) for r in figures["data"]}
     before, after = rows["satisfied triplets (held-out)"]
     assert after > before
+    # the trained projection is the user's own model now, for this session only
+    mine = registry.session_models(client.session_hash)
+    assert list(mine) == ["glove-triplet-a0.2"]
+    rows = mine["glove-triplet-a0.2"].encode_texts(["a line of poetry about the sea", "a lease clause"])
+    assert rows.shape == (2, 50) and np.allclose(np.linalg.norm(rows, axis=1), 1, atol=1e-5)
+    assert not np.allclose(rows, registry.get("glove").encode_texts(["a line of poetry about the sea", "a lease clause"]))
 
 
 @pytest.mark.browser
