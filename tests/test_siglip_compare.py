@@ -188,3 +188,30 @@ def test_api_losses_and_bad_input(client):
         client.predict(handle_file(photo_file("flower")), "cat, CAT", api_name="/siglip_compare")
     with pytest.raises(AppError, match="No labels"):
         client.predict(handle_file(photo_file("flower")), "", api_name="/siglip_compare")
+
+
+def test_models_trained_in_the_train_clip_tab_work_on_both_sides():
+    """The session-model contract: what train_clip registers scores here like any model."""
+    train = pytest.importorskip("plugins.train_clip.compute")
+    from plugins.clip_zero_shot.compute import vit_view
+
+    registry = ModelRegistry(device="cpu")
+    for spec in DEFAULT_MODELS:  # the real models are unavailable here: only the session's own remain
+        registry.register(spec)
+    for loss, tower in (("softmax", "vit"), ("sigmoid", "cnn")):
+        settings = train.TrainSettings(
+            loss=loss, image_tower=tower, text_tower="bow", steps=3, batch_size=8, n_images=60, n_captions=30,
+            eval_per_combo=1, snapshots=0, threads=1,
+        )
+        model_id = f"mine-{loss}"
+        registry.add_session_model("s", model_id, train.as_image_text_model(train.train_clip(settings), model_id))
+    left, right, note = pick_pair(registry, session="s")
+    assert (left, right) == ("mine-softmax", "mine-sigmoid") and "trained in this session" in note
+    clip_model, siglip_model = registry.get(left, session="s"), registry.get(right, session="s")
+    clip, siglip = compare(clip_model, siglip_model, [bundled_photo("coffee").image()], LABELS)
+    np.testing.assert_allclose(clip.probabilities.sum(), 1.0, atol=1e-5)
+    assert siglip.scoring == "sigmoid" and siglip.logit_bias is not None
+    assert vit_view(clip_model, bundled_photo("coffee").image()).grid > 0
+    assert vit_view(siglip_model, bundled_photo("coffee").image()).grid == 0  # a CNN tower: no patches
+    clip_losses, siglip_losses = loss_comparison(clip_model, siglip_model)
+    assert clip_losses.loss_name == "CLIP loss" and siglip_losses.loss_name == "SigLIP loss"
