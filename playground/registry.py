@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
@@ -247,7 +248,7 @@ class ModelRegistry:
             raise ModelUnavailableError(
                 f"Model {model_id!r} failed to load: {type(exc).__name__}: {exc}"
             ) from exc
-        model.id = model_id
+        model.id = model.cache_key = model_id
         model.cache = self.cache
         with self._state_lock:
             self._loaded[model_id] = model
@@ -285,8 +286,14 @@ class ModelRegistry:
             raise ValueError(f"{model_id!r} is a shared model's name; choose another for a session model.")
         model.id = model_id
         model.cache = self.cache
+        # Unique per registration: two sessions may both call a model "tuned", and a
+        # retrained model under an old name must not reuse the old one's rows.
+        model.cache_key = f"session:{session}:{model_id}:{uuid.uuid4().hex}"
         with self._state_lock:
-            self._sessions.setdefault(session, {})[model_id] = model
+            previous = self._sessions.setdefault(session, {}).get(model_id)
+            self._sessions[session][model_id] = model
+        if previous is not None and previous is not model:
+            self.cache.forget_model(previous.cache_key)
 
     def session_models(self, session: str) -> dict[str, TextModel]:
         return dict(self._sessions.get(session, {}))
@@ -295,8 +302,8 @@ class ModelRegistry:
         """Forget everything ``session`` owned (called when the browser tab closes)."""
         with self._state_lock:
             models = self._sessions.pop(session, {})
-        for model_id, model in models.items():
-            self.cache.forget_model(model_id)
+        for model in models.values():
+            self.cache.forget_model(model.cache_key)
             model.unload()
 
     # -- reporting ----------------------------------------------------------------

@@ -158,3 +158,23 @@ def test_plugin_with_clashing_model_id_is_reported():
     registry = create_registry(pm, device="cpu")
     assert registry.specs["minilm"].family == "sentence-transformers"
     assert [(e.plugin, e.stage) for e in pm.errors] == [("clash", "register_models")]
+
+
+def test_session_models_never_share_cached_rows():
+    registry = ModelRegistry(device="cpu", max_gb=10)
+
+    class Fixed(CountingModel):
+        def __init__(self, value):
+            super().__init__("x", 0, [])
+            self.value = value
+
+        def _encode(self, texts, batch_size):
+            return np.tile([self.value, 1.0, 0.0, 0.0], (len(texts), 1))
+
+    registry.add_session_model("alice", "tuned", Fixed(1.0))
+    registry.add_session_model("bob", "tuned", Fixed(-1.0))
+    a = registry.get("tuned", session="alice").encode_texts(["same text"])
+    b = registry.get("tuned", session="bob").encode_texts(["same text"])
+    assert a[0, 0] > 0 > b[0, 0]
+    registry.add_session_model("alice", "tuned", Fixed(-1.0))  # retrained under the same name
+    assert registry.get("tuned", session="alice").encode_texts(["same text"])[0, 0] < 0

@@ -80,6 +80,7 @@ class TextModel:
         self.device = device
         self.dim = 0
         self.cache: Optional[EmbeddingCache] = None
+        self.cache_key = id  # rows are cached under this key; a session model gets a unique one
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         raise NotImplementedError
@@ -95,7 +96,7 @@ class TextModel:
         texts = [str(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        cached = self.cache.get_many(self.id, texts) if self.cache is not None else [None] * len(texts)
+        cached = self.cache.get_many(self.cache_key, texts) if self.cache is not None else [None] * len(texts)
         todo = list(dict.fromkeys(t for t, row in zip(texts, cached) if row is None))
         fresh: dict[str, np.ndarray] = {}
         for start in range(0, len(todo), batch_size):
@@ -103,7 +104,7 @@ class TextModel:
             rows = l2_normalise(self._encode(chunk, batch_size))
             fresh.update(zip(chunk, rows))
             if self.cache is not None:
-                self.cache.put_many(self.id, chunk, rows)
+                self.cache.put_many(self.cache_key, chunk, rows)
             if progress is not None:
                 progress(min(start + batch_size, len(todo)), len(todo))
         out = np.stack([row if row is not None else fresh[t] for t, row in zip(texts, cached)])
