@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -310,10 +311,12 @@ def import_umap():
         return umap
 
 
-def warm_up_umap(block: bool = False) -> Optional[threading.Thread]:
+def warm_up_umap(delay: float = 10.0, block: bool = False) -> Optional[threading.Thread]:
     """Import umap and compile its functions on a tiny input, in a daemon thread
     (once per process), so the first UMAP a user asks for does not wait.
 
+    The thread waits ``delay`` seconds first: importing umap holds the GIL for
+    long stretches, and the app should finish building its tabs undisturbed.
     Skipped (returns None) when ``PLAYGROUND_UMAP_WARMUP=0`` (the tests set it)
     or when a warm-up already started. ``block=True`` waits for it to finish.
     """
@@ -326,6 +329,7 @@ def warm_up_umap(block: bool = False) -> Optional[threading.Thread]:
         _umap_warm_started = True
 
     def _warm() -> None:
+        time.sleep(max(delay, 0.0))
         try:
             project_2d(np.random.default_rng(0).normal(size=(40, 8)), "umap")
         except Exception as exc:  # a warm-up must never take the app down
