@@ -67,6 +67,9 @@ def test_api_runs_and_refuses_bad_input(app_url, tmp_path):
     bad.write_bytes("text,label\ncafé,a\n".encode("latin-1"))
     with pytest.raises(Exception, match="not UTF-8"):
         client.predict(handle_file(str(bad)), api_name="/anisotropy_data")
+    a, b = client.predict("glove", "minilm", api_name="/anisotropy_models")  # the pickers refresh, keeping values
+    assert (a["value"], b["value"]) == ("glove", "minilm")
+    assert ["bert-base-uncased (unavailable here)", "bert-base-uncased"] in a["choices"]
     with pytest.raises(Exception, match="not available here"):  # offline: BERT has no weights
         client.predict("glove", "bert-base-uncased", mine, 0, 0.1, "after", "pca", None,
                        api_name="/anisotropy_run")
