@@ -1,0 +1,135 @@
+"""The lab's words: what it shows, the two predict-then-reveal questions, and the reveals.
+
+Reveals are computed from the measured figures, so they say what this run found,
+not what a paper says.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from .compute import LOSS_NAMES, CompareResult, TrainResult
+from .data import HELD_OUT
+
+INTRO = """
+### Train a CLIP from nothing, then a SigLIP beside it
+No pretrained weights here: you build the joint space yourself, in about a minute. Each training pair is a
+small generated picture (one coloured shape on a plain background) and a caption written for it, in many
+wordings: *"a small red circle at the top left"*, *"red round thing, little, upper left"*.
+
+Two towers read the pair. The **image tower** is a small CNN, or a tiny ViT that cuts the 32x32 picture
+into 8x8 patches and treats each patch as a token. The **text tower** is the bundled MiniLM, frozen, with a
+trainable projection on top (it already knows English), or a bag of words trained from zero (it knows only
+the words in the captions). Both end in the same 64-d space, every vector scaled to length 1.
+
+Each step takes a batch of N pairs and scores all N x N image-caption cosines, times a learned scale:
+- the **softmax loss (CLIP)** asks each image "which of these N captions is yours?" and each caption
+  "which image?": a cross-entropy along every row and every column;
+- the **sigmoid loss (SigLIP)** asks N x N separate yes/no questions, one per pair, with a learned bias
+  as well, so no pair competes with the rest of its row.
+
+**What to look for.** The snapshot matrices start as noise and turn diagonal: each caption's best image
+becomes its own. Six colour x shape pairs ({held}) never appear in training; the model meets "blue" and
+"triangle" only in other pairs. Zero-shot accuracy on them tells you whether the space *composed* the two
+words, or only memorised pairs it was shown.
+""".format(held=", ".join(f"{c} {s}" for c, s in HELD_OUT))
+
+HELDOUT_QUESTION = (
+    "Before you train: the model never sees a blue triangle (nor the five other held-out pairs). "
+    "Asked to pick among all 36 prompts 'a {colour} {shape}', how will it do on those held-out pictures?"
+)
+HELDOUT_CHOICES = [
+    "About chance (1 in 36): it never saw them",
+    "Far above chance, but below the pairs it saw",
+    "As well as on the pairs it saw",
+]
+
+BATCH_QUESTION = (
+    "Before you compare: every run sees the same number of examples, only the batch size changes. "
+    "At the smallest batch, which loss holds up better?"
+)
+BATCH_CHOICES = ["softmax (CLIP)", "sigmoid (SigLIP)", "neither: they end up about equal"]
+
+COMPARE_INTRO = """
+### Does the sigmoid loss really need smaller batches?
+The SigLIP paper reports that the sigmoid loss holds up better than the softmax loss when batches are
+small. Here you test it: both losses, several batch sizes, the **same number of examples seen** in every
+run (a batch of 8 takes 16 times as many steps as a batch of 128), everything else equal.
+In a softmax batch of 8, each row's softmax has only 7 negatives to push against; a sigmoid pair is
+judged on its own, whatever else is in the batch.
+"""
+
+REGISTRY_NOTE = """
+**Use it elsewhere.** Each run registers the model for your browser session only, as `{model_id}`
+({scoring}-scored). Pick it in the CLIP zero-shot or SigLIP vs CLIP tab. It has only ever seen coloured
+shapes: download a picture from the gallery above and give it that, with labels like "a red circle".
+"""
+
+# Within this many points of accuracy two runs count as "about equal": one held-out image
+# is 1/120 of the test set, and a new seed moves a run by a few points.
+EQUAL_WITHIN = 0.03
+
+
+def heldout_outcome(result: TrainResult) -> int:
+    """Which of ``HELDOUT_CHOICES`` the measured figures support (index)."""
+    if result.heldout_accuracy < 2 * result.chance:
+        return 0
+    if result.heldout_accuracy >= result.seen_accuracy - EQUAL_WITHIN:
+        return 2
+    return 1
+
+
+def reveal_heldout(prediction: Optional[str], result: TrainResult) -> str:
+    """The answer to the held-out question, from this run's figures."""
+    outcome = HELDOUT_CHOICES[heldout_outcome(result)]
+    times = result.heldout_accuracy / result.chance
+    verdict = (
+        "You had not predicted yet; next time, commit before you press Train." if not prediction
+        else ("Your prediction matched." if prediction == outcome else f"You predicted: *{prediction}*.")
+    )
+    return (
+        f"**Reveal.** Held-out pairs: **{result.heldout_accuracy:.0%}** ({times:.1f} x chance, "
+        f"{result.chance:.1%}); seen pairs: **{result.seen_accuracy:.0%}**. So: *{outcome}*. {verdict}\n\n"
+        f"On the held-out pictures the colour was named right {result.heldout_colour_accuracy:.0%} of the time and "
+        f"the shape {result.heldout_shape_accuracy:.0%}: colour is learned first, shape later (train longer and "
+        f"watch the second number climb). With colour words that no caption used (\"crimson\", \"navy\", ...) "
+        f"the seen pictures were named right {result.unseen_words_accuracy:.0%} of the time: "
+        + ("MiniLM brought those words with it." if result.settings.text_tower == "minilm"
+           else "a bag of words maps an unknown word to one shared vector, so it cannot use them; try the MiniLM tower.")
+    )
+
+
+def batch_outcome(compare: CompareResult) -> Optional[int]:
+    """Which of ``BATCH_CHOICES`` the comparison supports at its smallest batch (index), or None."""
+    sizes = sorted({r.batch_size for r in compare.rows})
+    losses = {r.loss for r in compare.rows}
+    if not sizes or losses != {"softmax", "sigmoid"}:
+        return None
+    small = sizes[0]
+    gap = compare.accuracy("sigmoid", small) - compare.accuracy("softmax", small)
+    if abs(gap) <= EQUAL_WITHIN:
+        return 2
+    return 1 if gap > 0 else 0
+
+
+def reveal_batch(prediction: Optional[str], compare: CompareResult) -> str:
+    """The answer to the batch-size question, from this comparison's figures."""
+    outcome = batch_outcome(compare)
+    if outcome is None:
+        return "Compare both losses to answer the question."
+    sizes = sorted({r.batch_size for r in compare.rows})
+    small, large = sizes[0], sizes[-1]
+    lines = [
+        f"- {LOSS_NAMES[loss]}: batch {small} → **{compare.accuracy(loss, small):.0%}**, "
+        f"batch {large} → **{compare.accuracy(loss, large):.0%}**"
+        for loss in ("softmax", "sigmoid")
+    ]
+    answer = BATCH_CHOICES[outcome]
+    verdict = (
+        "You had not predicted yet." if not prediction
+        else ("Your prediction matched this run." if prediction == answer else f"You predicted: *{prediction}*.")
+    )
+    return (
+        f"**Reveal.** Held-out accuracy, same {compare.examples} examples per run:\n" + "\n".join(lines)
+        + f"\n\nAt batch {small} this run says: *{answer}* (within {EQUAL_WITHIN:.0%} counts as equal). {verdict} "
+        "One seed is one experiment: change the seed and run again before you trust a gap of a few points."
+    )
