@@ -177,8 +177,8 @@ def model_geometry(
     """Every figure of one model's vectors ``x`` (rows aligned with ``labels``)."""
     if noise not in NOISE_MODES:
         raise ValueError(f"Noise mode {noise!r} is not one of: {', '.join(NOISE_MODES)}.")
-    if sigma < 0:
-        raise ValueError(f"σ must be 0 or more; got {sigma}.")
+    if not np.isfinite(sigma) or sigma < 0:
+        raise ValueError(f"The noise σ must be a finite number, 0 or more; got {sigma}.")
     labels = np.asarray(labels)
     after = noise == NOISE_AFTER
     sims = geometry.cosine_matrix(x)
