@@ -13,7 +13,6 @@ No gradio here: every function is callable from Python, the CLI and tests.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -24,6 +23,7 @@ import torch.nn.functional as F
 
 from playground import gpu, losses
 from playground.geometry import alignment, l2_normalise, positive_pairs, uniformity
+from playground.threads import torch_threads
 
 DEFAULT_MODEL = "glove"
 DEFAULT_TAUS = (0.01, 0.05, 0.1, 0.5, 1.0)
@@ -41,19 +41,6 @@ SOFTMAX_BATCH = 16  # keys shown in the "softmax over the batch" plots
 MAX_TAUS = 8
 
 Progress = Optional[Callable[[float, str], None]]
-
-
-@contextlib.contextmanager
-def one_torch_thread():
-    """Run tiny ops on one thread: on a busy 2-core machine, torch's second thread
-    spin-waits between the small matrix ops of a head and makes training many
-    times slower. (Thread count is per process; it is restored after.)"""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # ------------------------------------------------------------------------ data in
@@ -193,7 +180,7 @@ def live_view(emb: np.ndarray, texts: Sequence[str], labels: Sequence, tau: floa
     qi, ki = label_pairs_batch(labels, seed=seed)
     q, k = torch.as_tensor(emb[qi]), torch.as_tensor(emb[ki])
     grid = sorted(set(np.round(np.geomspace(0.01, 2.0, 40), 4).tolist()) | {round(float(tau), 4)})
-    with one_torch_thread():
+    with torch_threads(1):
         loss_at = {t: float(losses.info_nce(q, k, temperature=t)) for t in grid}
     probs_at = {t: query_softmax(emb, batch, t) for t in grid}
     p = query_softmax(emb, batch, tau)
@@ -348,7 +335,7 @@ def run_sweep(
     query = pick_query_batch(labels, seed=seed)
     a0, u0 = geometry_figures(l2_normalise(emb), pairs)
     results = []
-    with one_torch_thread():
+    with torch_threads(1):
         for k, tau in enumerate(taus):
             if progress:
                 progress(k / len(taus), f"training the head at τ = {tau:g} ({k + 1}/{len(taus)})")

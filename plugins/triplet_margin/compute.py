@@ -10,7 +10,6 @@ No gradio here: every function is callable from Python, the CLI and tests.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -21,6 +20,7 @@ import torch.nn.functional as F
 
 from playground import gpu, losses
 from playground.geometry import linear_probe
+from playground.threads import torch_threads
 
 DEFAULT_MODELS = ("glove", "minilm")
 METRICS = losses.METRICS
@@ -32,19 +32,6 @@ DEFAULT_PER_LABEL = 50
 MAX_TRIPLETS = 5000
 
 Progress = Optional[Callable[[float, str], None]]
-
-
-@contextlib.contextmanager
-def one_torch_thread():
-    """Run tiny ops on one thread: on a busy 2-core machine, torch's second thread
-    spin-waits between the small matrix ops of a linear head and makes training
-    about 20 times slower. (Thread count is per process; it is restored after.)"""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # ------------------------------------------------------------------------ data in
@@ -273,7 +260,7 @@ def run_sweep(
         if progress:
             progress(k / len(model_ids), f"embedding {len(texts)} texts with {model_id}")
         emb = embed(registry, model_id, texts, session)
-        with one_torch_thread():
+        with torch_threads(1):
             triplets = sample_triplets(labels, n_triplets, seed, mining, emb, metric)
             d_ap, d_an = triplet_distances(emb, triplets, metric)
             sweep = margin_sweep(emb, triplets, metric, margins)
@@ -379,7 +366,7 @@ def train_projection(
     held_triplets = sample_triplets(held_labels, n_heldout_triplets, seed + 1, mining, held_emb, metric)
     before = _evaluate(held_emb, held_labels, held_triplets, margin, metric)
 
-    with one_torch_thread():
+    with torch_threads(1):
         w, history = _fit_projection(emb[train_idx], labels[train_idx], margin, metric, mining, steps, batch_size,
                                      lr, seed, progress)
     after = _evaluate(project(w, held_emb), held_labels, held_triplets, margin, metric)
