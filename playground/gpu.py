@@ -26,3 +26,19 @@ def gpu(fn: Optional[Callable] = None, *, duration: int = 60):
         return spaces.GPU(duration=duration)(f)
 
     return wrap(fn) if fn is not None else wrap
+
+
+@gpu
+def encode_texts(model, texts, progress=None):
+    """``model.encode_texts(texts)``, with a GPU attached on ZeroGPU.
+
+    Only the model and the texts cross into ZeroGPU's worker, never the registry
+    (it holds locks). ``progress(done, total)`` is optional.
+    """
+    return model.encode_texts(list(texts), progress=progress)
+
+
+def embed_texts(registry, model_id: str, texts, session: Optional[str] = None, progress=None):
+    """``texts`` embedded by the registry's model ``model_id`` (a shared one or the
+    session's own): float32 rows, L2-normalised, cached per text."""
+    return encode_texts(registry.get(model_id, session=session or None), texts, progress)

@@ -42,7 +42,6 @@ def tiny_open_clip(folder: str | os.PathLike, sigmoid: bool = False) -> Path:
     ``sigmoid=False`` gives a CLIP (softmax) model; ``sigmoid=True`` a SigLIP-style
     one with a learned logit bias, scored by independent sigmoids.
     """
-    import open_clip
     import torch
 
     folder = Path(folder)

@@ -18,7 +18,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from playground import gpu, losses
+from playground import losses
+from playground.gpu import embed_texts
 from playground.geometry import linear_probe
 from playground.threads import torch_threads
 
@@ -233,13 +234,7 @@ def parse_models(models: str | Sequence[str]) -> list[str]:
 
 def embed(registry, model_id: str, texts: Sequence[str], session: Optional[str] = None) -> np.ndarray:
     """``texts`` embedded by the registry's model (rows L2-normalised, cached per text)."""
-    return encode(registry.get(model_id, session=session), list(texts))
-
-
-@gpu
-def encode(model, texts: list[str]) -> np.ndarray:
-    # only the model and the texts cross into the GPU worker on ZeroGPU (the registry holds locks)
-    return model.encode_texts(texts)
+    return embed_texts(registry, model_id, texts, session)
 
 
 def run_sweep(
