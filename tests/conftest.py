@@ -34,9 +34,8 @@ def tiny_specs(tmp_path_factory):
     return tiny_model_specs(tmp_path_factory.mktemp("tiny-models"))
 
 
-@pytest.fixture
-def tiny_plugin(tiny_specs):
-    """A plugin object registering the tiny models, for ``create_plugin_manager(extra=[...])``."""
+def tiny_models_plugin(specs):
+    """A plugin object registering ``specs``, for ``create_plugin_manager(extra=[...])``."""
     from playground import hookimpl
 
     class TinyModels:
@@ -44,10 +43,16 @@ def tiny_plugin(tiny_specs):
 
         @hookimpl
         def register_models(self, register):
-            for spec in tiny_specs:
+            for spec in specs:
                 register(spec)
 
     return TinyModels()
+
+
+@pytest.fixture(scope="session")
+def tiny_plugin(tiny_specs):
+    """A plugin registering the tiny models."""
+    return tiny_models_plugin(tiny_specs)
 
 
 def free_port() -> int:
@@ -56,18 +61,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def launch(demo) -> str:
+    """Serve a built app on a free loopback port; returns its URL (close with ``demo.close()``)."""
+    from playground.app import launch_kwargs
+
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    return f"http://127.0.0.1:{port}/"
+
+
 @pytest.fixture
 def serve():
     """``serve(demo) -> url``: launch a built app on loopback; closed after the test."""
     launched = []
 
     def _serve(demo):
-        from playground.app import launch_kwargs
-
-        port = free_port()
-        demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
         launched.append(demo)
-        return f"http://127.0.0.1:{port}/"
+        return launch(demo)
 
     yield _serve
     for demo in launched:

@@ -10,6 +10,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
+from conftest import launch
 from playground import create_plugin_manager, create_registry
 from playground.app import build_app
 from playground.images import photo_file
@@ -35,27 +36,10 @@ def bad_files(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    from conftest import free_port
-    from playground.app import launch_kwargs
-    from playground.testing import tiny_model_specs
-    from playground import hookimpl
-
-    specs = tiny_model_specs(tmp_path_factory.mktemp("tiny"))
-
-    class Tiny:
-        __name__ = "tiny"
-
-        @hookimpl
-        def register_models(self, register):
-            for s in specs:
-                register(s)
-
-    pm = create_plugin_manager(entry_points=False, extra=[Tiny()])
+def client(tiny_plugin):
+    pm = create_plugin_manager(entry_points=False, extra=[tiny_plugin])
     demo = build_app(pm, create_registry(pm, device="cpu"))
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    yield Client(launch(demo), verbose=False)
     demo.close()
 
 

@@ -7,7 +7,7 @@ import types
 import pytest
 
 from conftest import ARTIFACTS, open_tab
-from playground import Lab, collect_labs, create_plugin_manager, create_registry, hookimpl
+from playground import collect_labs, create_plugin_manager, create_registry, hookimpl
 from playground.app import build_app
 
 pytestmark = pytest.mark.browser

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from playground import create_plugin_manager, hookimpl
+from conftest import tiny_models_plugin
+from playground import create_plugin_manager
 from playground.images import bundled_photo, photo_file
 from playground.models.defaults import DEFAULT_MODELS
 from playground.registry import ModelRegistry, ModelUnavailableError, UnknownModelError
@@ -192,18 +193,10 @@ def cli_with_tiny_models(monkeypatch, tiny_specs):
     """``playground run`` seeing the tiny models (as an installed plugin would add them)."""
     import playground.plugins
 
-    class TinyModels:
-        __name__ = "tiny-models"
-
-        @hookimpl
-        def register_models(self, register):
-            for spec in tiny_specs:
-                register(spec)
-
     def make_pm(*args, **kwargs):
         return create_plugin_manager(
             builtins=("playground.models.defaults", "plugins.clip_zero_shot"), entry_points=False,
-            extra=[TinyModels()],
+            extra=[tiny_models_plugin(tiny_specs)],
         )
 
     monkeypatch.setattr(playground.plugins, "create_plugin_manager", make_pm)

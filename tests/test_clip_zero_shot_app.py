@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image
 
-from conftest import free_port
+from conftest import launch, tiny_models_plugin
 
-from playground import create_plugin_manager, create_registry, hookimpl
-from playground.app import build_app, launch_kwargs
+from playground import create_plugin_manager, create_registry
+from playground.app import build_app
 from playground.images import photo_file
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -22,22 +22,13 @@ from gradio_client.exceptions import AppError  # noqa: E402
 
 @pytest.fixture(scope="module")
 def app(tiny_specs):
-    class TinyModels:
-        __name__ = "tiny-models"
-
-        @hookimpl
-        def register_models(self, register):
-            for spec in tiny_specs:
-                register(spec)
-
     pm = create_plugin_manager(
-        builtins=("playground.models.defaults", "plugins.clip_zero_shot"), entry_points=False, extra=[TinyModels()]
+        builtins=("playground.models.defaults", "plugins.clip_zero_shot"), entry_points=False, extra=[tiny_models_plugin(tiny_specs)]
     )
     demo = build_app(pm, create_registry(pm, device="cpu"))
     assert not pm.errors
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield demo, Client(f"http://127.0.0.1:{port}/", verbose=False)
+    url = launch(demo)
+    yield demo, Client(url, verbose=False)
     demo.close()
 
 

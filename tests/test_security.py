@@ -39,15 +39,12 @@ def test_no_unpickling_anywhere():
 
 
 @pytest.fixture(scope="module")
-def served(request):
-    from conftest import free_port
-    from playground.app import launch_kwargs
+def served():
+    from conftest import launch
 
     pm = create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False)
     demo = build_app(pm, create_registry(pm, device="cpu"))
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield f"http://127.0.0.1:{port}"
+    yield launch(demo).rstrip("/")
     demo.close()
 
 

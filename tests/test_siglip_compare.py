@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import free_port
+from conftest import launch, tiny_models_plugin
 
-from playground import create_plugin_manager, create_registry, hookimpl
-from playground.app import build_app, launch_kwargs
+from playground import create_plugin_manager, create_registry
+from playground.app import build_app
 from playground.images import bundled_photo, bundled_photos, photo_file
 from playground.lab import LabContext
 from playground.losses import clip_loss, siglip_loss
@@ -147,23 +147,14 @@ def test_headless_run(registry):
 def client(tiny_specs):
     from gradio_client import Client
 
-    class TinyModels:
-        __name__ = "tiny-models"
-
-        @hookimpl
-        def register_models(self, register):
-            for spec in tiny_specs:
-                register(spec)
-
     pm = create_plugin_manager(
         builtins=("playground.models.defaults", "plugins.clip_zero_shot", "plugins.siglip_compare"),
-        entry_points=False, extra=[TinyModels()],
+        entry_points=False, extra=[tiny_models_plugin(tiny_specs)],
     )
     demo = build_app(pm, create_registry(pm, device="cpu"))
     assert not pm.errors
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    url = launch(demo)
+    yield Client(url, verbose=False)
     demo.close()
 
 
