@@ -98,6 +98,7 @@ def test_heldout_zero_shot_is_far_above_chance(trained, loss):
     result = trained[loss]
     assert result.chance == pytest.approx(1 / 36)
     assert result.heldout_accuracy >= 3 * result.chance, result.summary()
+    assert result.heldout_colour_accuracy >= 0.8  # "blue" learned from other pairs carries over
     assert result.seen_accuracy >= 3 * result.chance
     assert result.final_loss < result.losses[0]  # it learned something
     assert (result.logit_bias is None) == (loss == "softmax")
@@ -213,6 +214,9 @@ def test_headless_run_prints_the_figures(capsys):
     assert {"heldout_accuracy", "seen_accuracy", "chance", "final_loss", "seconds"} <= set(out)
     assert out["chance"] == pytest.approx(1 / 36, abs=1e-4) and out["settings"]["loss"] == "sigmoid"
     assert out["settings"]["steps"] == 10 and out["logit_bias"] is not None
+    assert main(["run", "train_clip", "--steps", "10", "--batch-size", "16", "--text-tower", "bow", "--seed", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "heldout_accuracy:" in text and "chance:           0.0278" in text and "softmax loss" in text
 
 
 def test_headless_run_rejects_bad_input(capsys):

@@ -21,7 +21,8 @@ QUICK = ("softmax", 32, 60, 0.003, 0, "cnn", "bow", -10.0, "Far above chance, bu
 @pytest.fixture(scope="module")
 def app():
     pm = create_plugin_manager(
-        builtins=("playground.models.defaults", "plugins.train_clip", "plugins.clip_zero_shot"), entry_points=False,
+        builtins=("playground.models.defaults", "plugins.train_clip", "plugins.clip_zero_shot", "plugins.siglip_compare"),
+        entry_points=False,
     )
     demo = build_app(pm, create_registry(pm, device="cpu"))
     assert not pm.errors, pm.errors
@@ -58,6 +59,13 @@ def test_train_through_the_api_then_classify_in_the_zero_shot_tab(app, tmp_path)
         if loss == "softmax":
             assert sum(confidences.values()) == pytest.approx(1.0, abs=1e-4)
 
+    # both trained models side by side in the SigLIP vs CLIP tab: softmax sums to 1, sigmoids need not
+    clip_scores, siglip_scores = client.predict(
+        handle_file(str(tmp_path / "held-softmax.png")), "blue triangle, red circle, green square", "a photo of a {}.",
+        "my-clip", "my-siglip", api_name="/siglip_compare")
+    assert sum(c["confidence"] for c in clip_scores["confidences"]) == pytest.approx(1.0, abs=1e-4)
+    assert {c["label"] for c in siglip_scores["confidences"]} == {"blue triangle", "red circle", "green square"}
+
     # the models belong to that session only
     stranger = Client(url, verbose=False)
     with pytest.raises(AppError, match="Unknown model 'my-clip'"):
@@ -83,7 +91,7 @@ def test_bad_input_is_a_clear_error_and_the_server_keeps_serving(app):
         client.predict("softmax", 32, 10, -1.0, 0, "cnn", "bow", -10.0, None, api_name="/train_clip_train")
     with pytest.raises(AppError, match="batch size"):
         client.predict([], 4096, 0.003, 0, "cnn", "bow", -10.0, None, api_name="/train_clip_compare")
-    reveal, figure, table = client.predict([8, 16], 64, 0.003, 0, "cnn", "bow", -10.0, "sigmoid (SigLIP)",
+    reveal, figure, table = client.predict([8, 16], 256, 0.003, 0, "cnn", "bow", -10.0, "sigmoid (SigLIP)",
                                            api_name="/train_clip_compare")
     assert "Reveal" in reveal and len(table["data"]) == 4
 
@@ -101,6 +109,6 @@ def test_browser_trains_and_sees_the_matrix_and_accuracy(app, page):
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Zero-shot among 36 prompts").filter(visible=True).first.wait_for(timeout=180_000)
     page.get_by_text("on the diagonal").filter(visible=True).first.wait_for()  # the snapshot matrices
-    page.get_by_text("held-out combinations").filter(visible=True).first.wait_for()  # the accuracy bars
+    page.get_by_text("seen, new colour words").filter(visible=True).first.wait_for()  # the accuracy bars
     page.get_by_text("Reveal.").filter(visible=True).first.wait_for()
     assert page.locator(".js-plotly-plot").filter(visible=True).count() >= 3

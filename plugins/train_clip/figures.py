@@ -59,7 +59,7 @@ def loss_figure(result: TrainResult) -> go.Figure:
     """The loss at every step and its running mean."""
     steps = np.arange(1, len(result.losses) + 1)
     losses = np.asarray(result.losses)
-    window = max(1, len(losses) // 40)
+    window = min(len(losses), max(5, len(losses) // 40))
     smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=steps, y=losses, mode="lines", name="loss per step",
@@ -75,16 +75,16 @@ def loss_figure(result: TrainResult) -> go.Figure:
 
 def accuracy_figure(result: TrainResult) -> go.Figure:
     """Zero-shot accuracy on held-out and seen combinations, against chance."""
-    names = ["held-out combinations", "seen combinations", "seen, colour words never in training"]
+    names = ["held-out pairs", "seen pairs", "seen, new colour words"]
     values = [result.heldout_accuracy, result.seen_accuracy, result.unseen_words_accuracy]
     fig = go.Figure(go.Bar(
         x=names, y=values, text=[f"{v:.0%}" for v in values], textposition="outside",
         marker_color=["#2ca02c", "#1f77b4", "#9467bd"],
     ))
     fig.add_hline(y=result.chance, line_dash="dash", line_color="black",
-                  annotation_text=f"chance 1/{round(1 / result.chance)}", annotation_position="top right")
+                  annotation_text=f"chance 1/{round(1 / result.chance)}", annotation_position="top left")
     fig.update_layout(
-        title="Zero-shot accuracy: which of the 36 prompts 'a {colour} {shape}' fits each test image",
+        title="Zero-shot accuracy among 36 prompts",
         yaxis=dict(range=[0, 1.1], tickformat=".0%", title="accuracy"), height=380,
     )
     return fig

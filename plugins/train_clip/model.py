@@ -167,15 +167,16 @@ def build_dual_encoder(
         raise ValueError(f"image tower must be one of {', '.join(IMAGE_TOWERS)}, got {image_tower!r}")
     if text_tower not in TEXT_TOWERS:
         raise ValueError(f"text tower must be one of {', '.join(TEXT_TOWERS)}, got {text_tower!r}")
-    torch.manual_seed(seed)
-    image = TinyViT(image_size, patch, out_dim=dim) if image_tower == "vit" else SmallCNN(image_size, out_dim=dim)
-    if text_tower == "bow":
-        text: nn.Module = BagOfWords(vocab, out_dim=dim)
-    else:
-        if embed_texts is None:
-            raise ValueError("the minilm text tower needs embed_texts (the frozen MiniLM's encode_texts)")
-        text = FrozenTextProjection(embed_texts, in_dim=text_in_dim, out_dim=dim)
-    return DualEncoder(image, text, loss, bias_init=bias_init)
+    if text_tower == "minilm" and embed_texts is None:
+        raise ValueError("the minilm text tower needs embed_texts (the frozen MiniLM's encode_texts)")
+    with torch.random.fork_rng(devices=[]):  # seed the weights without touching anyone else's random state
+        torch.manual_seed(seed)
+        image = TinyViT(image_size, patch, out_dim=dim) if image_tower == "vit" else SmallCNN(image_size, out_dim=dim)
+        if text_tower == "bow":
+            text: nn.Module = BagOfWords(vocab, out_dim=dim)
+        else:
+            text = FrozenTextProjection(embed_texts, in_dim=text_in_dim, out_dim=dim)
+        return DualEncoder(image, text, loss, bias_init=bias_init)
 
 
 class TrainedClip(ImageTextModel):

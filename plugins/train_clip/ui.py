@@ -18,6 +18,7 @@ SESSION_MODEL_IDS = {"softmax": "my-clip", "sigmoid": "my-siglip"}
 BATCH_SIZES = [8, 16, 32, 64, 128, 256]
 DEFAULT_COMPARE_SIZES = [8, 32, 128]
 DEFAULT_COMPARE_EXAMPLES = 32_768
+COMPARE_COLUMNS = ["loss", "batch_size", "steps", "examples_seen", "heldout_accuracy", "seen_accuracy", "final_loss", "seconds"]
 
 
 def minilm_embedder(registry):
@@ -75,7 +76,7 @@ def build(ctx: LabContext) -> None:
                               value=DEFAULTS.text_tower, label="Text tower")
     with gr.Row():
         batch_size = gr.Slider(2, 256, value=DEFAULTS.batch_size, step=1, label=f"Batch size (default {DEFAULTS.batch_size})")
-        steps = gr.Slider(50, 5000, value=DEFAULTS.steps, step=50, label=f"Steps (default {DEFAULTS.steps})")
+        steps = gr.Slider(10, 5000, value=DEFAULTS.steps, step=10, label=f"Steps (default {DEFAULTS.steps})")
         lr = gr.Number(value=DEFAULTS.lr, label=f"Learning rate (default {DEFAULTS.lr})")
         seed = gr.Number(value=DEFAULTS.seed, precision=0, label="Seed (default 0)")
         bias_init = gr.Number(value=DEFAULTS.bias_init, label=f"SigLIP starting bias (default {DEFAULTS.bias_init:g})")
@@ -94,13 +95,13 @@ def build(ctx: LabContext) -> None:
     gr.Markdown(lesson.COMPARE_INTRO, elem_classes=["lesson"])
     with gr.Row():
         compare_sizes = gr.CheckboxGroup(BATCH_SIZES, value=DEFAULT_COMPARE_SIZES, label="Batch sizes")
-        compare_examples = gr.Slider(1024, 131072, value=DEFAULT_COMPARE_EXAMPLES, step=1024,
+        compare_examples = gr.Slider(256, 131072, value=DEFAULT_COMPARE_EXAMPLES, step=256,
                                      label=f"Examples seen per run (default {DEFAULT_COMPARE_EXAMPLES})")
     batch_prediction = gr.Radio(lesson.BATCH_CHOICES, label=lesson.BATCH_QUESTION)
     compare_button = gr.Button("Compare both losses (several runs: minutes)", variant="secondary")
     batch_reveal = gr.Markdown()
     compare_plot = gr.Plot(label="Held-out accuracy vs batch size")
-    compare_table = gr.Dataframe(label="Every run", interactive=False)
+    compare_table = gr.Dataframe(headers=COMPARE_COLUMNS, label="Every run", interactive=False)
 
     @friendly_errors
     def run_training(loss, batch_size, steps, lr, seed, image_tower, text_tower, bias, prediction,
