@@ -13,7 +13,7 @@ LAB_ID = "train_clip"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from .compute import IMAGE_TOWERS, LOSSES, TEXT_TOWERS, TrainSettings
+    from .compute import COMPARE_BATCH_SIZES, COMPARE_EXAMPLES, IMAGE_TOWERS, LOSSES, TEXT_TOWERS, TrainSettings
 
     d = TrainSettings()
     parser.add_argument("--loss", choices=LOSSES, default=d.loss, help="softmax (CLIP) or sigmoid (SigLIP); default %(default)s")
@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the SigLIP bias at step 0 (default %(default)s, the SigLIP paper's)")
     parser.add_argument("--compare", action="store_true",
                         help="train both losses at each of --batch-sizes for the same --examples each")
-    parser.add_argument("--batch-sizes", default="8,32,128", help="for --compare: comma-separated (default %(default)s)")
-    parser.add_argument("--examples", type=int, default=32_768, help="for --compare: examples seen per run (default %(default)s)")
+    parser.add_argument("--batch-sizes", default=",".join(map(str, COMPARE_BATCH_SIZES)), help="for --compare: comma-separated (default %(default)s)")
+    parser.add_argument("--examples", type=int, default=COMPARE_EXAMPLES, help="for --compare: examples seen per run (default %(default)s)")
 
 
 def _batch_sizes(text: str) -> list[int]:

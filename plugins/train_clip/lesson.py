@@ -17,7 +17,8 @@ small generated picture (one coloured shape on a plain background) and a caption
 wordings: *"a small red circle at the top left"*, *"red round thing, little, upper left"*.
 
 Two towers read the pair. The **image tower** is a small CNN, or a tiny ViT that cuts the 32x32 picture
-into 8x8 patches and treats each patch as a token. The **text tower** is the bundled MiniLM, frozen, with a
+into 8x8 patches and treats each patch as a token (it has no built-in notion that neighbouring pixels belong
+together, so it learns colour quickly but shape much later than the CNN: train both and compare). The **text tower** is the bundled MiniLM, frozen, with a
 trainable projection on top (it already knows English), or a bag of words trained from zero (it knows only
 the words in the captions). Both end in the same 64-d space, every vector scaled to length 1.
 
@@ -55,7 +56,9 @@ The SigLIP paper reports that the sigmoid loss holds up better than the softmax 
 small. Here you test it: both losses, several batch sizes, the **same number of examples seen** in every
 run (a batch of 8 takes 16 times as many steps as a batch of 128), everything else equal.
 In a softmax batch of 8, each row's softmax has only 7 negatives to push against; a sigmoid pair is
-judged on its own, whatever else is in the batch.
+judged on its own, whatever else is in the batch. The sigmoid bias starts at -10, the paper's choice for
+batches of thousands, where one pair in thousands is a match; at a batch of 8 one pair in 8 is. The
+*SigLIP starting bias* field above lets you test whether that matters (about -2 fits a batch of 8).
 """
 
 REGISTRY_NOTE = """

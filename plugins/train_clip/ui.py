@@ -10,14 +10,14 @@ from playground.lab import LabContext
 from playground.ui import friendly_errors, session_id
 
 from . import lesson
-from .compute import LOSS_NAMES, TrainSettings, as_image_text_model, compare_batch_sizes, train_clip
+from .compute import (
+    COMPARE_BATCH_SIZES, COMPARE_EXAMPLES, LOSS_NAMES, TrainSettings, as_image_text_model, compare_batch_sizes, train_clip,
+)
 from .figures import accuracy_figure, compare_figure, loss_figure, snapshot_figure
 
 DEFAULTS = TrainSettings()
 SESSION_MODEL_IDS = {"softmax": "my-clip", "sigmoid": "my-siglip"}
 BATCH_SIZES = [8, 16, 32, 64, 128, 256]
-DEFAULT_COMPARE_SIZES = [8, 32, 128]
-DEFAULT_COMPARE_EXAMPLES = 32_768
 COMPARE_COLUMNS = ["loss", "batch_size", "steps", "examples_seen", "heldout_accuracy", "seen_accuracy", "final_loss", "seconds"]
 
 
@@ -94,11 +94,11 @@ def build(ctx: LabContext) -> None:
 
     gr.Markdown(lesson.COMPARE_INTRO, elem_classes=["lesson"])
     with gr.Row():
-        compare_sizes = gr.CheckboxGroup(BATCH_SIZES, value=DEFAULT_COMPARE_SIZES, label="Batch sizes")
-        compare_examples = gr.Slider(256, 131072, value=DEFAULT_COMPARE_EXAMPLES, step=256,
-                                     label=f"Examples seen per run (default {DEFAULT_COMPARE_EXAMPLES})")
+        compare_sizes = gr.CheckboxGroup(BATCH_SIZES, value=list(COMPARE_BATCH_SIZES), label="Batch sizes")
+        compare_examples = gr.Slider(256, 131072, value=COMPARE_EXAMPLES, step=256,
+                                     label=f"Examples seen per run (default {COMPARE_EXAMPLES})")
     batch_prediction = gr.Radio(lesson.BATCH_CHOICES, label=lesson.BATCH_QUESTION)
-    compare_button = gr.Button("Compare both losses (several runs: minutes)", variant="secondary")
+    compare_button = gr.Button("Compare both losses (two runs per batch size: several minutes)", variant="secondary")
     batch_reveal = gr.Markdown()
     compare_plot = gr.Plot(label="Held-out accuracy vs batch size")
     compare_table = gr.Dataframe(headers=COMPARE_COLUMNS, label="Every run", interactive=False)
@@ -131,7 +131,7 @@ def build(ctx: LabContext) -> None:
         if not sizes:
             raise ValueError("Tick at least one batch size to compare (for example 8, 32 and 128).")
         if examples is None:
-            raise ValueError("Examples seen per run is empty; enter a number such as 32768.")
+            raise ValueError("Examples seen per run is empty; enter a number such as 65536.")
         base = settings_from("sigmoid", max(int(s) for s in sizes), DEFAULTS.steps, lr, seed, image_tower, text_tower, bias)
         embed = minilm_embedder(registry) if base.text_tower == "minilm" else None
         n_runs = 2 * len(sizes)
