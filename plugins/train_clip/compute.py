@@ -12,18 +12,17 @@ The frozen text tower needs a function ``embed_texts(texts) -> np.ndarray``
 from __future__ import annotations
 
 import math
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from playground.losses import clip_loss, siglip_loss
+from playground.threads import torch_threads
 
 from .data import (
     HELD_OUT, UNSEEN_COLOUR_WORDS, CaptionedImages, all_combos, class_prompts, combo_labels, make_split,
@@ -195,30 +194,6 @@ class TrainResult:
             "heldout_combinations": [f"{c} {s}" for c, s in HELD_OUT],
             "settings": asdict(self.settings),
         }
-
-
-_threads_lock = threading.Lock()
-_threads_users = 0
-_threads_before = 0
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run with ``n`` torch threads; the setting is process-wide, so the first run
-    in saves it and the last run out restores it, however runs overlap."""
-    global _threads_users, _threads_before
-    with _threads_lock:
-        if _threads_users == 0:
-            _threads_before = torch.get_num_threads()
-        _threads_users += 1
-        torch.set_num_threads(max(1, n))
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads_users -= 1
-            if _threads_users == 0:
-                torch.set_num_threads(_threads_before)
 
 
 def _text_features(settings: TrainSettings, data: LabData, embed_texts: EmbedFn) -> Optional[torch.Tensor]:
