@@ -51,8 +51,8 @@ def test_client_run_registers_session_model_and_zip(app, serve, tmp_path):
     url = serve(app)
     client = Client(url, verbose=False)
     out = client.predict(*run_args(), api_name="/fine_tune_run")
-    status, revealed, table, *_plots, settings_file, name, _model, _zip = out
-    assert name == "finetuned-minilm" and "finetuned-minilm" in status
+    status, revealed, table, *_plots, settings_file, _model, _zip = out  # the State output is not in the API
+    assert "Trained `finetuned-minilm`" in status and "2 of 2 steps" in status
     assert "MRR@10" in revealed
     rows = {row[0]: row for row in table["data"]}
     assert set(rows) == set(METRIC_NAMES)
@@ -63,13 +63,14 @@ def test_client_run_registers_session_model_and_zip(app, serve, tmp_path):
 
     with open(settings_file) as f:
         assert '"data_hash"' in f.read()
-    archive = client.predict("finetuned-minilm", api_name="/fine_tune_model_zip")
+    archive = client.predict(api_name="/fine_tune_model_zip")  # the session's State names the model
     with zipfile.ZipFile(archive) as z:
         assert "finetuned-minilm/modules.json" in z.namelist()
+    ft_compute.remove_stale_zips(max_age_s=0)  # the server's own copy (Gradio served its cached one)
 
     other = Client(url, verbose=False)  # another browser session has no model to download
-    with pytest.raises(Exception, match="gone"):
-        other.predict("finetuned-minilm", api_name="/fine_tune_model_zip")
+    with pytest.raises(Exception, match="Train a model first"):
+        other.predict(api_name="/fine_tune_model_zip")
 
 
 def test_client_bad_upload_gives_clear_error(app, serve, tmp_path):
@@ -97,10 +98,31 @@ def test_browser_short_training_shows_before_after(app, serve, page):
     page.get_by_text("It rises").filter(visible=True).first.click()
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Held-out MRR@10").filter(visible=True).first.wait_for(timeout=240_000)
-    page.get_by_text("Trained `finetuned-minilm`").filter(visible=True).first.wait_for()
-    assert "2 of 2 steps" in page.get_by_text("Trained `finetuned-minilm`").filter(visible=True).first.inner_text()
-    table = page.locator("table").filter(has_text="ndcg@10").filter(visible=True).first
-    assert "before" in table.inner_text() and "after" in table.inner_text()
+    status = page.get_by_text("It is now in every model picker").filter(visible=True).first
+    assert "finetuned-minilm" in status.inner_text() and "2 of 2 steps" in status.inner_text()
+    table = page.locator("#fine_tune_metrics")
+    table.get_by_text("ndcg@10").first.wait_for()
+    text = table.inner_text()
+    assert all(word in text for word in ("before", "after", "change", "recall@1", "mrr@10"))
     page.get_by_text("Retrieval on held-out queries").filter(visible=True).first.wait_for()
     page.get_by_text("Training loss (in-batch negatives)").filter(visible=True).first.wait_for()
     page.get_by_text("Cosine similarity of positive vs random pairs").filter(visible=True).first.wait_for()
+
+
+def test_client_stop_ends_a_run_early(app, serve):
+    import time
+
+    from gradio_client import Client
+
+    client = Client(serve(app), verbose=False)
+    job = client.submit(*run_args(epochs=5, steps=20), api_name="/fine_tune_run")  # 4 steps an epoch: 20 planned
+    answer = ""
+    for _ in range(240):  # the flag exists once the run has started
+        answer = client.predict(api_name="/fine_tune_stop")
+        if answer.startswith("Stopping") or job.done():
+            break
+        time.sleep(0.5)
+    assert answer.startswith("Stopping")
+    status = job.result(timeout=300)[0]
+    assert "(stopped)" in status and "of 20 steps" in status and "20 of 20" not in status
+    assert client.predict(api_name="/fine_tune_stop") == "Nothing is training."

@@ -282,13 +282,38 @@ def describe_pairs(pairs: PairSet) -> str:
 
 
 # -- files out -------------------------------------------------------------------
+ZIP_PREFIX = "playground-fine_tune-model-"
+ZIP_MAX_AGE_S = 900
+
+
 def save_model_zip(student, name: str) -> str:
     """Save ``student`` with ``st.save`` into a fresh temporary folder and zip it; the
     archive holds one folder ``name/`` that ``SentenceTransformer(path)`` loads once
-    unzipped. Returns the zip's path (a new folder per call: never shared)."""
-    folder = tempfile.mkdtemp(prefix="playground-fine_tune-")
+    unzipped. Returns the zip's path (a new folder per call: never shared).
+
+    Gradio copies a returned file into its own cache, so earlier archives (about 80 MB
+    each) are deleted once they are older than ``ZIP_MAX_AGE_S``."""
+    remove_stale_zips()
+    folder = tempfile.mkdtemp(prefix=ZIP_PREFIX)
     model_dir = os.path.join(folder, name)
     student.save(model_dir)
     archive = shutil.make_archive(os.path.join(folder, name), "zip", root_dir=folder, base_dir=name)
     shutil.rmtree(model_dir, ignore_errors=True)
     return archive
+
+
+def remove_stale_zips(max_age_s: float = ZIP_MAX_AGE_S) -> int:
+    """Delete this lab's temporary zip folders older than ``max_age_s``; returns how many."""
+    import time
+
+    root = tempfile.gettempdir()
+    removed = 0
+    for entry in os.scandir(root):
+        if entry.name.startswith(ZIP_PREFIX) and entry.is_dir(follow_symlinks=False):
+            try:
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime > max_age_s:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                    removed += 1
+            except OSError:
+                continue
+    return removed
