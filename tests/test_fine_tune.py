@@ -236,6 +236,6 @@ def test_settings_limits_have_clear_messages():
 
 
 def test_budget_caps_pairs_seen():
-    check_budget(TrainSettings(), 384)
+    check_budget(TrainSettings(), 512)
     with pytest.raises(ValueError, match=f"limit is {MAX_PAIRS_SEEN}"):
         check_budget(TrainSettings(epochs=5, batch_size=64, max_steps=200), 2000)

@@ -5,7 +5,7 @@ again.
     from playground import create_registry
     from plugins.fine_tune.compute import run_fine_tune
     from plugins.fine_tune.data import bundled_pairs
-    result = run_fine_tune(create_registry().get("minilm"), bundled_pairs(384, 200))
+    result = run_fine_tune(create_registry().get("minilm"), bundled_pairs(512, 200))
     result.before["mrr@10"], result.after["mrr@10"]
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from playground import gpu
 from playground.models.base import TextModel
 
 from .data import PairSet, bundled_pairs, read_pairs_csv, split_uploaded, subsample
@@ -28,7 +29,7 @@ from .train import TrainLog, TrainSettings, copy_for_training, train_in_batch_ne
 
 # The default run: a fixed subsample of the bundled set, sized so that training and
 # both evaluations take about a minute on a 2-core CPU (see README, "Figures").
-DEFAULT_MAX_TRAIN = 384
+DEFAULT_MAX_TRAIN = 512
 DEFAULT_MAX_HELDOUT = 200
 MAX_UPLOAD_HELDOUT = 200
 # Pairs seen in one run (steps × batch size) at most: the cost of a run grows with it.
@@ -170,6 +171,7 @@ def check_budget(settings: TrainSettings, n_train: int) -> None:
         )
 
 
+@gpu(duration=180)
 def run_fine_tune(
     base: TextModel,
     pairs: PairSet,

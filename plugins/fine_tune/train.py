@@ -22,7 +22,6 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from playground import gpu
 from playground.losses import info_nce
 
 from .data import Pair
@@ -161,7 +160,6 @@ def _embed(student, texts: list[str], device) -> "torch.Tensor":
     return student(features)["sentence_embedding"]
 
 
-@gpu(duration=120)
 def train_in_batch_negatives(
     student,
     pairs: Sequence[Pair],
