@@ -4,6 +4,7 @@ before/after figures). The data is a small fixed subsample of the bundled set so
 the runs fit a CI budget."""
 from __future__ import annotations
 
+import os
 import zipfile
 
 import pytest
@@ -66,6 +67,7 @@ def test_client_run_registers_session_model_and_zip(app, serve, tmp_path):
     archive = client.predict(api_name="/fine_tune_model_zip")  # the session's State names the model
     with zipfile.ZipFile(archive) as z:
         assert "finetuned-minilm/modules.json" in z.namelist()
+    os.remove(archive)  # 80 MB: the client's download
     ft_compute.remove_stale_zips(max_age_s=0)  # the server's own copy (Gradio served its cached one)
 
     other = Client(url, verbose=False)  # another browser session has no model to download
