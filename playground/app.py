@@ -121,7 +121,9 @@ def build_app(
     registry = registry if registry is not None else create_registry(pm)
     labs = collect_labs(pm)
     failed_early = list(pm.errors)  # import or register failures: no lab to build
-    with gr.Blocks(title="Contrastive playground") as demo:
+    # Files users upload or download (model zips among them) are removed from Gradio's
+    # cache once they are an hour old, checked every hour, so a class demo's disk stays bounded.
+    with gr.Blocks(title="Contrastive playground", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(HEADER)
         with gr.Tabs():
             for lab in labs:
