@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 
 from playground import gpu
 from playground.models.base import ImageTextModel, l2_normalise
-from playground.registry import ModelRegistry, ModelUnavailableError
+from playground.registry import ModelRegistry
 
 DEFAULT_MODEL = "clip-vit-b-32"
 DEFAULT_TEMPLATE = "a photo of a {}."

@@ -137,13 +137,7 @@ def build(ctx: LabContext) -> None:
                       progress=gr.Progress()):
         label_list = parse_labels(labels_text)
         templates = resolve_templates(template_choice)
-        pairs = gallery_items(items)
-        if not pairs:
-            raise ValueError("The gallery is empty. Drop a few photos on it (or reload the tab for the bundled ones).")
-        if len(pairs) > MAX_MATRIX_IMAGES:
-            raise ValueError(f"{len(pairs)} photos in the gallery; the limit is {MAX_MATRIX_IMAGES}. Remove some.")
-        names = unique_names([caption or source_name(src, f"photo {i + 1}") for i, (src, caption) in enumerate(pairs)])
-        pictures = [load_image(src, what=f"Photo {i + 1} ({names[i]})") for i, (src, _) in enumerate(pairs)]
+        names, pictures = gallery_photos(items)
         progress(0.1, desc=f"loading {model_id}")
         model = get_image_text_model(registry, model_id, session_id(request))
         progress(0.5, desc=f"embedding {len(pictures)} photos")
@@ -171,6 +165,19 @@ def build(ctx: LabContext) -> None:
         score_gallery, [gallery, labels, template, model], [heatmap, matrix_info],
         api_name="clip_zero_shot_matrix", preprocess=False,
     )
+
+
+def gallery_photos(items) -> tuple[list[str], list]:
+    """The gallery's photos (names, images), checked: not empty, at most
+    ``MAX_MATRIX_IMAGES``, each one a readable image; repeated names numbered."""
+    pairs = gallery_items(items)
+    if not pairs:
+        raise ValueError("The gallery is empty. Drop a few photos on it (or reload the tab for the bundled ones).")
+    if len(pairs) > MAX_MATRIX_IMAGES:
+        raise ValueError(f"{len(pairs)} photos in the gallery; the limit is {MAX_MATRIX_IMAGES}. Remove some.")
+    names = unique_names([caption or source_name(src, f"photo {i + 1}") for i, (src, caption) in enumerate(pairs)])
+    pictures = [load_image(src, what=f"Photo {i + 1} ({names[i]})") for i, (src, _) in enumerate(pairs)]
+    return names, pictures
 
 
 def unique_names(names: list[str]) -> list[str]:

@@ -13,14 +13,14 @@ from typing import Optional
 import gradio as gr
 import pandas as pd
 
-from playground.images import bundled_photos, gallery_items, load_image, photo_file, source_name
+from playground.images import bundled_photos, load_image, photo_file, source_name
 from playground.lab import LabContext
 from playground.ui import friendly_errors, model_choices, session_id
 from plugins.clip_zero_shot.compute import (
     DEFAULT_LABELS, DEFAULT_TEMPLATE, TEMPLATE_CHOICES, get_image_text_model, parse_labels, resolve_templates,
 )
 from plugins.clip_zero_shot.figures import matrix_figure
-from plugins.clip_zero_shot.ui import GALLERY_START, MAX_MATRIX_IMAGES, unique_names
+from plugins.clip_zero_shot.ui import GALLERY_START, gallery_photos
 
 from .compute import (
     LOSS_CHOICES, LOSS_QUESTION, SCORES_CHOICES, SCORES_QUESTION, bias_and_padding_note, compare, logits_table,
@@ -159,13 +159,7 @@ def build(ctx: LabContext) -> None:
                       progress=gr.Progress()):
         label_list = parse_labels(labels_text)
         templates = resolve_templates(template_choice)
-        pairs = gallery_items(items)
-        if not pairs:
-            raise ValueError("The gallery is empty. Drop a few photos on it (or reload the tab for the bundled ones).")
-        if len(pairs) > MAX_MATRIX_IMAGES:
-            raise ValueError(f"{len(pairs)} photos in the gallery; the limit is {MAX_MATRIX_IMAGES}. Remove some.")
-        names = unique_names([caption or source_name(src, f"photo {i + 1}") for i, (src, caption) in enumerate(pairs)])
-        pictures = [load_image(src, what=f"Photo {i + 1} ({names[i]})") for i, (src, _) in enumerate(pairs)]
+        names, pictures = gallery_photos(items)
         progress(0.1, desc="loading both models")
         left_model, right_model = both_models(left, right, session_id(request))
         progress(0.4, desc=f"embedding {len(pictures)} photos with both models")
