@@ -34,6 +34,16 @@ def tiny_specs(tmp_path_factory):
     return tiny_model_specs(tmp_path_factory.mktemp("tiny-models"))
 
 
+def registry_of(*specs):
+    """A CPU registry holding exactly ``specs`` (e.g. ``*DEFAULT_MODELS, *tiny_specs``)."""
+    from playground.registry import ModelRegistry
+
+    registry = ModelRegistry(device="cpu")
+    for spec in specs:
+        registry.register(spec)
+    return registry
+
+
 def tiny_models_plugin(specs):
     """A plugin object registering ``specs``, for ``create_plugin_manager(extra=[...])``."""
     from playground import hookimpl

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from conftest import tiny_models_plugin
+from conftest import registry_of, tiny_models_plugin
 from playground import create_plugin_manager
 from playground.images import bundled_photo, photo_file
 from playground.models.defaults import DEFAULT_MODELS
-from playground.registry import ModelRegistry, ModelUnavailableError, UnknownModelError
+from playground.registry import ModelUnavailableError, UnknownModelError
 from plugins.clip_zero_shot.compute import (
     DEFAULT_TEMPLATE, ENSEMBLE, ENSEMBLE_TEMPLATES, MAX_LABELS, classify, get_image_text_model, label_embeddings,
     parse_labels, pick_default_model, resolve_templates, vit_view,
@@ -20,10 +20,7 @@ LABELS = ["cat", "coffee cup", "rocket", "astronaut"]
 
 @pytest.fixture(scope="module")
 def registry(tiny_specs):
-    reg = ModelRegistry(device="cpu")
-    for spec in (*DEFAULT_MODELS, *tiny_specs):
-        reg.register(spec)
-    return reg
+    return registry_of(*DEFAULT_MODELS, *tiny_specs)
 
 
 @pytest.fixture(scope="module")
@@ -152,9 +149,7 @@ def test_default_model_falls_back_with_a_note_saying_what_is_missing(registry):
     chosen, note = pick_default_model(registry)
     assert chosen == "tiny-clip"
     assert "clip-vit-b-32" in note and "PLAYGROUND_HUB=1" in note and "Hugging Face Hub" in note
-    bare = ModelRegistry(device="cpu")
-    for spec in DEFAULT_MODELS:
-        bare.register(spec)
+    bare = registry_of(*DEFAULT_MODELS)
     chosen, note = pick_default_model(bare)
     assert chosen is None and "No image-text model can be loaded here" in note and "Train a CLIP" in note
 

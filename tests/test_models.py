@@ -4,16 +4,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playground import create_plugin_manager, create_registry
+from conftest import registry_of
+from playground.models.defaults import DEFAULT_MODELS
 from playground.models.glove import tokenize
 
 
 @pytest.fixture(scope="module")
 def registry(tiny_specs):
-    reg = create_registry(create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False), device="cpu")
-    for spec in tiny_specs:
-        reg.register(spec)
-    return reg
+    return registry_of(*DEFAULT_MODELS, *tiny_specs)
 
 
 def assert_unit_rows(x, n, dim):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import launch, tiny_models_plugin
+from conftest import launch, registry_of, tiny_models_plugin
 
 from playground import create_plugin_manager, create_registry
 from playground.app import build_app
@@ -28,10 +28,7 @@ LABELS = ["cat", "rocket", "flower"]
 
 @pytest.fixture(scope="module")
 def registry(tiny_specs):
-    reg = ModelRegistry(device="cpu")
-    for spec in (*DEFAULT_MODELS, *tiny_specs):
-        reg.register(spec)
-    return reg
+    return registry_of(*DEFAULT_MODELS, *tiny_specs)
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +119,7 @@ def test_model_pair_and_notes(registry, pair):
     assert "clip-vit-b-32" in note and "siglip-vit-b-16" in note and "PLAYGROUND_HUB=1" in note
     assert "Both models score with a **softmax**" in pairing_note(registry, "tiny-clip", "tiny-clip")
     assert "Both models" not in pairing_note(registry, "tiny-clip", "tiny-siglip")
-    bare = ModelRegistry(device="cpu")
-    for spec in DEFAULT_MODELS:
-        bare.register(spec)
+    bare = registry_of(*DEFAULT_MODELS)
     left, right, note = pick_pair(bare)
     assert left is right is None and note.count("No image-text model can be loaded here") == 1
 
