@@ -15,7 +15,6 @@ import pandas as pd
 
 from playground.downloads import write_downloads
 from playground.lab import LabContext
-from playground.models.base import EmbeddingCache
 from playground.ui import friendly_errors, model_choices, session_id
 
 from .compute import (
@@ -188,10 +187,7 @@ def build(ctx: LabContext) -> None:
             stop_flags.pop(session, None)
         name = session_model_name(base.id)
         model = wrap_model(result.student, name, base.device)
-        registry.add_session_model(session, name, model)
-        # a private cache: another session's model of the same name, or this session's next run,
-        # must never be served rows this model computed
-        model.cache = EmbeddingCache(max_rows=20_000)
+        registry.add_session_model(session, name, model)  # cached under a key of its own
         figures = result_figures(result)
         provenance = result.provenance()
         provenance["session_model"] = name

@@ -114,7 +114,6 @@ def build(ctx: LabContext) -> None:
             progress=lambda step, total, running: progress((step, total), desc=f"step {step}/{total}, loss {running:.3f}"),
         )
         model_id = SESSION_MODEL_IDS[settings.loss]
-        registry.cache.forget_model(model_id)  # the previous run's text vectors under this id are stale
         registry.add_session_model(session_id(request), model_id, as_image_text_model(result, model_id))
         files = write_downloads(
             "train_clip", figures=result.summary(),
