@@ -9,6 +9,7 @@ that user's session only.
 """
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -23,6 +24,8 @@ MAX_MODEL_GB_ENV = "PLAYGROUND_MAX_MODEL_GB"
 DEVICE_ENV = "PLAYGROUND_DEVICE"
 HUB_ENV = "PLAYGROUND_HUB"
 DEFAULT_MAX_MODEL_GB = 6.0
+RETRY_AFTER_ENV = "PLAYGROUND_RETRY_AFTER"
+DEFAULT_RETRY_AFTER = 60.0  # seconds a failed load is remembered before it is tried again
 
 
 class UnknownModelError(KeyError):
@@ -133,6 +136,14 @@ def _budget_gb() -> float:
         raise ValueError(f"{MAX_MODEL_GB_ENV}={raw!r} is not a number of gigabytes (for example 4 or 0.5).")
 
 
+def _seconds_env(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number of seconds (for example 60).")
+
+
 class ModelRegistry:
     """Holds every registered ``ModelSpec`` and the models loaded from them.
 
@@ -155,6 +166,9 @@ class ModelRegistry:
         self.cache = EmbeddingCache()
         self.load_counts: dict[str, int] = {}
         self.load_seconds: dict[str, float] = {}
+        self.load_attempts: dict[str, int] = {}
+        self.retry_after = _seconds_env(RETRY_AFTER_ENV, DEFAULT_RETRY_AFTER)
+        self._failures: dict[str, tuple[float, str]] = {}  # id -> (when, why), so a failing load is not rebuilt per request
 
     # -- registration -------------------------------------------------------------
     def register(self, spec: ModelSpec, owner: str = "") -> None:
@@ -182,8 +196,15 @@ class ModelRegistry:
 
     # -- availability -------------------------------------------------------------
     def availability(self, model_id: str) -> tuple[bool, str]:
-        """(available, reason) without loading anything or touching the network."""
-        spec = self.specs[self.resolve(model_id)]
+        """(available, reason) without loading anything or touching the network.
+
+        A model whose load failed recently is unavailable, with that failure as the
+        reason, until ``PLAYGROUND_RETRY_AFTER`` seconds have passed."""
+        model_id = self.resolve(model_id)
+        failure = self.recent_failure(model_id)
+        if failure:
+            return False, failure
+        spec = self.specs[model_id]
         check = spec.availability
         if check is None and spec.loader is None:
             from .models import availability_for
@@ -228,6 +249,18 @@ class ModelRegistry:
                     return model
             return self._load(model_id)
 
+    def recent_failure(self, model_id: str) -> Optional[str]:
+        """Why ``model_id`` failed to load, if it did less than ``retry_after`` seconds ago."""
+        with self._state_lock:
+            failure = self._failures.get(model_id)
+        if failure is None:
+            return None
+        when, why = failure
+        age = time.monotonic() - when
+        if age >= self.retry_after:
+            return None
+        return f"{why} (failed {age:.0f} s ago; tried again after {self.retry_after:.0f} s)"
+
     def _load(self, model_id: str) -> TextModel:
         spec = self.specs[model_id]
         ok, reason = self.availability(model_id)
@@ -240,14 +273,21 @@ class ModelRegistry:
 
             loader = loader_for(spec.family)
         started = time.perf_counter()
+        self.load_attempts[model_id] = self.load_attempts.get(model_id, 0) + 1
         try:
             model = loader(spec, self.device)
-        except ModelUnavailableError:
-            raise
         except Exception as exc:
-            raise ModelUnavailableError(
-                f"Model {model_id!r} failed to load: {type(exc).__name__}: {exc}"
-            ) from exc
+            if isinstance(exc, ModelUnavailableError):
+                why = str(exc)
+            else:
+                why = f"Model {model_id!r} failed to load: {type(exc).__name__}: {exc}"
+            with self._state_lock:
+                self._failures[model_id] = (time.monotonic(), why)
+            del exc
+            gc.collect()  # whatever the failed load built goes now, not at some later collection
+            raise ModelUnavailableError(why)
+        with self._state_lock:
+            self._failures.pop(model_id, None)
         model.id = model.cache_key = model_id
         model.cache = self.cache
         with self._state_lock:

@@ -139,6 +139,8 @@ class ImageTextModel(TextModel):
         self.logit_bias: Optional[float] = None
         self.image_size = 224
         self.patch_size: Optional[int] = None
+        # How a photo becomes the square input, in words (for the ViT's-view caption).
+        self.preprocessing = ""
 
     def encode_images(self, images: Sequence, batch_size: int = 16) -> np.ndarray:
         """Embed PIL images: float32 (len(images), dim), rows L2-normalised."""

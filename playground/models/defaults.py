@@ -26,18 +26,19 @@ DEFAULT_MODELS = (
     ModelSpec(
         id="bert-base-uncased", kind="text", family="hf-encoder", source="bert-base-uncased",
         options={"pooling": "cls"}, aliases=("bert", "google-bert/bert-base-uncased"),
-        description="BERT base (masked-LM only: a likelihood objective), [CLS] pooling",
+        description="BERT base (masked-LM + next-sentence prediction: no objective compares two texts' vectors), [CLS] pooling",
         size_gb=0.44,
     ),
     ModelSpec(
         id="bert-base-uncased-mean", kind="text", family="hf-encoder", source="bert-base-uncased",
         options={"pooling": "mean"}, aliases=("bert-mean",),
-        description="BERT base (masked-LM only), mean pooling over tokens",
+        description="BERT base (masked-LM + next-sentence prediction), mean pooling over tokens",
         size_gb=0.44,
     ),
     ModelSpec(
         id="clip-vit-b-32", kind="image-text", family="open_clip", source="ViT-B-32",
-        options={"pretrained": "openai"}, aliases=("clip", "ViT-B-32"),
+        # OpenAI's weights need QuickGELU; the loader takes it from the tag (as ViT-B-32-quickgelu).
+        options={"pretrained": "openai"}, aliases=("clip", "ViT-B-32", "ViT-B-32-quickgelu"),
         description="OpenAI CLIP ViT-B/32: symmetric InfoNCE over image-text pairs (softmax)",
         size_gb=0.6,
     ),

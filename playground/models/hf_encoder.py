@@ -7,7 +7,7 @@ import numpy as np
 
 from ..registry import ModelSpec
 from .base import TextModel, torch_module_bytes
-from .hub import hub_availability, pretrained_location
+from .hub import RepoFiles, hub_availability, local_dir, missing_in_folder, quiet_transformers, snapshot_folder
 
 POOLINGS = ("cls", "mean")
 
@@ -43,18 +43,36 @@ class HFEncoderModel(TextModel):
         self.model = None
 
 
+# What AutoTokenizer and AutoModel read from a BERT-style repo.
+REPO_FILES = RepoFiles(
+    required=(("config.json",), ("model.safetensors", "pytorch_model.bin"), ("vocab.txt", "tokenizer.json")),
+    optional=("tokenizer_config.json", "tokenizer.json", "vocab.txt", "special_tokens_map.json"),
+)
+
+
 def availability(spec: ModelSpec) -> tuple[bool, str]:
-    return hub_availability(spec, spec.source, "config.json", f"about {spec.size_gb:.2f} GB")
+    folder = local_dir(spec.source)
+    if folder:
+        missing = missing_in_folder(folder, REPO_FILES)
+        return (False, f"local folder {folder} lacks {'; '.join(missing)}") if missing else (True, f"local folder {folder}")
+    return hub_availability(spec.source, REPO_FILES, f"about {spec.size_gb:.2f} GB")
 
 
 def load(spec: ModelSpec, device: str) -> HFEncoderModel:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    location, offline = pretrained_location(spec)
+    folder = local_dir(spec.source) or snapshot_folder(spec.source, REPO_FILES)
     dtype = torch.float16 if device.startswith("cuda") and spec.options.get("half", True) else torch.float32
-    tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=offline)
-    model = AutoModel.from_pretrained(location, local_files_only=offline, dtype=dtype).to(device).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    with quiet_transformers():  # BERT's checkpoint carries its pre-training heads, unused by an encoder
+        model, info = AutoModel.from_pretrained(folder, local_files_only=True, dtype=dtype, output_loading_info=True)
+    if info.get("missing_keys"):
+        raise ValueError(
+            f"the checkpoint in {folder} lacks {len(info['missing_keys'])} of the encoder's weights "
+            f"({', '.join(sorted(info['missing_keys'])[:5])}, ...): it is not a {model.config.model_type} encoder checkpoint."
+        )
+    model = model.to(device).eval()
     return HFEncoderModel(
         spec.id, model, tokenizer, device,
         pooling=spec.options.get("pooling", "cls"),

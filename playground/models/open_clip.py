@@ -8,11 +8,13 @@ sigmoid; one without (CLIP) with a softmax.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from ..registry import ModelSpec, hub_allowed
+from ..registry import ModelSpec
 from .base import ImageTextModel, torch_module_bytes
-from .hub import HUB_HOWTO, cached_file, local_dir
+from .hub import RepoFiles, hub_availability, local_dir, snapshot_folder
 
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 
@@ -28,6 +30,7 @@ class OpenClipModel(ImageTextModel):
         self.scoring = "sigmoid" if self.logit_bias is not None else "softmax"
         self.image_size = _image_size(model)
         self.patch_size = _patch_size(model)
+        self.preprocessing = _describe_preprocessing(preprocess, self.image_size)
         with_text = tokenizer(["a"])
         self.context_length = int(with_text.shape[-1])
         self.dim = int(model.encode_text(with_text.to(device)).shape[-1])
@@ -65,6 +68,15 @@ class OpenClipModel(ImageTextModel):
         self.model = None
 
 
+def _describe_preprocessing(preprocess, size: int) -> str:
+    """How the model's own transform makes its square input: CLIP resizes the short
+    side and crops the centre; SigLIP squashes the whole photo (no crop)."""
+    names = [type(t).__name__ for t in getattr(preprocess, "transforms", [])]
+    if "CenterCrop" in names:
+        return f"resize the short side to {size}, then crop the centre {size}×{size}"
+    return f"squash the whole photo to {size}×{size}, nothing cropped"
+
+
 def _image_size(model) -> int:
     size = getattr(model.visual, "image_size", None)
     if size is None:  # timm towers keep it on the patch embedding
@@ -81,31 +93,88 @@ def _patch_size(model):
     return int(size[0] if isinstance(size, (tuple, list)) else size)
 
 
+def _tag_config(spec: ModelSpec) -> dict:
+    """open_clip's record for the spec's pretrained tag (repo, preprocessing, QuickGELU)."""
+    from open_clip.pretrained import get_pretrained_cfg
+
+    return dict(get_pretrained_cfg(spec.source, spec.options.get("pretrained", "")) or {})
+
+
+def _text_config(spec: ModelSpec) -> dict:
+    from open_clip import get_model_config
+
+    return dict((get_model_config(spec.source) or {}).get("text_cfg", {}))
+
+
+def repo_files(spec: ModelSpec) -> RepoFiles:
+    """What this loader reads from the Hub repo: the weights in one of the two
+    formats open_clip writes, and, for a model whose text tower uses a Hugging Face
+    tokenizer (SigLIP), that tokenizer's files, which live in the same repo."""
+    required: tuple[tuple[str, ...], ...] = (WEIGHT_FILES,)
+    optional: tuple[str, ...] = ()
+    if _text_config(spec).get("hf_tokenizer_name"):
+        required += (("tokenizer_config.json",), ("tokenizer.json", "spiece.model"))
+        optional = ("special_tokens_map.json", "spiece.model", "tokenizer.json")
+    return RepoFiles(required=required, optional=optional)
+
+
+def hub_repo(spec: ModelSpec) -> str:
+    """The Hub repo holding the spec's pretrained weights (``timm/...``)."""
+    return _tag_config(spec).get("hf_hub", "").rstrip("/")
+
+
 def availability(spec: ModelSpec) -> tuple[bool, str]:
     if spec.source.startswith("local-dir:"):
         path = local_dir(spec.source)
         return (True, f"local folder {path}") if path else (False, f"folder {spec.source} does not exist")
-    from open_clip.pretrained import get_pretrained_cfg
-
-    tag = spec.options.get("pretrained", "")
-    repo = (get_pretrained_cfg(spec.source, tag) or {}).get("hf_hub", "").rstrip("/")
+    repo = hub_repo(spec)
     if not repo:
-        return False, f"open_clip knows no pretrained weights {spec.source!r}/{tag!r}"
-    if any(cached_file(repo, f) for f in WEIGHT_FILES):
-        return True, "in the local Hugging Face cache"
-    if hub_allowed():
-        return True, f"downloads {repo} from the Hugging Face Hub on first use (about {spec.size_gb:.1f} GB)"
-    return False, f"needs the weights {repo} from the Hugging Face Hub, which this machine does not reach. {HUB_HOWTO}"
+        return False, f"open_clip knows no pretrained weights {spec.source!r}/{spec.options.get('pretrained', '')!r}"
+    return hub_availability(repo, repo_files(spec), f"about {spec.size_gb:.1f} GB")
+
+
+def _tokenizer(spec: ModelSpec, folder: str):
+    """The text tokenizer, read from ``folder`` (no network): open_clip's own BPE
+    for CLIP, the repo's Hugging Face tokenizer for SigLIP."""
+    import open_clip
+    from open_clip.tokenizer import HFTokenizer
+
+    text_cfg = _text_config(spec)
+    if not text_cfg.get("hf_tokenizer_name"):
+        return open_clip.get_tokenizer(spec.source)
+    return HFTokenizer(
+        folder, context_length=text_cfg.get("context_length", 77),
+        tokenizer_mode=text_cfg.get("tokenizer_mode"), **text_cfg.get("tokenizer_kwargs", {}),
+    )
 
 
 def load(spec: ModelSpec, device: str) -> OpenClipModel:
+    """Build the model from open_clip's architecture config and the tag's
+    preprocessing, with the weights (and tokenizer) from a local folder.
+
+    This is what ``create_model_and_transforms(arch, pretrained=tag)`` does, with
+    the one difference that the files come from ``snapshot_folder`` (cache first,
+    downloads only where allowed and bounded in time) instead of open_clip's own
+    unbounded Hub calls. QuickGELU follows the tag: OpenAI's weights were trained
+    with it, and the plain ``ViT-B-32`` config would silently use GELU.
+    """
     import open_clip
 
     half = device.startswith("cuda") and spec.options.get("half", True)
-    pretrained = None if spec.source.startswith("local-dir:") else spec.options.get("pretrained")
+    precision = "fp16" if half else "fp32"
+    if spec.source.startswith("local-dir:"):
+        model, _, preprocess = open_clip.create_model_and_transforms(spec.source, device=device, precision=precision)
+        tokenizer = open_clip.get_tokenizer(spec.source)
+        return OpenClipModel(spec.id, model.eval(), preprocess, tokenizer, device)
+
+    tag = _tag_config(spec)
+    folder = snapshot_folder(hub_repo(spec), repo_files(spec))
+    tokenizer = _tokenizer(spec, folder)  # before the weights: a broken tokenizer costs no memory
+    weights = next(os.path.join(folder, f) for f in WEIGHT_FILES if os.path.isfile(os.path.join(folder, f)))
     model, _, preprocess = open_clip.create_model_and_transforms(
-        spec.source, pretrained=pretrained, device=device, precision="fp16" if half else "fp32"
+        spec.source, pretrained=weights, device=device, precision=precision,
+        force_quick_gelu=bool(tag.get("quick_gelu", False)),
+        image_mean=tag.get("mean"), image_std=tag.get("std"),
+        image_interpolation=tag.get("interpolation"), image_resize_mode=tag.get("resize_mode"),
     )
-    model.eval()
-    tokenizer = open_clip.get_tokenizer(spec.source)
-    return OpenClipModel(spec.id, model, preprocess, tokenizer, device)
+    return OpenClipModel(spec.id, model.eval(), preprocess, tokenizer, device)

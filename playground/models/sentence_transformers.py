@@ -5,7 +5,7 @@ import numpy as np
 
 from ..registry import ModelSpec
 from .base import TextModel, torch_module_bytes
-from .hub import bundled_path, hub_availability, pretrained_location
+from .hub import RepoFiles, bundled_path, hub_availability, local_dir, snapshot_folder
 
 
 class SentenceTransformerModel(TextModel):
@@ -28,17 +28,33 @@ class SentenceTransformerModel(TextModel):
         self.st = None
 
 
+# What SentenceTransformer reads from a Hub repo (all-MiniLM-L6-v2's layout).
+REPO_FILES = RepoFiles(
+    required=(
+        ("modules.json",), ("config.json",), ("model.safetensors", "pytorch_model.bin"),
+        ("tokenizer.json", "vocab.txt"), ("1_Pooling/config.json",),
+    ),
+    optional=(
+        "sentence_bert_config.json", "config_sentence_transformers.json", "tokenizer_config.json",
+        "special_tokens_map.json", "vocab.txt", "tokenizer.json",
+    ),
+)
+
+
 def availability(spec: ModelSpec) -> tuple[bool, str]:
     if bundled_path(spec):
         return True, f"bundled (Python package {spec.options['bundled_package']})"
-    return hub_availability(spec, spec.source, "config.json", f"about {spec.size_gb:.2f} GB")
+    folder = local_dir(spec.source)
+    if folder:
+        return True, f"local folder {folder}"
+    return hub_availability(spec.source, REPO_FILES, f"about {spec.size_gb:.2f} GB")
 
 
 def load(spec: ModelSpec, device: str) -> SentenceTransformerModel:
     from sentence_transformers import SentenceTransformer
 
-    location, offline = pretrained_location(spec)
-    st = SentenceTransformer(location, device=device, local_files_only=offline)
+    folder = bundled_path(spec) or local_dir(spec.source) or snapshot_folder(spec.source, REPO_FILES)
+    st = SentenceTransformer(folder, device=device, local_files_only=True)
     if device.startswith("cuda") and spec.options.get("half", True):
         st.half()
     st.eval()

@@ -350,6 +350,7 @@ class VitView:
     patch_size: Optional[int]
     grid: int  # patches per side (0 for a model without patches)
     scale: int  # how much the input was enlarged for display
+    preprocessing: str = ""  # how the photo became the square input, if the model says
 
     def caption(self) -> str:
         if not self.patch_size:
@@ -359,7 +360,7 @@ class VitView:
             )
         return (
             f"The model sees a {self.input_size}×{self.input_size} image (shown {self.scale}× larger), made by "
-            f"its own preprocessing (for CLIP: resize the short side, crop the centre). The ViT cuts it into {self.grid}×{self.grid} = "
+            f"its own preprocessing{f' ({self.preprocessing})' if self.preprocessing else ''}. The ViT cuts it into {self.grid}×{self.grid} = "
             f"{self.grid * self.grid} patches of {self.patch_size}×{self.patch_size} pixels; each patch becomes "
             "one token, and the image embedding is read from the tokens after the transformer has mixed them."
         )
@@ -383,7 +384,10 @@ def vit_view(model: ImageTextModel, image: Image.Image, min_side: int = VIEW_MIN
             draw.line([(k * step, 0), (k * step, big.size[1])], fill=(255, 230, 0, 200), width=width)
             draw.line([(0, k * step), (big.size[0], k * step)], fill=(255, 230, 0, 200), width=width)
         big = Image.alpha_composite(big.convert("RGBA"), overlay).convert("RGB")
-    return VitView(pixels=np.asarray(big), input_size=side, patch_size=patch, grid=grid, scale=scale)
+    return VitView(
+        pixels=np.asarray(big), input_size=side, patch_size=patch, grid=grid, scale=scale,
+        preprocessing=getattr(model, "preprocessing", ""),
+    )
 
 
 # -- prediction, revealed ---------------------------------------------------------

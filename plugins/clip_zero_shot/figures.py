@@ -35,10 +35,11 @@ def scores_figure(result: ZeroShotResult, image: int = 0, title: str | None = No
     )
     total = float(result.probabilities[image].sum())
     fig.update_layout(
-        title=title or f"{result.model_id}: {scoring_note(result)} (sum = {total:.3f})",
+        # Two lines: in a half-width column one line of model, note and sum was cut off.
+        title=title or f"{result.model_id} (sum = {total:.3f})<br><sup>{scoring_note(result)}</sup>",
         xaxis=dict(title="probability", range=[0, 1.12], tickformat=".0%"),
         yaxis=dict(title=None, automargin=True),
-        height=max(260, 60 + 32 * len(labels)), margin=dict(l=10, r=30, t=60, b=40),
+        height=max(260, 70 + 32 * len(labels)), margin=dict(l=10, r=30, t=70, b=40),
     )
     return fig
 

@@ -1,0 +1,100 @@
+"""The lesson's real models at their real sizes, on this machine, from the Hub rehearsal.
+
+    python benchmarks/bench_real_models.py             # about 4 minutes on 2 cores
+    python benchmarks/bench_real_models.py --device cuda   # the same on a GPU (half precision)
+
+Builds (once per machine) the rehearsal repos of bert-base-uncased, OpenAI CLIP
+ViT-B/32 and SigLIP ViT-B/16 (real shapes, random weights), lays them out as a
+Hugging Face cache, and measures through the registry: load time of each model,
+BERT and MiniLM texts/s, CLIP and SigLIP single-image latency and images/s, the
+anisotropy lab with BERT vs MiniLM cold and warm, and peak memory with every model
+loaded. Random weights compute exactly as fast as real ones; only what they know
+differs. Nothing here is asserted by the tests.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("PLAYGROUND_UMAP_WARMUP", "0")
+
+
+def rss_gb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e9
+
+
+def peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def timed(fn):
+    started = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - started
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, mps")
+    parser.add_argument("--texts", type=int, default=256, help="texts for the throughput figures")
+    parser.add_argument("--images", type=int, default=16, help="images for the images/s figures")
+    args = parser.parse_args(argv)
+
+    from playground.rehearsal.build import make_hf_cache, rehearsal_repos
+
+    repos, build_s = timed(rehearsal_repos)
+    cache = tempfile.mkdtemp(prefix="hf-rehearsal-")
+    make_hf_cache(cache, repos, layout="download")
+    os.environ["HF_HUB_CACHE"] = cache  # read by huggingface_hub when it is first imported, below
+
+    from PIL import Image
+    from skimage import data
+
+    from playground.data.corpus import load_corpus
+    from playground.registry import create_registry
+    from plugins.anisotropy.compute import analyse
+
+    registry = create_registry(device=args.device, max_gb=100)
+    rows: list[tuple[str, str]] = [("rehearsal repos ready (built or found)", f"{build_s:.1f} s")]
+    frame = load_corpus()
+    texts = [f"{t} ({i})" for i, t in enumerate(frame["text"].tolist()[: args.texts])]  # fresh, uncached texts
+    photo = Image.fromarray(data.chelsea())
+    photos = [photo.rotate(i) for i in range(args.images)]
+    for model_id in ("bert-base-uncased", "minilm", "clip-vit-b-32", "siglip-vit-b-16"):
+        model, load_s = timed(lambda: registry.get(model_id))
+        rows.append((f"{model_id}: load", f"{load_s:.1f} s"))
+        _, encode_s = timed(lambda: model.encode_texts(texts, batch_size=32))
+        rows.append((f"{model_id}: texts/s ({len(texts)} fresh texts)", f"{len(texts) / encode_s:.0f}"))
+        if model.kind == "image-text":
+            model.encode_images([photo])  # warm
+            _, one_s = timed(lambda: model.encode_images([photo]))
+            _, many_s = timed(lambda: model.encode_images(photos))
+            rows.append((f"{model_id}: one image", f"{one_s * 1000:.0f} ms"))
+            rows.append((f"{model_id}: images/s (batches of 16)", f"{len(photos) / many_s:.1f}"))
+    rows.append(("memory with all four loaded (RSS)", f"{rss_gb():.2f} GB"))
+
+    fresh = create_registry(device=args.device, max_gb=100)
+    for models in ("bert-base-uncased,minilm", "glove,minilm"):
+        _, cold = timed(lambda: analyse(fresh, models, frame))
+        _, warm = timed(lambda: analyse(fresh, models, frame))
+        rows.append((f"anisotropy {models}: cold (load + embed + figures)", f"{cold:.1f} s"))
+        rows.append((f"anisotropy {models}: warm (embeddings cached)", f"{warm:.1f} s"))
+    rows.append(("peak memory of this process", f"{peak_gb():.2f} GB"))
+
+    width = max(len(name) for name, _ in rows)
+    print(f"device: {registry.device}; {os.cpu_count()} cores")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
