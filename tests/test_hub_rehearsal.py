@@ -385,3 +385,71 @@ def test_vit_caption_says_how_each_model_makes_its_square(real_registry, photo):
     siglip = vit_view(real_registry.get("siglip-vit-b-16"), image).caption()
     assert "crop the centre" in clip and "7×7 = 49 patches" in clip
     assert "squash" in siglip and "crop the centre" not in siglip and "14×14 = 196 patches" in siglip
+
+
+# -- the served app, through its API and in the browser ------------------------------------
+@pytest.fixture(scope="module")
+def rehearsal_app(download_cache):
+    """The whole app served on loopback, its registry reading the rehearsal cache."""
+    from huggingface_hub import constants
+
+    from conftest import launch
+    from playground import create_plugin_manager, create_registry
+    from playground.app import build_app
+
+    old = constants.HF_HUB_CACHE
+    constants.HF_HUB_CACHE = str(download_cache)
+    pm = create_plugin_manager(entry_points=False)
+    demo = build_app(pm, create_registry(pm, device="cpu"))
+    url = launch(demo)
+    try:
+        yield url
+    finally:
+        demo.close()
+        constants.HF_HUB_CACHE = old
+
+
+def test_api_answers_with_every_real_model(rehearsal_app):
+    from gradio_client import Client, handle_file
+
+    from playground.images import photo_file
+
+    client = Client(rehearsal_app, verbose=False)
+    for model_id, scoring_sums_to_one in (("clip-vit-b-32", True), ("siglip-vit-b-16", False)):
+        scores = client.predict(handle_file(photo_file("chelsea")), "cat, dog, rocket", "a photo of a {}.", model_id,
+                                api_name="/clip_zero_shot")
+        total = sum(c["confidence"] for c in scores["confidences"])
+        assert (abs(total - 1) < 1e-3) == scoring_sums_to_one, (model_id, total)
+    left, right = client.predict(handle_file(photo_file("flower")), "flower, cat", api_name="/siglip_compare")
+    assert left and right
+    revealed = client.predict("bert-base-uncased", "minilm", None, 0, 0.1, "after", "pca", None, api_name="/anisotropy_run")[0]
+    assert "`bert-base-uncased`" in revealed and "`minilm`" in revealed
+    revealed = client.predict("bert-base-uncased-mean", "minilm", None, 0, 0.1, "after", "pca", None, api_name="/anisotropy_run")[0]
+    assert "`bert-base-uncased-mean`" in revealed
+
+
+@pytest.mark.browser
+def test_both_image_tabs_in_the_browser_with_the_real_models(rehearsal_app, page):
+    from conftest import open_tab
+    from playground.images import photo_file
+
+    def panel():
+        return page.locator("[role=tabpanel]").filter(visible=True).first
+
+    page.goto(rehearsal_app)
+    open_tab(page, "CLIP zero-shot")
+    panel().locator("input[type=file]").first.set_input_files(photo_file("chelsea"))
+    page.get_by_label("Labels (comma- or newline-separated)").filter(visible=True).first.fill("cat, dog, rocket")
+    page.get_by_role("button", name="Classify").filter(visible=True).click()
+    page.get_by_text("scores sum to").filter(visible=True).first.wait_for(timeout=180_000)
+    text = panel().inner_text()
+    assert "clip-vit-b-32" in text and "49 patches of 32×32 pixels" in text and "crop the centre" in text
+
+    open_tab(page, "SigLIP vs CLIP")
+    panel().locator("input[type=file]").first.set_input_files(photo_file("chelsea"))
+    page.get_by_label("Labels (comma- or newline-separated)").filter(visible=True).first.fill("cat, dog")
+    page.get_by_role("button", name="Compare", exact=True).filter(visible=True).click()
+    page.get_by_text("they sum to").filter(visible=True).first.wait_for(timeout=180_000)
+    text = panel().inner_text()
+    assert "clip-vit-b-32" in text and "siglip-vit-b-16" in text
+    assert "Error" not in text
