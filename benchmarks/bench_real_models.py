@@ -46,6 +46,8 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, mps")
     parser.add_argument("--texts", type=int, default=256, help="texts for the throughput figures")
     parser.add_argument("--images", type=int, default=16, help="images for the images/s figures")
+    parser.add_argument("--write-readme", action="store_true",
+                        help="also rewrite the README's block between <!-- bench:real-models --> markers with this table")
     args = parser.parse_args(argv)
 
     from playground.rehearsal.build import make_hf_cache, rehearsal_repos
@@ -94,7 +96,23 @@ def main(argv=None) -> int:
     print(f"device: {registry.device}; {os.cpu_count()} cores")
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
+    if args.write_readme:
+        write_readme_block(rows, f"{registry.device}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     return 0
+
+
+def write_readme_block(rows, machine: str) -> None:
+    """Replace the README's measured block with ``rows`` (so no figure there is typed by hand)."""
+    import re
+
+    path = os.path.join(ROOT, "README.md")
+    table = "\n".join(["| figure | value |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)])
+    block = f"<!-- bench:real-models -->\nMeasured by `benchmarks/bench_real_models.py --write-readme` ({machine}):\n\n{table}\n<!-- /bench:real-models -->"
+    text = open(path, encoding="utf-8").read()
+    pattern = re.compile(r"<!-- bench:real-models -->.*?<!-- /bench:real-models -->", re.S)
+    if not pattern.search(text):
+        raise SystemExit("README.md has no <!-- bench:real-models --> block to rewrite")
+    open(path, "w", encoding="utf-8").write(pattern.sub(lambda _: block, text))
 
 
 if __name__ == "__main__":
