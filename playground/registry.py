@@ -18,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
+from .gpu import on_zero_gpu, track
 from .models.base import EmbeddingCache, TextModel
 
 MAX_MODEL_GB_ENV = "PLAYGROUND_MAX_MODEL_GB"
@@ -102,11 +103,6 @@ def hub_allowed() -> bool:
     return bool(os.environ.get("SPACE_ID"))
 
 
-def on_zero_gpu() -> bool:
-    """True on a ZeroGPU Hugging Face Space (a GPU attached per decorated call)."""
-    return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
-
-
 def pick_device() -> str:
     """``PLAYGROUND_DEVICE`` if set, else CUDA, then Apple MPS, then CPU.
 
@@ -164,6 +160,7 @@ class ModelRegistry:
         self._load_locks: dict[str, threading.Lock] = {}
         self._sessions: dict[str, dict[str, TextModel]] = {}
         self.cache = EmbeddingCache()
+        self.key = track(self)  # how a forked ZeroGPU worker finds this registry (see playground.gpu)
         self.load_counts: dict[str, int] = {}
         self.load_seconds: dict[str, float] = {}
         self.load_attempts: dict[str, int] = {}
@@ -261,6 +258,15 @@ class ModelRegistry:
             return None
         return f"{why} (failed {age:.0f} s ago; tried again after {self.retry_after:.0f} s)"
 
+    def peek(self, model_id: str, session: Optional[str] = None) -> TextModel:
+        """The model, without taking a lock when it is already loaded: what a forked
+        ZeroGPU worker calls, where a lock held by another thread at the moment of
+        the fork would never be released."""
+        found = self._sessions.get(session, {}).get(model_id) if session else None
+        if found is None:
+            found = self._loaded.get(model_id)
+        return found if found is not None else self.get(model_id, session=session)
+
     def _load(self, model_id: str) -> TextModel:
         spec = self.specs[model_id]
         ok, reason = self.availability(model_id)
@@ -290,6 +296,7 @@ class ModelRegistry:
             self._failures.pop(model_id, None)
         model.id = model.cache_key = model_id
         model.cache = self.cache
+        model.locator = (self.key, model_id, None)
         with self._state_lock:
             self._loaded[model_id] = model
             self._sizes[model_id] = model.memory_bytes() or int(spec.size_gb * 1e9)
@@ -329,6 +336,7 @@ class ModelRegistry:
         # Unique per registration: two sessions may both call a model "tuned", and a
         # retrained model under an old name must not reuse the old one's rows.
         model.cache_key = f"session:{session}:{model_id}:{uuid.uuid4().hex}"
+        model.locator = (self.key, model_id, session)
         with self._state_lock:
             previous = self._sessions.setdefault(session, {}).get(model_id)
             self._sessions[session][model_id] = model

@@ -12,6 +12,8 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
+from ..gpu import dispatch_to_gpu, encode_images_on_gpu, encode_texts_on_gpu
+
 ProgressFn = Optional[Callable[[int, int], None]]
 
 
@@ -81,6 +83,8 @@ class TextModel:
         self.dim = 0
         self.cache: Optional[EmbeddingCache] = None
         self.cache_key = id  # rows are cached under this key; a session model gets a unique one
+        # (registry key, model id, session), set by the registry: how a ZeroGPU worker finds this model
+        self.locator: Optional[tuple] = None
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         raise NotImplementedError
@@ -99,14 +103,18 @@ class TextModel:
         cached = self.cache.get_many(self.cache_key, texts) if self.cache is not None else [None] * len(texts)
         todo = list(dict.fromkeys(t for t, row in zip(texts, cached) if row is None))
         fresh: dict[str, np.ndarray] = {}
-        for start in range(0, len(todo), batch_size):
-            chunk = todo[start : start + batch_size]
-            rows = l2_normalise(self._encode(chunk, batch_size))
+        # On ZeroGPU all new texts go in one @gpu call (strings in, rows out); elsewhere chunk by chunk.
+        on_gpu = bool(todo) and dispatch_to_gpu(self.locator)
+        step = len(todo) if on_gpu else batch_size
+        for start in range(0, len(todo), step):
+            chunk = todo[start : start + step]
+            raw = encode_texts_on_gpu(self.locator, chunk, batch_size) if on_gpu else self._encode(chunk, batch_size)
+            rows = l2_normalise(raw)
             fresh.update(zip(chunk, rows))
             if self.cache is not None:
                 self.cache.put_many(self.cache_key, chunk, rows)
             if progress is not None:
-                progress(min(start + batch_size, len(todo)), len(todo))
+                progress(min(start + step, len(todo)), len(todo))
         out = np.stack([row if row is not None else fresh[t] for t, row in zip(texts, cached)])
         return out.astype(np.float32, copy=False)
 
@@ -146,6 +154,8 @@ class ImageTextModel(TextModel):
         """Embed PIL images: float32 (len(images), dim), rows L2-normalised."""
         if not images:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if dispatch_to_gpu(self.locator):  # images in, rows out: the model stays in the worker
+            return l2_normalise(encode_images_on_gpu(self.locator, list(images), batch_size))
         rows = [self._encode_images(list(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
         return l2_normalise(np.concatenate(rows))
 

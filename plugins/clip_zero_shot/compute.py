@@ -21,7 +21,6 @@ from typing import Optional, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from playground import gpu
 from playground.models.base import ImageTextModel, l2_normalise
 from playground.registry import ModelRegistry
 
@@ -298,7 +297,6 @@ class ZeroShotResult:
         }
 
 
-@gpu
 def classify(
     model: ImageTextModel,
     images: Sequence[Image.Image],

@@ -20,7 +20,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from playground import gpu
+from playground.gpu import dispatch_to_gpu, gpu, model_at
 from playground.models.base import TextModel
 
 from .data import PairSet, bundled_pairs, read_pairs_csv, split_uploaded, subsample
@@ -171,7 +171,6 @@ def check_budget(settings: TrainSettings, n_train: int) -> None:
         )
 
 
-@gpu(duration=180)
 def run_fine_tune(
     base: TextModel,
     pairs: PairSet,
@@ -189,6 +188,11 @@ def run_fine_tune(
         settings: training settings (defaults: ``TrainSettings()``).
         on_step, should_stop: progress and stop hooks, see ``train_in_batch_negatives``.
         on_phase: told "before", "train", "after" as each phase starts.
+
+    On ZeroGPU the run happens in one ``@gpu`` call that receives the model's
+    locator, the pairs and the settings, and returns the figures and the trained
+    weights as arrays; the hooks cannot cross into that worker, so the page shows
+    only the phase it started.
     """
     settings = (settings or TrainSettings()).validate()
     if not is_trainable(base):
@@ -200,7 +204,17 @@ def run_fine_tune(
         raise ValueError("Need at least two held-out pairs to measure retrieval.")
     check_budget(settings, len(pairs.train))
     phase = on_phase or (lambda name: None)
+    if dispatch_to_gpu(base.locator):
+        phase("train")
+        before, after, log, weights = fine_tune_on_gpu(base.locator, pairs, settings)
+        student = copy_for_training(base.st)
+        student.load_state_dict({k: torch_tensor(v) for k, v in weights.items()})
+        return FineTuneResult(base.id, settings, pairs, before, after, log, student)
+    before, after, log, student = _fine_tune(base, pairs, settings, on_step, should_stop, phase)
+    return FineTuneResult(base.id, settings, pairs, before, after, log, student)
 
+
+def _fine_tune(base, pairs, settings, on_step=None, should_stop=None, phase=lambda name: None):
     phase("before")
     before = evaluate(base, pairs, seed=settings.seed)
     phase("train")
@@ -208,7 +222,23 @@ def run_fine_tune(
     log = train_in_batch_negatives(student, pairs.train, settings, on_step=on_step, should_stop=should_stop)
     phase("after")
     after = evaluate(wrap_model(student, "fine_tune-evaluation", base.device, cache=False), pairs, seed=settings.seed)
-    return FineTuneResult(base.id, settings, pairs, before, after, log, student)
+    return before, after, log, student
+
+
+@gpu(duration=180)
+def fine_tune_on_gpu(locator, pairs: PairSet, settings: TrainSettings):
+    """The whole run in a ZeroGPU worker: plain data in (the model's locator, the
+    pairs, the settings), plain data out (the two evaluations, the log, and the
+    trained weights as numpy arrays)."""
+    before, after, log, student = _fine_tune(model_at(locator), pairs, settings)
+    weights = {k: v.detach().float().cpu().numpy() for k, v in student.state_dict().items()}
+    return before, after, log, weights
+
+
+def torch_tensor(array):
+    import torch
+
+    return torch.from_numpy(np.asarray(array))
 
 
 def wrap_model(student, model_id: str, device: str, cache: bool = True):

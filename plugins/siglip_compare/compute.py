@@ -17,7 +17,6 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from playground import gpu
 from playground.images import Photo, bundled_photos
 from playground.losses import clip_loss, siglip_loss
 from playground.models.base import ImageTextModel
@@ -66,8 +65,8 @@ def compare(
     image_names: Optional[Sequence[str]] = None,
 ) -> tuple[ZeroShotResult, ZeroShotResult]:
     """The same images and labels scored by both models (each with its own transform,
-    its own prompt embeddings, its own scale and bias). Not under ``@gpu`` itself:
-    each ``classify`` call is."""
+    its own prompt embeddings, its own scale and bias). On ZeroGPU each model's
+    encoding goes through its own ``@gpu`` call (see ``playground.gpu``)."""
     return (
         classify(clip_model, images, labels, templates, image_names),
         classify(siglip_model, images, labels, templates, image_names),
@@ -214,7 +213,6 @@ def batch_sizes(n_pairs: int, smallest: int = MIN_BATCH) -> list[int]:
     return list(range(smallest, n_pairs + 1))
 
 
-@gpu
 def pair_embeddings(model: ImageTextModel, photos: Sequence[Photo]) -> tuple[np.ndarray, np.ndarray]:
     """Image and caption embeddings of ``photos`` (row i of each is a matching pair)."""
     return model.encode_images([p.image() for p in photos]), model.encode_texts([p.caption for p in photos])
