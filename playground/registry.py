@@ -371,6 +371,8 @@ class ModelRegistry:
                     "reason": reason,
                     "loaded": model is not None,
                     "device": model.device if model is not None else self.device,
+                    "backend": getattr(model, "backend", "torch") if model is not None else "",
+                    "fidelity": getattr(model, "fidelity", None),
                     "memory_gb": round(self._sizes.get(model_id, 0) / 1e9, 3),
                     "plugin": self.owners.get(model_id, ""),
                     "description": spec.description,

@@ -120,7 +120,9 @@ def test_off_zero_gpu_the_decorator_returns_the_function_itself(monkeypatch):
 # -- every lab, in fresh processes with the stand-in on -----------------------------------------
 def zero_gpu_env(log, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("SPACE_ID", "PLAYGROUND_HUB")}
-    env.update(SPACES_ZERO_GPU="1", PLAYGROUND_DEVICE="cpu", HF_HUB_OFFLINE="1", PLAYGROUND_ZERO_GPU_LOG=str(log), **extra)
+    # PLAYGROUND_ONNX=0: on a real ZeroGPU Space the device is CUDA, where the torch path serves.
+    env.update(SPACES_ZERO_GPU="1", PLAYGROUND_DEVICE="cpu", PLAYGROUND_ONNX="0", HF_HUB_OFFLINE="1",
+               PLAYGROUND_ZERO_GPU_LOG=str(log), **extra)
     return env
 
 

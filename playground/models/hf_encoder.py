@@ -3,9 +3,13 @@ into sentence vectors by its [CLS] token (the default, as in the lesson) or by t
 mean of its token vectors."""
 from __future__ import annotations
 
+import os
+from typing import Optional
+
 import numpy as np
 
 from ..registry import ModelSpec
+from .onnx_runtime import OnnxEncoder, onnx_enabled, onnx_encoder_for
 from .base import TextModel, torch_module_bytes
 from .hub import RepoFiles, hub_availability, local_dir, missing_in_folder, quiet_transformers, snapshot_folder
 
@@ -13,15 +17,25 @@ POOLINGS = ("cls", "mean")
 
 
 class HFEncoderModel(TextModel):
-    def __init__(self, id: str, model, tokenizer, device: str, pooling: str, max_length: int) -> None:
+    """``onnx``, when set, computes the same pooled vectors on ONNX Runtime."""
+
+    def __init__(self, id: str, model, tokenizer, device: str, pooling: str, max_length: int,
+                 onnx: Optional[OnnxEncoder] = None) -> None:
         super().__init__(id, device)
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         self.model, self.tokenizer = model, tokenizer
         self.pooling, self.max_length = pooling, max_length
+        self.onnx = onnx
         self.dim = int(model.config.hidden_size)
 
+    @property
+    def backend(self) -> str:
+        return "onnxruntime" if self.onnx is not None else "torch"
+
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        if self.onnx is not None:
+            return self.onnx.encode(texts)
         import torch
 
         batch = self.tokenizer(
@@ -37,10 +51,10 @@ class HFEncoderModel(TextModel):
         return pooled.float().cpu().numpy()
 
     def memory_bytes(self) -> int:
-        return torch_module_bytes(self.model)
+        return torch_module_bytes(self.model) + (self.onnx.file_bytes() if self.onnx is not None else 0)
 
     def unload(self) -> None:
-        self.model = None
+        self.model = self.onnx = None
 
 
 # What AutoTokenizer and AutoModel read from a BERT-style repo.
@@ -73,8 +87,10 @@ def load(spec: ModelSpec, device: str) -> HFEncoderModel:
             f"({', '.join(sorted(info['missing_keys'])[:5])}, ...): it is not a {model.config.model_type} encoder checkpoint."
         )
     model = model.to(device).eval()
-    return HFEncoderModel(
-        spec.id, model, tokenizer, device,
-        pooling=spec.options.get("pooling", "cls"),
-        max_length=int(spec.options.get("max_length", 128)),
-    )
+    pooling = spec.options.get("pooling", "cls")
+    max_length = int(spec.options.get("max_length", 128))
+    onnx = None
+    if onnx_enabled(device):
+        weights = [os.path.join(folder, f) for f in ("model.safetensors", "pytorch_model.bin") if os.path.isfile(os.path.join(folder, f))]
+        onnx = onnx_encoder_for(spec.source.replace("/", "--"), model, tokenizer, weights, pooling, max_length)
+    return HFEncoderModel(spec.id, model, tokenizer, device, pooling=pooling, max_length=max_length, onnx=onnx)

