@@ -453,3 +453,17 @@ def test_both_image_tabs_in_the_browser_with_the_real_models(rehearsal_app, page
     text = panel().inner_text()
     assert "clip-vit-b-32" in text and "siglip-vit-b-16" in text
     assert "Error" not in text
+
+
+def test_the_specs_restate_open_clips_own_records():
+    """The repo and tokenizer the specs name (so availability needs no open_clip import)
+    are the ones open_clip itself would use."""
+    from playground.models import open_clip as loader
+    from playground.models.defaults import DEFAULT_MODELS
+
+    for spec in DEFAULT_MODELS:
+        if spec.family != "open_clip":
+            continue
+        tag = loader._tag_config(spec)
+        assert spec.options["hf_hub"] == tag["hf_hub"].rstrip("/"), spec.id
+        assert spec.options["hf_tokenizer"] == bool(loader._text_config(spec).get("hf_tokenizer_name")), spec.id

@@ -46,13 +46,17 @@ DEFAULT_MODELS = (
     ModelSpec(
         id="clip-vit-b-32", kind="image-text", family="open_clip", source="ViT-B-32",
         # OpenAI's weights need QuickGELU; the loader takes it from the tag (as ViT-B-32-quickgelu).
-        options={"pretrained": "openai"}, aliases=("clip", "ViT-B-32", "ViT-B-32-quickgelu"),
+        # hf_hub and hf_tokenizer restate open_clip's record (a test keeps them equal), so the
+        # Models panel can check the cache without importing open_clip and torch.
+        options={"pretrained": "openai", "hf_hub": "timm/vit_base_patch32_clip_224.openai", "hf_tokenizer": False},
+        aliases=("clip", "ViT-B-32", "ViT-B-32-quickgelu"),
         description="OpenAI CLIP ViT-B/32: symmetric InfoNCE over image-text pairs (softmax)",
         size_gb=0.6,
     ),
     ModelSpec(
         id="siglip-vit-b-16", kind="image-text", family="open_clip", source="ViT-B-16-SigLIP",
-        options={"pretrained": "webli"}, aliases=("siglip", "ViT-B-16-SigLIP"),
+        options={"pretrained": "webli", "hf_hub": "timm/ViT-B-16-SigLIP", "hf_tokenizer": True},
+        aliases=("siglip", "ViT-B-16-SigLIP"),
         description="SigLIP ViT-B/16: a sigmoid loss per image-text pair, with a learned bias",
         size_gb=0.8,
     ),

@@ -106,21 +106,28 @@ def _text_config(spec: ModelSpec) -> dict:
     return dict((get_model_config(spec.source) or {}).get("text_cfg", {}))
 
 
+def _uses_hf_tokenizer(spec: ModelSpec) -> bool:
+    if "hf_tokenizer" in spec.options:  # stated in the spec: no open_clip import needed
+        return bool(spec.options["hf_tokenizer"])
+    return bool(_text_config(spec).get("hf_tokenizer_name"))
+
+
 def repo_files(spec: ModelSpec) -> RepoFiles:
     """What this loader reads from the Hub repo: the weights in one of the two
     formats open_clip writes, and, for a model whose text tower uses a Hugging Face
     tokenizer (SigLIP), that tokenizer's files, which live in the same repo."""
     required: tuple[tuple[str, ...], ...] = (WEIGHT_FILES,)
     optional: tuple[str, ...] = ()
-    if _text_config(spec).get("hf_tokenizer_name"):
+    if _uses_hf_tokenizer(spec):
         required += (("tokenizer_config.json",), ("tokenizer.json", "spiece.model"))
         optional = ("special_tokens_map.json", "spiece.model", "tokenizer.json")
     return RepoFiles(required=required, optional=optional)
 
 
 def hub_repo(spec: ModelSpec) -> str:
-    """The Hub repo holding the spec's pretrained weights (``timm/...``)."""
-    return _tag_config(spec).get("hf_hub", "").rstrip("/")
+    """The Hub repo holding the spec's pretrained weights (``timm/...``): the spec's
+    ``hf_hub`` option, else open_clip's record for the tag."""
+    return (spec.options.get("hf_hub") or _tag_config(spec).get("hf_hub", "")).rstrip("/")
 
 
 def availability(spec: ModelSpec) -> tuple[bool, str]:
