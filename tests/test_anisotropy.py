@@ -348,3 +348,39 @@ def test_shift_reveal_follows_the_measured_auc():
     assert isotropy.reveal(result, figs, wrong).startswith("**Not quite.**")
     rows = isotropy.comparison_table(figs)
     assert rows[0] == ["figure", "cone · none", "fine · none", "cone · center", "fine · center"]
+
+
+# -- issue 18: the lesson text states what the evidence supports ------------------------------
+
+def test_mean_cosine_is_the_squared_mean_and_zero_does_not_mean_isotropic():
+    # the tab's claim: mean cosine ≈ ‖mean unit vector‖², so 0 for any centred set
+    rng = np.random.default_rng(0)
+    x = geometry.l2_normalise(rng.normal(size=(300, 8)) + 2.0)
+    n = len(x)
+    mean = x.mean(axis=0)
+    assert geometry.mean_cosine(x) == pytest.approx((n * mean @ mean - 1) / (n - 1))
+    opposite = np.concatenate([np.tile([1.0, 0, 0], (50, 1)), np.tile([-1.0, 0, 0], (50, 1))])
+    assert abs(geometry.mean_cosine(opposite)) < 0.02  # two antipodal clusters: "isotropic" by this figure
+
+
+def test_lesson_text_is_corrected():
+    from plugins.anisotropy import ui
+
+    assert "next-sentence prediction" in ui.LESSON and "not a likelihood" in ui.LESSON
+    assert "masked tokens (a likelihood objective)" not in ui.LESSON
+    assert "use the whole sphere" not in ui.LOOK_FOR and "Necessary for using the whole sphere, not sufficient" in ui.LOOK_FOR
+    assert "trades off" not in ui.LOOK_FOR and "Wang & Liu 2021" in ui.LOOK_FOR
+    assert "σ means the same for every model" not in " ".join(compute.NOISE_MODES.values())
+    assert "1.96" in ui.LOOK_FOR and "0.71" in ui.LOOK_FOR
+    # those two lengths are σ·√d at σ = 0.1 for 384-d MiniLM and 50-d GloVe
+    assert (0.1 * 384**0.5, 0.1 * 50**0.5) == (pytest.approx(1.96, abs=0.005), pytest.approx(0.71, abs=0.005))
+
+
+def test_reveal_does_not_say_a_raw_cosine_says_little():
+    x, labels = _toy()
+    frame = pd.DataFrame({"text": [f"t{i}" for i in range(10)], "label": labels, "module": ""})
+    reports = {"cone": compute.model_geometry("cone", x + 8.0, labels, sweep_sigmas=(0.0,)),
+               "fine": compute.model_geometry("fine", x, labels, sweep_sigmas=(0.0,))}
+    text = compute.reveal(compute.AnisotropyResult(frame, reports), "high")
+    assert "says little" not in text and "second question below" in text
+    assert f"{reports['cone'].figures['probe_accuracy']:.0%} of the time" in text
