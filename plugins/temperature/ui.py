@@ -3,7 +3,6 @@ head's loss, alignment, uniformity, 2-D view and softmax out; then a live τ sli
 over frozen embeddings. It only wires components to ``compute``."""
 from __future__ import annotations
 
-
 import gradio as gr
 import pandas as pd
 
