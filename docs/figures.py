@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
 
 FIGURES_JSON = ROOT / "docs" / "figures.json"
 READMES = (ROOT / "README.md", *sorted((ROOT / "plugins").glob("*/README.md")))
-BLOCK = re.compile(r"<!-- figure:(?P<name>[\w.\-]+) -->(?P<text>.*?)<!-- /figure -->", re.S)
+BLOCK = re.compile(r"<!-- figure:(?P<name>[\w.@\-]+) -->(?P<text>.*?)<!-- /figure -->", re.S)
 
 # Absolute tolerance a fresh run must meet, per group (figures are fractions, cosines
 # or losses). Seeded runs repeat to the last digit on one machine; the margin covers
@@ -157,7 +157,7 @@ def train_clip(reg) -> Figures:
     return out
 
 
-def siglip_seeds(reg, reuse: Path | None = None) -> Figures:
+def siglip_seeds(reg, reuse: Path | None = None, seeds=SIGLIP_SEEDS) -> Figures:
     """Softmax vs sigmoid across batch sizes, same examples per run, over several seeds:
     mean, sample standard deviation, min and max of held-out accuracy. ``reuse``: a
     folder of ``seed<N>.json`` files (``playground run train_clip --compare --seed N
@@ -165,7 +165,7 @@ def siglip_seeds(reg, reuse: Path | None = None) -> Figures:
     from plugins.train_clip.compute import COMPARE_EXAMPLES, TrainSettings, compare_batch_sizes
 
     runs = []
-    for seed in SIGLIP_SEEDS:
+    for seed in seeds:
         cached = reuse / f"seed{seed}.json" if reuse else None
         if cached and cached.exists() and cached.stat().st_size:
             runs.append(json.loads(cached.read_text()))
@@ -216,13 +216,13 @@ def load() -> dict[str, dict]:
     return json.loads(FIGURES_JSON.read_text()) if FIGURES_JSON.exists() else {}
 
 
-def measure(groups, reuse: Path | None = None) -> dict[str, dict]:
+def measure(groups, reuse: Path | None = None, seeds=SIGLIP_SEEDS) -> dict[str, dict]:
     """Run ``groups`` and return ``{name: {"value", "format"}}``."""
     reg = registry()
     out = {}
     for group in groups:
         start = time.perf_counter()
-        figures = GROUPS[group](reg, reuse) if group == "siglip_seeds" else GROUPS[group](reg)
+        figures = GROUPS[group](reg, reuse, seeds) if group == "siglip_seeds" else GROUPS[group](reg)
         for name, (value, spec) in figures.items():
             out[name] = {"value": round(float(value), 6) if spec != "d" else int(value), "format": spec}
         print(f"{group}: {len(figures)} figures in {time.perf_counter() - start:.0f} s", file=sys.stderr)
@@ -256,7 +256,10 @@ def mismatches(figures: dict[str, dict]) -> list[str]:
     """Every README block whose text is not its figure, formatted (or that has no figure)."""
     bad = []
     for path in READMES:
-        for name, text in blocks(path):
+        found = blocks(path)
+        if path.read_text().count("<!-- figure:") != len(found):
+            bad.append(f"{path.relative_to(ROOT)}: a <!-- figure:NAME --> marker is malformed or unclosed")
+        for name, text in found:
             entry = figures.get(name)
             if entry is None:
                 bad.append(f"{path.relative_to(ROOT)}: {name} has no figure in docs/figures.json")
@@ -273,6 +276,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rewrite", action="store_true", help="rewrite the READMEs from figures.json; run nothing")
     parser.add_argument("--reuse", type=Path, default=None,
                         help="siglip_seeds: a folder of seed<N>.json from `playground run train_clip --compare`")
+    parser.add_argument("--siglip-seeds", type=int, default=len(SIGLIP_SEEDS),
+                        help=f"siglip_seeds: how many seeds, from 0 (default {len(SIGLIP_SEEDS)})")
     args = parser.parse_args(argv)
     if args.check:
         bad = mismatches(load())
@@ -286,7 +291,7 @@ def main(argv=None) -> int:
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         parser.error(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
-    measured = measure(groups, args.reuse)
+    measured = measure(groups, args.reuse, tuple(range(args.siglip_seeds)))
     figures = {**load(), **measured}  # read after measuring: another group may have been stored meanwhile
     FIGURES_JSON.write_text(json.dumps(dict(sorted(figures.items())), indent=1, ensure_ascii=False) + "\n")
     missing = [f"{p.relative_to(ROOT)}: {n}" for p in READMES for n in rewrite(p, figures)]

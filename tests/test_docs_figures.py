@@ -64,6 +64,10 @@ def test_a_drifted_or_unknown_readme_figure_is_reported_and_rewritten(tmp_path, 
         "README.md: x.none has no figure in docs/figures.json",
     ]
     assert figures.rewrite(readme, measured) == ["x.none"]
+    broken = tmp_path / "broken.md"
+    broken.write_text("MRR <!-- figure:x.mrr@10 -->0.7 and <!-- figure:x y -->1<!-- /figure -->")
+    monkeypatch.setattr(figures, "READMES", (broken,))
+    assert figures.mismatches({"x.mrr@10": {"value": 0.7, "format": ".1f"}})[0].endswith("malformed or unclosed")
     assert readme.read_text().startswith("AUC <!-- figure:x.auc -->0.889<!-- /figure -->, U <!-- figure:x.u -->−3.68")
 
 
