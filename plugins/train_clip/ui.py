@@ -18,7 +18,8 @@ from .figures import accuracy_figure, compare_figure, loss_figure, snapshot_figu
 DEFAULTS = TrainSettings()
 SESSION_MODEL_IDS = {"softmax": "my-clip", "sigmoid": "my-siglip"}
 BATCH_SIZES = [8, 16, 32, 64, 128, 256]
-COMPARE_COLUMNS = ["loss", "batch_size", "steps", "examples_seen", "heldout_accuracy", "seen_accuracy", "final_loss", "seconds"]
+COMPARE_COLUMNS = ["loss", "batch_size", "steps", "examples_seen", "heldout_accuracy", "seen_accuracy", "final_loss", "seconds",
+                   "seed"]
 
 
 def minilm_embedder(registry):
