@@ -78,7 +78,27 @@ def anisotropy(reg) -> Figures:
         for method, by_model in shifted.items():
             for key in ("separation_auc", "mean_cosine", "probe_accuracy", "probe_accuracy_noisy"):
                 out[f"anisotropy.{model}.{method}.{key}"] = (by_model[model][key], ".3f")
+    out.update(glove_pooling(reg, frame["text"].tolist()))
     return out
+
+
+def glove_pooling(reg, texts) -> Figures:
+    """Where GloVe's cone comes from: the mean cosine of its word vectors (each word
+    occurrence in the corpus; and words drawn at random from the vocabulary) against
+    that of the mean-pooled text vectors, and the words per text."""
+    import numpy as np
+
+    from playground import geometry
+
+    glove = reg.get("glove")
+    ids = [glove.word_ids(t) for t in texts]
+    occurrences = np.concatenate([np.asarray(i) for i in ids])
+    vocabulary = np.random.default_rng(0).choice(len(glove.vectors), size=5000, replace=False)
+    return {
+        "anisotropy.glove.words_per_text": (float(np.mean([len(i) for i in ids])), ".0f"),
+        "anisotropy.glove.word_mean_cosine_corpus": (geometry.mean_cosine(glove.vectors[occurrences]), ".2f"),
+        "anisotropy.glove.word_mean_cosine_vocabulary": (geometry.mean_cosine(glove.vectors[vocabulary]), ".2f"),
+    }
 
 
 def triplet(reg) -> Figures:

@@ -98,6 +98,9 @@ def test_readme_prose_says_what_the_stored_figures_show(stored):
         v["anisotropy.glove.separation_auc"]
     assert v["anisotropy.minilm.whiten.separation_auc"] < v["anisotropy.minilm.separation_auc"]
     assert v["anisotropy.minilm.probe_accuracy_noisy"] > v["anisotropy.glove.probe_accuracy_noisy"] + 0.2
+    # ...and mean-pooling lifts GloVe's cone: word vectors are less alike than the texts they make
+    assert v["anisotropy.glove.word_mean_cosine_vocabulary"] < v["anisotropy.glove.word_mean_cosine_corpus"] < \
+        v["anisotropy.glove.mean_cosine"]
     # temperature README: the smallest τ is the least uniform in every run; the most uniform is a middle τ;
     # dropout views solve the batch at τ = 0.01, same-label positives stay near the floor and collapse
     for model, positives in figures.TEMPERATURE_RUNS:
