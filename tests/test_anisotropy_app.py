@@ -157,6 +157,8 @@ def test_browser_runs_the_offline_defaults(app_url, page, real_result):
     assert page.get_by_label(NOISE_TOTAL_LABEL).is_checked()
     # the second question: post-hoc isotropy, predicted then revealed
     page.get_by_text("Second question: is anisotropy just a shift?").filter(visible=True).first.wait_for()
+    assert page.get_by_label(isotropy.POSTPROCESS["center"]).is_checked()
+    assert page.get_by_label(isotropy.POSTPROCESS["whiten"]).is_checked()
     page.get_by_label(isotropy.PREDICT_CHOICES["above"]).check()
     page.get_by_role("button", name="Re-measure after post-processing").click()
     page.get_by_text("Your prediction was right: Above Model B").filter(visible=True).first.wait_for(
