@@ -119,3 +119,8 @@ def test_readme_prose_says_what_the_stored_figures_show(stored):
         assert v[f"train_clip.{loss}.heldout_colour_accuracy"] > v[f"train_clip.{loss}.heldout_shape_accuracy"]
     # the seed comparison covers several seeds and reports their spread
     assert v["siglip_seeds.seeds"] >= 3 and v["siglip_seeds.sigmoid.b8.sd"] > 0
+    # train_clip README's reading: about equal at batch 8 (gap within its spread), softmax ahead at 32
+    assert abs(v["siglip_seeds.gap.b8.mean"]) <= v["siglip_seeds.gap.b8.sd"]
+    assert v["siglip_seeds.gap.b32.mean"] + v["siglip_seeds.gap.b32.sd"] < 0
+    for loss in ("softmax", "sigmoid"):
+        assert v[f"siglip_seeds.{loss}.b8.max"] < v[f"siglip_seeds.{loss}.b32.mean"]
