@@ -1,5 +1,6 @@
-"""contrastive-playground: labs that show why contrastive losses carve geometry
-into embedding space and likelihood training does not.
+"""contrastive-playground: labs that show what geometry each training objective
+imposes on embeddings (contrastive losses make the raw cosine usable; objectives
+that never compare texts for similarity leave a cone around one shared direction).
 
 The public face for lab authors::
 

@@ -147,7 +147,9 @@ def add_noise(x: np.ndarray, sigma: float, after_normalise: bool = True, seed: i
     """``x`` with Gaussian noise N(0, σ) added to every coordinate (seeded).
 
     ``after_normalise=True``: rows are L2-normalised, then noise is added (rows
-    leave the unit sphere; σ means the same for every model). ``False``: noise
+    leave the unit sphere). σ is per coordinate, so the noise vector's expected
+    length is σ·√d: pass σ_total/√d for the same total noise in every dimension
+    (the anisotropy lab's default). ``False``: noise
     is added first and the rows are normalised after (the noisy vectors are put
     back on the sphere, so a classifier never sees their length). With σ = 0
     the rows are only normalised.
@@ -169,8 +171,8 @@ def linear_probe(
     rows and scored (accuracy) on the rest.
 
     With ``noise_sigma > 0``, Gaussian noise N(0, σ) is added to every vector:
-    after L2 normalisation (the default: the noise is then comparable across
-    models) or before it (the vectors are re-normalised after the noise).
+    after L2 normalisation (the default) or before it (the vectors are
+    re-normalised after the noise). σ is per coordinate (see ``add_noise``).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split

@@ -17,7 +17,7 @@ import pytest
 from playground import ModelRegistry, ModelSpec, geometry
 from playground.data.corpus import DOCSTRING_LABEL, first_paragraph, load_corpus, written_texts
 from playground.data.uploads import UploadError
-from plugins.anisotropy import compute, figures
+from plugins.anisotropy import compute, isotropy, figures
 
 
 # -- the bundled corpus ----------------------------------------------------------------
@@ -132,10 +132,14 @@ def test_probe_figures_follow_sigma_and_noise_mode():
     rng = np.random.default_rng(0)
     x = np.concatenate([np.eye(6)[k] * 3 + rng.normal(0, 0.05, size=(10, 6)) for k in range(4)])
     labels = np.repeat(list("abcd"), 10)
-    report = compute.model_geometry("toy", x, labels, sigma=0.1, noise="before", sweep_sigmas=(0.0, 0.1, 2.0))
+    report = compute.model_geometry("toy", x, labels, sigma=0.1, noise="before", sweep_sigmas=(0.0, 0.1, 2.0),
+                                    noise_scale="coordinate")
     assert report.figures["probe_accuracy"] == 1.0
     assert report.figures["probe_accuracy_noisy"] == geometry.linear_probe(
         x, labels, 0.2, 0.1, noise_after_normalise=False).accuracy
+    total = compute.model_geometry("toy", x, labels, sigma=0.6, sweep_sigmas=(0.0,), noise_scale="total")
+    assert total.figures["probe_accuracy_noisy"] == geometry.linear_probe(
+        x, labels, 0.2, 0.6 / np.sqrt(6)).accuracy  # equal total noise: σ/√d on each of the 6 coordinates
     assert report.sweep[-1] < 0.6  # σ = 2 swamps unit vectors
     with pytest.raises(ValueError, match="Noise mode"):
         compute.model_geometry("toy", x, labels, noise="sideways")
@@ -242,7 +246,9 @@ def test_cli_json_is_keyed_by_model_and_has_every_figure(tmp_path, capsys):
     path = _write(tmp_path, "small.csv", "text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
     assert main(["run", "anisotropy", "--models", "glove", "--data", path, "--seed", "2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["glove"]
+    assert list(out) == ["glove", "settings"]
+    assert out["settings"]["noise_scale"] == "total" and out["settings"]["sigma"] == 1.0
+    assert out["settings"]["sigma_per_coordinate"]["glove"] == pytest.approx(1.0 / np.sqrt(50))
     for key in ("intra_mean", "inter_mean", "separation_auc", "mean_cosine", "alignment", "uniformity",
                 "probe_accuracy", "probe_accuracy_noisy"):
         assert isinstance(out["glove"][key], float)
@@ -267,7 +273,8 @@ def test_headless_run_uses_the_default_models(monkeypatch):
     parser = argparse.ArgumentParser()
     headless.add_arguments(parser)
     args = parser.parse_args([])
-    assert (args.models, args.data, args.seed, args.sigma, args.noise) == (None, None, 0, 0.1, "after")
+    assert (args.models, args.data, args.seed, args.sigma, args.noise, args.noise_scale, args.postprocess) == (
+        None, None, 0, None, "after", "total", "none")
     calls = []
 
     def fake_analyse(registry, models, frame, **kw):
@@ -279,4 +286,101 @@ def test_headless_run_uses_the_default_models(monkeypatch):
         headless.run(args, LabContext(registry=_registry(False)))
     models, n_texts, kw = calls[0]
     assert models == "glove,minilm" and n_texts == len(load_corpus())
-    assert kw == {"sigma": 0.1, "noise": "after", "seed": 0}
+    assert kw == {"sigma": None, "noise": "after", "seed": 0, "noise_scale": "total"}
+
+
+# -- issue 12: equal total noise and post-hoc isotropy, on small arrays -----------------------
+
+@pytest.mark.parametrize("dim", [3, 50, 384, 1024])
+def test_equal_total_noise_has_mean_squared_norm_sigma_squared_whatever_the_dimension(dim):
+    sigma, n = 1.5, 4000
+    x = np.random.default_rng(1).normal(size=(n, dim))
+    noise = geometry.add_noise(x, compute.coordinate_sigma(sigma, dim, "total"), seed=7) - geometry.l2_normalise(x)
+    assert np.mean(np.sum(noise**2, axis=1)) == pytest.approx(sigma**2, rel=0.03)
+    per_coordinate = geometry.add_noise(x, compute.coordinate_sigma(0.1, dim, "coordinate"), seed=7)
+    assert np.mean(np.sum((per_coordinate - geometry.l2_normalise(x)) ** 2, axis=1)) == pytest.approx(
+        0.01 * dim, rel=0.03)  # per coordinate: the total grows with the dimension
+
+
+def test_noise_scale_and_sigma_are_validated():
+    with pytest.raises(ValueError, match="Noise scale 'sideways'"):
+        compute.coordinate_sigma(0.1, 10, "sideways")
+    with pytest.raises(ValueError, match="finite number"):
+        compute.coordinate_sigma(float("nan"), 10, "total")
+
+
+def test_centering_gives_a_zero_mean_and_whitening_identity_covariance():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 6)) @ rng.normal(size=(6, 6)) + 5.0  # skewed, far from the origin
+    assert np.abs(isotropy.center(x).mean(axis=0)).max() < 1e-10
+    w = isotropy.whiten(x)
+    assert w.shape == (200, 6)
+    assert np.abs(w.mean(axis=0)).max() < 1e-10
+    assert np.allclose(w.T @ w / len(w), np.eye(6), atol=1e-8)
+    # fewer vectors than dimensions: the null space is dropped, the rest is still white
+    few = isotropy.whiten(rng.normal(size=(5, 20)))
+    assert few.shape == (5, 4) and np.allclose(few.T @ few / 5, np.eye(4), atol=1e-8)
+    z = isotropy.postprocess(x, "center")
+    assert np.allclose(np.linalg.norm(z, axis=1), 1.0, atol=1e-6)
+    assert geometry.mean_cosine(z) < 0.05 < geometry.mean_cosine(x)
+    with pytest.raises(ValueError, match="Unknown post-processing rotate"):
+        isotropy.parse_postprocess("center,rotate")
+    assert isotropy.parse_postprocess("whiten, center,whiten") == ["whiten", "center"]
+
+
+def test_shift_reveal_follows_the_measured_auc():
+    x, labels = _toy()
+    x_shifted = x + np.array([8.0, 8.0, 8.0])  # a cone: one big shared direction
+    frame = pd.DataFrame({"text": [f"t{i}" for i in range(10)], "label": labels, "module": ""})
+    reports = {
+        "cone": compute.model_geometry("cone", x_shifted, labels, sweep_sigmas=(0.0,)),
+        "fine": compute.model_geometry("fine", x, labels, sweep_sigmas=(0.0,)),
+    }
+    result = compute.AnisotropyResult(frame, reports, sweep_sigmas=(0.0, 1.0))
+    figs = isotropy.postprocess_figures(result, ["none", "center"])
+    assert figs["none"]["cone"]["mean_cosine"] > 0.9
+    assert abs(figs["center"]["cone"]["mean_cosine"]) < 0.2
+    truth = isotropy.auc_bucket(figs["center"]["cone"]["separation_auc"], reports["fine"].figures["separation_auc"])
+    text = isotropy.reveal(result, figs, truth)
+    assert text.startswith("**Your prediction was right:**")
+    assert f"{figs['center']['cone']['separation_auc']:.3f}" in text
+    wrong = next(k for k in isotropy.PREDICT_CHOICES if k != truth)
+    assert isotropy.reveal(result, figs, wrong).startswith("**Not quite.**")
+    rows = isotropy.comparison_table(figs)
+    assert rows[0] == ["figure", "cone · none", "fine · none", "cone · center", "fine · center"]
+
+
+# -- issue 18: the lesson text states what the evidence supports ------------------------------
+
+def test_mean_cosine_is_the_squared_mean_and_zero_does_not_mean_isotropic():
+    # the tab's claim: mean cosine ≈ ‖mean unit vector‖², so 0 for any centred set
+    rng = np.random.default_rng(0)
+    x = geometry.l2_normalise(rng.normal(size=(300, 8)) + 2.0)
+    n = len(x)
+    mean = x.mean(axis=0)
+    assert geometry.mean_cosine(x) == pytest.approx((n * mean @ mean - 1) / (n - 1))
+    opposite = np.concatenate([np.tile([1.0, 0, 0], (50, 1)), np.tile([-1.0, 0, 0], (50, 1))])
+    assert abs(geometry.mean_cosine(opposite)) < 0.02  # two antipodal clusters: "isotropic" by this figure
+
+
+def test_lesson_text_is_corrected():
+    from plugins.anisotropy import ui
+
+    assert "next-sentence prediction" in ui.LESSON and "not a likelihood" in ui.LESSON
+    assert "masked tokens (a likelihood objective)" not in ui.LESSON
+    assert "use the whole sphere" not in ui.LOOK_FOR and "Necessary for using the whole sphere, not sufficient" in ui.LOOK_FOR
+    assert "trades off" not in ui.LOOK_FOR and "Wang & Liu 2021" in ui.LOOK_FOR
+    assert "σ means the same for every model" not in " ".join(compute.NOISE_MODES.values())
+    assert "1.96" in ui.LOOK_FOR and "0.71" in ui.LOOK_FOR
+    # those two lengths are σ·√d at σ = 0.1 for 384-d MiniLM and 50-d GloVe
+    assert (0.1 * 384**0.5, 0.1 * 50**0.5) == (pytest.approx(1.96, abs=0.005), pytest.approx(0.71, abs=0.005))
+
+
+def test_reveal_does_not_say_a_raw_cosine_says_little():
+    x, labels = _toy()
+    frame = pd.DataFrame({"text": [f"t{i}" for i in range(10)], "label": labels, "module": ""})
+    reports = {"cone": compute.model_geometry("cone", x + 8.0, labels, sweep_sigmas=(0.0,)),
+               "fine": compute.model_geometry("fine", x, labels, sweep_sigmas=(0.0,))}
+    text = compute.reveal(compute.AnisotropyResult(frame, reports), "high")
+    assert "says little" not in text and "second question below" in text
+    assert f"{reports['cone'].figures['probe_accuracy']:.0%} of the time" in text

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from playground import create_plugin_manager, create_registry
-from plugins.anisotropy import compute
+from plugins.anisotropy import compute, isotropy
 
 PLUGINS = ("playground.models.defaults", "plugins.anisotropy")
+NOISE_TOTAL_LABEL = "equal total noise (default: σ is the noise vector's expected length, the same for every model)"
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,25 @@ def test_contrastive_model_separates_domains_and_glove_is_anisotropic(real_resul
     assert minilm["probe_accuracy"] >= glove["probe_accuracy"]
     for f in (glove, minilm):
         assert 0.25 < f["probe_accuracy_noisy"] <= f["probe_accuracy"] <= 1.0
+
+
+@pytest.mark.slow
+def test_equal_total_noise_shows_the_contrastive_probe_far_more_robust(real_result):
+    assert real_result.noise_scale == "total" and real_result.sigma == 1.0  # the defaults
+    glove, minilm = real_result.reports["glove"].figures, real_result.reports["minilm"].figures
+    assert minilm["probe_accuracy_noisy"] > glove["probe_accuracy_noisy"] + 0.2  # measured 0.962 vs 0.578
+    assert real_result.sigma_per_coordinate()["glove"] == pytest.approx(1 / 50**0.5)
+    assert real_result.sigma_per_coordinate()["minilm"] == pytest.approx(1 / 384**0.5)
+
+
+@pytest.mark.slow
+def test_centering_removes_glove_s_cone_and_lifts_its_separation(real_result):
+    figs = isotropy.postprocess_figures(real_result, ["center"])["center"]
+    raw = real_result.reports["glove"].figures
+    assert raw["mean_cosine"] > 0.8 and abs(figs["glove"]["mean_cosine"]) < 0.02
+    assert figs["glove"]["separation_auc"] > raw["separation_auc"] + 0.1  # measured 0.785 -> 0.927
+    # ...above MiniLM's raw AUC (0.889): most of GloVe's cone is one shared direction
+    assert figs["glove"]["separation_auc"] > real_result.reports["minilm"].figures["separation_auc"]
 
 
 @pytest.fixture
@@ -70,6 +90,9 @@ def test_api_runs_and_refuses_bad_input(app_url, tmp_path):
     a, b = client.predict("glove", "minilm", api_name="/anisotropy_models")  # the pickers refresh, keeping values
     assert (a["value"], b["value"]) == ("glove", "minilm")
     assert ["bert-base-uncased (unavailable here)", "bert-base-uncased"] in a["choices"]
+    shift, table = client.predict(["center"], "above", api_name="/anisotropy_postprocess")  # this session's run
+    assert "**center**: `glove` mean cosine" in shift and table["headers"][0] == "figure"
+    assert "glove · center" in table["headers"]
     with pytest.raises(Exception, match="not available here"):  # offline: BERT has no weights
         client.predict("glove", "bert-base-uncased", mine, 0, 0.1, "after", "pca", None,
                        api_name="/anisotropy_run")
@@ -128,3 +151,16 @@ def test_browser_runs_the_offline_defaults(app_url, page, real_result):
     # the table shows the same figures the compute gave
     auc = f"{real_result.reports['minilm'].figures['separation_auc']:.4f}".rstrip("0")
     page.get_by_text(auc).filter(visible=True).first.wait_for()
+    # the noise-scale control is there, equal total noise chosen
+    page.get_by_text("Settings: projection, noise, seed").filter(visible=True).first.click()
+    page.get_by_text("How much noise σ means").filter(visible=True).first.wait_for()
+    assert page.get_by_label(NOISE_TOTAL_LABEL).is_checked()
+    # the second question: post-hoc isotropy, predicted then revealed
+    page.get_by_text("Second question: is anisotropy just a shift?").filter(visible=True).first.wait_for()
+    assert page.get_by_label(isotropy.POSTPROCESS["center"]).is_checked()
+    assert page.get_by_label(isotropy.POSTPROCESS["whiten"]).is_checked()
+    page.get_by_label(isotropy.PREDICT_CHOICES["above"]).check()
+    page.get_by_role("button", name="Re-measure after post-processing").click()
+    page.get_by_text("Your prediction was right: Above Model B").filter(visible=True).first.wait_for(
+        timeout=120_000)
+    page.get_by_text("glove · center").filter(visible=True).first.wait_for()

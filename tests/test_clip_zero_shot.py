@@ -89,6 +89,16 @@ def test_clip_scores_are_a_softmax_over_the_labels(registry, photos):
     assert abs(as_dict["sum"] - 1) < 1e-5
 
 
+def test_softmax_reveal_promises_only_one_over_n_to_the_top_label(registry, photos):
+    from plugins.clip_zero_shot.compute import PREDICT_CHOICES, reveal
+
+    result = classify(registry.get("tiny-clip"), photos[:1], LABELS)
+    text = reveal(result, PREDICT_CHOICES[1])
+    n = len(LABELS)
+    assert f"gets at least 1/{n} = {1 / n:.1%}" in text and "large share whether" not in text
+    assert result.ranked(0)[0][1] >= 1 / n - 1e-6  # the fact the sentence states
+
+
 def test_siglip_scores_are_independent_sigmoids(registry, photos):
     model = registry.get("tiny-siglip")
     result = classify(model, photos, LABELS)

@@ -59,6 +59,17 @@ def test_fine_tune_raises_heldout_mrr(ci_run):
     assert gap(result.after) > gap(result.before)
 
 
+def test_reveal_ties_ranking_to_each_query_s_hardest_negatives_not_the_mean_gap(ci_run):
+    from plugins.fine_tune.compute import reveal
+
+    result, _ = ci_run
+    text = reveal(result, None)
+    moved = result.rank_changes()
+    assert "what matters is the gap" not in text
+    assert "*its* hardest negatives" in text and "the same query's green point" in text
+    assert (f"here {moved['worse']} queries ranked their passage lower" in text) == (moved["worse"] > 0)
+
+
 def test_shared_model_is_never_trained(ci_run, minilm):
     result, before_checksum = ci_run
     assert top_layer_checksum(minilm.st) == before_checksum

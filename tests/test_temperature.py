@@ -227,3 +227,45 @@ def test_browser_runs_default_experiment_and_live_slider(app_url, page):
     page.get_by_role("button", name="Show", exact=True).click()
     page.get_by_text("the positive gets").filter(visible=True).first.wait_for(timeout=60_000)
     plots.nth(3).wait_for()
+
+
+# ------------------------------------------------------------- the reveal (issue 18, item 2)
+
+
+@pytest.fixture(scope="module")
+def default_sweeps(registry):
+    """The default sweep on GloVe with each kind of positives (the tab's defaults)."""
+    frame = compute.load_texts(per_label=compute.DEFAULT_PER_LABEL, seed=0)
+    return {p: compute.run_sweep(registry, frame, "glove", positives=p) for p in compute.POSITIVES}
+
+
+@pytest.mark.parametrize("positives", compute.POSITIVES)
+def test_reveal_names_the_tau_that_was_most_uniform_in_that_run(default_sweeps, positives):
+    from plugins.temperature import lesson
+
+    result = default_sweeps[positives]
+    best = min(result.taus, key=lambda t: t.uniformity)
+    text = lesson.reveal(result, "the smallest τ")
+    assert f"The most uniform head was trained at **τ = {best.tau:g}**" in text
+    k = result.taus.index(best)
+    answer = lesson.PREDICT_CHOICES[0 if k == 0 else 2 if k == len(result.taus) - 1 else 1]
+    assert f"({answer})" in text
+    assert ("right" in text.split(":")[1]) == (answer == "the smallest τ")
+
+
+def test_reveal_explains_the_smallest_tau_by_the_run_s_own_loss(default_sweeps):
+    from plugins.temperature import lesson
+
+    chance = lesson.chance_loss(len(default_sweeps["dropout"].texts))
+    dropout, label = default_sweeps["dropout"].taus[0], default_sweeps["label"].taus[0]
+    # measured: dropout views solve the batch at τ = 0.01; same-label positives stay near the floor and collapse
+    assert dropout.loss < lesson.SOLVED_SHARE * chance and label.loss > lesson.STUCK_SHARE * chance
+    solved = lesson.reveal(default_sweeps["dropout"], None)
+    stuck = lesson.reveal(default_sweeps["label"], None)
+    assert "the batch is solved" in solved and f"**{dropout.loss:.3f}**" in solved
+    assert "the batch is solved" not in stuck and f"**{label.loss:.2f}**" in stuck
+    assert "same label sit in every batch as negatives" in stuck
+    assert "collapse" in stuck if label.uniformity > lesson.COLLAPSED else "spread little" in stuck
+    # the smallest τ was not the most uniform in either run (the old docstring's claim, contradicted)
+    for result in default_sweeps.values():
+        assert min(result.taus, key=lambda t: t.uniformity).tau != result.taus[0].tau

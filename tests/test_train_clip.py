@@ -1,6 +1,7 @@
 """train_clip: the data generator, training with both losses, the trained model as an
 image-text model in the registry, the batch-size comparison, and the headless run."""
 import json
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -197,6 +198,30 @@ def test_reveals_follow_the_measured_figures():
     assert lesson.batch_outcome(equal) == 2
 
 
+def test_batch_reveal_states_the_regime_and_the_seeds_spread():
+    seeds = [_fake_compare({("softmax", 8): s8, ("softmax", 128): 0.7, ("sigmoid", 8): g8, ("sigmoid", 128): 0.6})
+             for s8, g8 in ((0.24, 0.22), (0.20, 0.26), (0.22, 0.21))]
+    text = lesson.reveal_batch(None, seeds)
+    assert "3 seeds (mean ± sample standard deviation)" in text
+    assert "**22% ± 2%** (range 20%–24%)" in text  # softmax at batch 8
+    assert "Regime tested: batches 8 to 128, 1024 examples per run" in text
+    assert "512 to 16k" in text and "does not test, let alone refute" in text
+    assert "refuted" not in text and "did not reproduce" not in text
+    gaps = [-0.02, 0.06, -0.01]
+    assert f"{sum(gaps) / 3:+.1%} ± " in text
+    assert lesson.batch_outcome(seeds) == 2  # mean gap +1 point, inside its own spread: about equal
+    one = lesson.reveal_batch(None, seeds[0])
+    assert "one seed:" in one and "Regime tested: batches 8 to 128" in one
+
+
+def test_compare_lesson_text_says_what_the_paper_claims_and_what_is_tested():
+    assert "smaller than 16k" in lesson.COMPARE_INTRO and "512 to 16k" in lesson.COMPARE_INTRO
+    assert "neither" in lesson.COMPARE_INTRO and "confirms nor refutes" in lesson.COMPARE_INTRO
+    assert "log(1/7) ≈ -1.95" in lesson.COMPARE_INTRO  # the log-odds of 1 in 8, not log(1/8) = -2.08
+    assert math.log(1 / 7) == pytest.approx(-1.95, abs=0.005) and math.log(1 / 8) == pytest.approx(-2.08, abs=0.005)
+    assert "neighbouring *patches*" in lesson.INTRO and "no built-in notion that neighbouring pixels" not in lesson.INTRO
+
+
 def test_reveal_of_a_real_run_quotes_its_figures(trained):
     result = trained["softmax"]
     text = lesson.reveal_heldout(lesson.HELDOUT_CHOICES[1], result)
@@ -224,3 +249,18 @@ def test_headless_run_rejects_bad_input(capsys):
 
     assert main(["run", "train_clip", "--batch-size", "1", "--steps", "5"]) == 1
     assert "batch size" in capsys.readouterr().err
+
+
+def test_headless_compare_over_seeds_reports_mean_and_spread(capsys):
+    from playground.cli import main
+
+    code = main(["run", "train_clip", "--compare", "--seeds", "2", "--batch-sizes", "4,8", "--examples", "16",
+                 "--text-tower", "bow", "--seed", "3", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["seeds"] == [3, 4] and len(out["runs"]) == 8
+    for row in out["spread"]:
+        acc = [r["heldout_accuracy"] for r in out["runs"] if (r["loss"], r["batch_size"]) == (row["loss"], row["batch_size"])]
+        assert row["mean"] == pytest.approx(sum(acc) / 2, abs=1e-4)
+        assert row["sd"] == pytest.approx(abs(acc[0] - acc[1]) / 2**0.5, abs=1e-4)
+        assert (row["min"], row["max"]) == (pytest.approx(min(acc), abs=1e-4), pytest.approx(max(acc), abs=1e-4))

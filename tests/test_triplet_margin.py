@@ -176,6 +176,16 @@ def test_training_raises_satisfied_fraction_on_held_out_triplets(frame, glove_em
                if "loss" not in r["figure"])
 
 
+def test_train_reveal_calls_the_trained_weight_a_linear_map(frame, glove_emb):
+    from plugins.triplet_margin.ui import train_reveal
+
+    result = compute.train_projection(glove_emb, frame["label"].tolist(), steps=20, seed=0, model_id="glove")
+    text = train_reveal(result, None)
+    d = glove_emb.shape[1]
+    assert f"a linear map of the whole space (the {d}×{d} matrix W)" in text and "direction" not in text
+    assert f"{result.before['satisfied']:.0%} to {result.after['satisfied']:.0%}" in text
+
+
 def test_zero_steps_would_change_nothing(frame, glove_emb):
     # the projection starts at the identity, so "before" is the frozen model itself
     result = compute.train_projection(glove_emb, frame["label"].tolist(), steps=1, lr=1e-9)

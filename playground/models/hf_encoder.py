@@ -1,4 +1,4 @@
-"""A Hugging Face encoder trained only to predict tokens (BERT's masked-LM), pooled
+"""A Hugging Face encoder pre-trained to predict tokens (BERT: masked-LM and next-sentence prediction), pooled
 into sentence vectors by its [CLS] token (the default, as in the lesson) or by the
 mean of its token vectors."""
 from __future__ import annotations

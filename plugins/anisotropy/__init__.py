@@ -1,5 +1,6 @@
-"""Lab 1, text anisotropy: a likelihood-trained (or co-occurrence) encoder against
-a contrastive one, on texts from four clearly different domains.
+"""Lab 1, text anisotropy: an encoder not trained to compare texts (BERT's masked-LM
+and next-sentence prediction, or GloVe's co-occurrence fit) against a contrastive
+one, on texts from four clearly different domains; then centering and whitening.
 
 The tab is built by ``ui.build``; the experiment itself is ``compute.analyse``;
 ``playground run anisotropy`` runs it headless (``headless.run``).

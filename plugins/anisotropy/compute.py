@@ -4,7 +4,10 @@ For each model: embed the texts, take the N×N cosine matrix, split the distinct
 pairs into same-label (intra) and different-label (inter), and summarise them
 (means, gap, ROC-AUC separation, mean cosine, alignment, uniformity); then a
 linear probe trained on a stratified 20% of the vectors, clean and with Gaussian
-noise N(0, σ), and a sweep of its accuracy over σ.
+noise, and a sweep of its accuracy over the noise level σ. σ is either the expected
+length of the noise vector (``noise_scale="total"``, the default: every model gets
+the same amount of noise whatever its dimension) or the standard deviation of each
+coordinate (``"coordinate"``: a d-dimensional vector then gets about σ·√d in all).
 
     >>> from playground import create_registry
     >>> from plugins.anisotropy.compute import analyse, load_texts
@@ -30,12 +33,27 @@ FALLBACK_MODEL = "glove"
 CONTRASTIVE_MODEL = "minilm"
 
 TRAIN_FRACTION = 0.2
-DEFAULT_SIGMA = 0.1
-SWEEP_SIGMAS = (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5)
+NOISE_TOTAL, NOISE_COORDINATE = "total", "coordinate"
+NOISE_SCALES = {
+    NOISE_TOTAL: "σ is the expected length of the noise vector: every model gets the same total noise, "
+                 "whatever its dimension (σ/√d on each coordinate)",
+    NOISE_COORDINATE: "σ is the standard deviation on every coordinate: a d-dimensional vector gets about "
+                      "σ·√d in total, so a 384-d model gets √(384/50) ≈ 2.8 times the noise of a 50-d one",
+}
+DEFAULT_NOISE_SCALE = NOISE_TOTAL
+# Per scale: the default σ and the sweep. Total σ = 1 is a noise vector as long as the unit
+# signal vector; per coordinate, σ = 0.1 is the lesson's literal formula.
+DEFAULT_SIGMAS = {NOISE_TOTAL: 1.0, NOISE_COORDINATE: 0.1}
+SWEEPS = {
+    NOISE_TOTAL: (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0),
+    NOISE_COORDINATE: (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5),
+}
+DEFAULT_SIGMA = DEFAULT_SIGMAS[DEFAULT_NOISE_SCALE]
+SWEEP_SIGMAS = SWEEPS[DEFAULT_NOISE_SCALE]
 NOISE_AFTER, NOISE_BEFORE = "after", "before"
 NOISE_MODES = {
-    NOISE_AFTER: "after L2 normalisation (vectors leave the unit sphere; σ means the same for every model)",
-    NOISE_BEFORE: "before L2 normalisation (noisy vectors are put back on the unit sphere)",
+    NOISE_AFTER: "after L2 normalisation (the noisy vectors leave the unit sphere)",
+    NOISE_BEFORE: "before L2 normalisation (the noisy vectors are put back on the unit sphere)",
 }
 MAX_ROWS = 1000  # the N×N heatmaps and t-SNE stay quick in a browser and on a small CPU
 MIN_PER_LABEL = 5  # a stratified 20% split then keeps every label in train and test
@@ -50,8 +68,19 @@ FIGURES = {
     "alignment": "E‖f(x)−f(y)‖² over same-label pairs (lower = positives closer)",
     "uniformity": "log E exp(−2‖f(x)−f(y)‖²) over all pairs (lower = more spread over the sphere)",
     "probe_accuracy": "logistic regression on 20% of the vectors, accuracy on the other 80%",
-    "probe_accuracy_noisy": "the same probe with N(0, σ) noise added to every vector",
+    "probe_accuracy_noisy": "the same probe with Gaussian noise of level σ added to every vector",
 }
+
+
+def coordinate_sigma(sigma: float, dim: int, noise_scale: str = DEFAULT_NOISE_SCALE) -> float:
+    """The standard deviation per coordinate that noise level ``sigma`` means for a
+    ``dim``-dimensional vector: ``σ/√dim`` for equal total noise (the noise vector's
+    expected squared length is then σ² whatever ``dim``), ``σ`` per coordinate."""
+    if noise_scale not in NOISE_SCALES:
+        raise ValueError(f"Noise scale {noise_scale!r} is not one of: {', '.join(NOISE_SCALES)}.")
+    if not np.isfinite(sigma) or sigma < 0:
+        raise ValueError(f"The noise σ must be a finite number, 0 or more; got {sigma}.")
+    return float(sigma) / np.sqrt(dim) if noise_scale == NOISE_TOTAL else float(sigma)
 
 
 # -- data in ------------------------------------------------------------------------
@@ -130,6 +159,7 @@ class AnisotropyResult:
     noise: str = NOISE_AFTER
     sweep_sigmas: tuple[float, ...] = SWEEP_SIGMAS
     seed: int = 0
+    noise_scale: str = DEFAULT_NOISE_SCALE
     projections: dict[str, np.ndarray] = field(default_factory=dict)
     projection_method: str = ""
 
@@ -154,13 +184,20 @@ class AnisotropyResult:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def sigma_per_coordinate(self) -> dict[str, float]:
+        """``{model_id: σ per coordinate}`` actually added at ``self.sigma``."""
+        return {m: coordinate_sigma(self.sigma, r.embeddings.shape[1], self.noise_scale)
+                for m, r in self.reports.items()}
+
     def to_json(self) -> dict:
         """Figures, sweep and settings as plain JSON (the JSON download)."""
         return {
             "settings": {
                 "texts": len(self.frame), "labels": self.frame["label"].value_counts(sort=False).to_dict(),
                 "train_fraction": TRAIN_FRACTION, "sigma": self.sigma, "noise": self.noise,
-                "noise_meaning": NOISE_MODES[self.noise], "seed": self.seed,
+                "noise_meaning": NOISE_MODES[self.noise], "noise_scale": self.noise_scale,
+                "noise_scale_meaning": NOISE_SCALES[self.noise_scale], "seed": self.seed,
+                "sigma_per_coordinate": self.sigma_per_coordinate(),
             },
             "figures": self.figures(),
             "sweep": {
@@ -173,13 +210,13 @@ class AnisotropyResult:
 
 def model_geometry(
     model_id: str, x: np.ndarray, labels: Sequence, sigma: float = DEFAULT_SIGMA, noise: str = NOISE_AFTER,
-    sweep_sigmas: Sequence[float] = SWEEP_SIGMAS, seed: int = 0,
+    sweep_sigmas: Sequence[float] = SWEEP_SIGMAS, seed: int = 0, noise_scale: str = DEFAULT_NOISE_SCALE,
 ) -> ModelReport:
-    """Every figure of one model's vectors ``x`` (rows aligned with ``labels``)."""
+    """Every figure of one model's vectors ``x`` (rows aligned with ``labels``); the
+    noise levels ``sigma`` and ``sweep_sigmas`` are read on ``noise_scale``."""
     if noise not in NOISE_MODES:
         raise ValueError(f"Noise mode {noise!r} is not one of: {', '.join(NOISE_MODES)}.")
-    if not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"The noise σ must be a finite number, 0 or more; got {sigma}.")
+    per_coordinate = coordinate_sigma(sigma, np.shape(x)[1], noise_scale)  # validates σ and the scale
     labels = np.asarray(labels)
     after = noise == NOISE_AFTER
     sims = geometry.cosine_matrix(x)
@@ -187,14 +224,16 @@ def model_geometry(
     if len(intra) == 0 or len(inter) == 0:
         raise ValueError("The texts need at least two labels, and at least two texts under some label.")
     i, j = geometry.positive_pairs(labels, seed=seed)
-    sweep = geometry.probe_noise_sweep(x, labels, sweep_sigmas, TRAIN_FRACTION, after, seed)
+    dim = np.shape(x)[1]
+    sweep = geometry.probe_noise_sweep(
+        x, labels, [coordinate_sigma(s, dim, noise_scale) for s in sweep_sigmas], TRAIN_FRACTION, after, seed)
     by_sigma = dict(zip(map(float, sweep_sigmas), sweep))
     clean = by_sigma.get(0.0)
     if clean is None:
         clean = geometry.linear_probe(x, labels, TRAIN_FRACTION, 0.0, after, seed).accuracy
     noisy = by_sigma.get(float(sigma))
     if noisy is None:
-        noisy = geometry.linear_probe(x, labels, TRAIN_FRACTION, float(sigma), after, seed).accuracy
+        noisy = geometry.linear_probe(x, labels, TRAIN_FRACTION, per_coordinate, after, seed).accuracy
     figures = {
         "intra_mean": float(intra.mean()),
         "inter_mean": float(inter.mean()),
@@ -229,17 +268,23 @@ def embed(
 
 def analyse(
     registry: ModelRegistry, model_ids: Sequence[str] | str, frame: Optional[pd.DataFrame] = None, *,
-    sigma: float = DEFAULT_SIGMA, noise: str = NOISE_AFTER, sweep_sigmas: Sequence[float] = SWEEP_SIGMAS,
+    sigma: Optional[float] = None, noise: str = NOISE_AFTER, sweep_sigmas: Optional[Sequence[float]] = None,
     seed: int = 0, projection: Optional[str] = None, session: str = "", progress: ProgressFn = None,
+    noise_scale: str = DEFAULT_NOISE_SCALE,
 ) -> AnisotropyResult:
     """Run the experiment: every model's figures on ``frame`` (default: the bundled
     corpus), and optionally a 2-D projection (``"pca"``, ``"tsne"``, ``"umap"``).
+    ``sigma`` and ``sweep_sigmas`` default to those of ``noise_scale``.
 
     ``progress(fraction, message)`` is called as the work advances.
     """
     ids = parse_model_ids(model_ids)
     frame = load_texts() if frame is None else frame
     labels = frame["label"].to_numpy()
+    if noise_scale not in NOISE_SCALES:
+        raise ValueError(f"Noise scale {noise_scale!r} is not one of: {', '.join(NOISE_SCALES)}.")
+    sigma = DEFAULT_SIGMAS[noise_scale] if sigma is None else float(sigma)
+    sweep_sigmas = SWEEPS[noise_scale] if sweep_sigmas is None else sweep_sigmas
     sweep_sigmas = tuple(sorted({float(s) for s in sweep_sigmas} | {0.0, float(sigma)}))
     seed = int(seed)
     steps = len(ids) * (3 if projection else 2)
@@ -256,9 +301,9 @@ def analyse(
                   (lambda f, m: tick(m, f)) if progress is not None else None)
         step += 1
         tick(f"{model_id}: similarities and linear probes")
-        reports[model_id] = model_geometry(model_id, x, labels, sigma, noise, sweep_sigmas, seed)
+        reports[model_id] = model_geometry(model_id, x, labels, sigma, noise, sweep_sigmas, seed, noise_scale)
         step += 1
-    result = AnisotropyResult(frame, reports, float(sigma), noise, sweep_sigmas, seed)
+    result = AnisotropyResult(frame, reports, float(sigma), noise, sweep_sigmas, seed, noise_scale)
     if projection:
         project(result, projection, progress=lambda f, m: tick(m, f))
     return result
@@ -324,8 +369,12 @@ def reveal(result: AnisotropyResult, guess: Optional[str]) -> str:
         b, rb = rest[0]
         if ra.figures["mean_cosine"] > rb.figures["mean_cosine"] + 0.2:
             lines.append(
-                f"`{a}` crowds its vectors into a narrow cone: even unrelated texts look similar, so a raw cosine "
-                f"says little. `{b}` was trained to push non-matching texts apart, and it spreads them out."
+                f"`{a}` crowds its vectors into a narrow cone: even unrelated texts have a high cosine, so its raw "
+                f"cosine is dominated by the direction every text shares. The domains are still there (a linear "
+                f"probe finds them {ra.figures['probe_accuracy']:.0%} of the time, and the AUC is "
+                f"{ra.figures['separation_auc']:.2f}, not 0.5). `{b}` was trained to push non-matching texts apart: "
+                f"its raw cosine is usable as it is. How much of the cone is one shared direction is the second "
+                "question below."
             )
         if rb.figures["separation_auc"] > ra.figures["separation_auc"] + 0.03:
             lines.append(

@@ -161,10 +161,12 @@ def sweep_figure(result: AnisotropyResult) -> go.Figure:
                   annotation_text=f"majority-label baseline {chance:.2f}", annotation_position="bottom right")
     fig.add_vline(x=result.sigma, line=dict(color="grey", dash="dash"),
                   annotation_text=f"σ = {result.sigma:g}", annotation_position="top right")
-    fig.update_xaxes(title="noise σ added to every coordinate")
+    fig.update_xaxes(title="noise σ: expected length of the noise vector (equal for every model)"
+                     if result.noise_scale == "total" else "noise σ added to every coordinate")
     fig.update_yaxes(title="probe accuracy on the held-out 80%", range=[0, 1.02])
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
-    return _layout(fig, f"Linear probe under noise (added {result.noise} L2 normalisation)", 380)
+    scale = "equal total noise" if result.noise_scale == "total" else "σ per coordinate"
+    return _layout(fig, f"Linear probe under noise ({scale}, added {result.noise} L2 normalisation)", 380)
 
 
 def all_figures(result: AnisotropyResult) -> dict[str, go.Figure]:

@@ -1,10 +1,15 @@
 """``playground run anisotropy``: the experiment without a browser.
 
-    playground run anisotropy --models glove,minilm [--data FILE.csv] [--seed N] [--json]
+    playground run anisotropy --models glove,minilm [--data FILE.csv] [--seed N]
+        [--noise-scale total|coordinate] [--sigma S] [--noise after|before]
+        [--postprocess none|center|whiten[,...]] [--json]
 
 prints, for each model, every figure of ``compute.FIGURES`` (intra_mean, inter_mean,
 gap, separation_auc, mean_cosine, alignment, uniformity, probe_accuracy,
-probe_accuracy_noisy). With ``--json``: one JSON object keyed by model id.
+probe_accuracy_noisy). With ``--json``: one JSON object keyed by model id (the raw
+vectors' figures), plus ``"settings"`` (noise scale, σ, where the noise goes, σ per
+coordinate for each model) and, when ``--postprocess`` names centering or whitening,
+``"postprocess": {method: {model_id: figures}}``.
 """
 from __future__ import annotations
 
@@ -12,7 +17,13 @@ import argparse
 
 from playground.lab import LabContext
 
-from .compute import DEFAULT_SIGMA, FIGURES, MAX_ROWS, NOISE_AFTER, NOISE_MODES, analyse, default_models, load_texts
+from .compute import (
+    DEFAULT_NOISE_SCALE, DEFAULT_SIGMAS, FIGURES, MAX_ROWS, NOISE_AFTER, NOISE_MODES, NOISE_SCALES, analyse,
+    default_models, load_texts,
+)
+from .isotropy import POSTPROCESS, parse_postprocess, postprocess_figures
+
+META_KEYS = ("settings", "postprocess")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,25 +38,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "default: the bundled four-domain corpus",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the probe's split and of the noise (default 0)")
-    parser.add_argument("--sigma", type=float, default=DEFAULT_SIGMA,
-                        help=f"noise σ for probe_accuracy_noisy (default {DEFAULT_SIGMA})")
+    parser.add_argument("--noise-scale", choices=list(NOISE_SCALES), default=DEFAULT_NOISE_SCALE,
+                        help="total: σ is the noise vector's expected length, equal for every model (default); "
+                             "coordinate: σ on every coordinate, so more dimensions get more noise")
+    parser.add_argument("--sigma", type=float, default=None,
+                        help="noise σ for probe_accuracy_noisy (default "
+                             + ", ".join(f"{v:g} for {k}" for k, v in DEFAULT_SIGMAS.items()) + ")")
     parser.add_argument("--noise", choices=list(NOISE_MODES), default=NOISE_AFTER,
                         help="add the noise after L2 normalisation (default) or before it")
+    parser.add_argument("--postprocess", default="none", metavar="|".join(POSTPROCESS),
+                        help="also re-measure after centering and/or PCA whitening (comma-separated, e.g. "
+                             "center,whiten; default none)")
 
 
 def run(args: argparse.Namespace, ctx: LabContext) -> dict:
-    """``{model_id: {figure: value}}`` for the chosen models and texts."""
+    """``{model_id: {figure: value}, "settings": {...}}`` (and ``"postprocess"`` when asked)."""
+    methods = parse_postprocess(args.postprocess)
     models = args.models or ",".join(default_models(ctx.registry)[:2])
     frame = load_texts(args.data)
-    result = analyse(ctx.registry, models, frame, sigma=args.sigma, noise=args.noise, seed=args.seed)
-    return result.figures()
+    result = analyse(ctx.registry, models, frame, sigma=args.sigma, noise=args.noise, seed=args.seed,
+                     noise_scale=args.noise_scale)
+    out = result.figures()
+    out["settings"] = {
+        "noise_scale": result.noise_scale, "sigma": result.sigma, "noise": result.noise, "seed": result.seed,
+        "sigma_per_coordinate": result.sigma_per_coordinate(), "texts": len(frame),
+    }
+    shifted = [m for m in methods if m != "none"]
+    if shifted:
+        out["postprocess"] = postprocess_figures(result, shifted)
+    return out
 
 
-def format_result(result: dict) -> str:
-    """A table: one row per figure, one column per model."""
-    models = list(result)
+def _table(figures: dict) -> list[str]:
+    models = list(figures)
     width = max(12, *(len(m) + 2 for m in models))
     lines = [f"{'figure':<22}" + "".join(f"{m:>{width}}" for m in models)]
     for key in FIGURES:
-        lines.append(f"{key:<22}" + "".join(f"{result[m][key]:>{width}.4f}" for m in models))
+        lines.append(f"{key:<22}" + "".join(f"{figures[m][key]:>{width}.4f}" for m in models))
+    return lines
+
+
+def format_result(result: dict) -> str:
+    """A table per set of vectors: one row per figure, one column per model."""
+    raw = {k: v for k, v in result.items() if k not in META_KEYS}
+    lines = _table(raw)
+    settings = result.get("settings")
+    if settings:
+        lines.append(f"noise: σ = {settings['sigma']:g} ({settings['noise_scale']}), added {settings['noise']} "
+                     "L2 normalisation")
+    for method, figures in result.get("postprocess", {}).items():
+        lines += ["", f"after {method}:", *_table(figures)]
     return "\n".join(lines)

@@ -16,19 +16,27 @@ from playground.downloads import write_downloads
 from playground.lab import LabContext
 from playground.ui import friendly_errors, model_choices, session_id
 
+from . import isotropy
 from .compute import (
-    DEFAULT_SIGMA, MAX_ROWS, MIN_PER_LABEL, NOISE_AFTER, NOISE_MODES, PREDICT_CHOICES, PREDICT_QUESTION,
-    AnisotropyResult, analyse, default_models, describe_texts, load_texts, parse_model_ids, project, reveal,
+    DEFAULT_NOISE_SCALE, DEFAULT_SIGMAS, MAX_ROWS, MIN_PER_LABEL, NOISE_AFTER, NOISE_MODES, NOISE_SCALES,
+    PREDICT_CHOICES, PREDICT_QUESTION, AnisotropyResult, analyse, default_models, describe_texts, load_texts,
+    parse_model_ids, project, reveal,
 )
 from .figures import PROJECTION_NAMES, all_figures, heatmap_figure, histogram_figure, projection_figure, sweep_figure
 
 LESSON = """### Does the training objective shape the space?
 Two encoders read the same few hundred short texts from four domains that share almost nothing: clinical notes,
-contract clauses, lines of poetry and the opening lines of Python docstrings. **Model A** (left) was trained without
-ever comparing two texts: BERT learns to fill in masked tokens (a likelihood objective), GloVe fits word co-occurrence
-counts. **Model B** (right), all-MiniLM-L6-v2, was trained *contrastively*: texts that belong together are pulled
-close and every other text in the batch is pushed away. Each text becomes a unit vector, and the cosine of two vectors
-is how alike the model finds the two texts. Commit to a prediction below, then run."""
+contract clauses, lines of poetry and the opening lines of Python docstrings. **Model A** (left) was not trained to
+make the cosine of two texts mean anything: BERT was pre-trained to fill in masked tokens and to say whether one
+segment follows another (next-sentence prediction, a yes/no head on the `[CLS]` token: it compares two segments, but
+nothing in it asks unrelated texts to point apart); GloVe fits word co-occurrence counts (a weighted least-squares
+fit, not a likelihood), mean-pooled here into one vector per text. **Model B** (right), all-MiniLM-L6-v2, was trained
+*contrastively*: texts that belong together are pulled close and every other text in the batch is pushed away. Each
+text becomes a unit vector, and the cosine of two vectors is how alike the model finds the two texts. Commit to a
+prediction below, then run.
+
+*Further reading:* Devlin et al. 2019 (BERT: masked LM + NSP); Pennington et al. 2014 (GloVe); Ethayarajh 2019 and
+Li et al. 2020 (anisotropy of contextual embeddings); Reimers & Gurevych 2019 (Sentence-BERT)."""
 
 LOOK_FOR = """- **Heatmap** (every pair of texts, sorted by domain, one colour scale for both models). A model that tells the
   domains apart shows four bright squares on the diagonal over a darker background. A model whose vectors crowd into a
@@ -36,26 +44,43 @@ LOOK_FOR = """- **Heatmap** (every pair of texts, sorted by domain, one colour s
 - **Histograms** (same axes for both models): cosines of same-domain pairs (*intra*) against different-domain pairs
   (*inter*). Where do they sit, and how much do they overlap? The **separation AUC** is the chance that a random
   same-domain pair scores above a random cross-domain pair (0.5: a coin toss; 1: a clean gap).
-- **Mean cosine** over all pairs measures *anisotropy*: near 0 the vectors use the whole sphere, near 1 they all point
-  one way. **Alignment** (lower: same-domain texts sit closer) and **uniformity** (lower: the vectors spread more
-  evenly) are the two things a contrastive loss trades off. Read them together: a model can look well aligned only
-  because *everything* is close.
+- **Mean cosine** over all pairs measures *anisotropy*: near 1 the vectors all point one way. It is (almost exactly)
+  the squared length of the mean vector, so near 0 says only that the vectors have no common direction: two opposite
+  clusters or a flat sheet through the origin also score 0. Necessary for using the whole sphere, not sufficient.
+- **Alignment** (lower: same-domain texts sit closer) and **uniformity** (lower: the vectors spread more evenly over
+  the sphere) are the two properties Wang & Isola (2020) show a contrastive loss optimises together; the temperature
+  sets how much weight each gets (Wang & Liu 2021). Read them together: a model can look well aligned only because
+  *everything* is close.
 - **Projection**: PCA subtracts the mean vector first, so the direction every vector of a cone shares is removed
-  and only what is left is drawn: the domains may well show up there. That is the point: the information is in the
-  vectors, but a raw cosine is dominated by the shared direction. t-SNE and UMAP keep neighbourhoods; the distances
-  between their clusters mean little.
+  and only what is left is drawn: the domains may well show up there. The information is in the vectors, but a raw
+  cosine is dominated by the shared direction (the second question below measures how much). t-SNE and UMAP keep
+  neighbourhoods; the distances between their clusters mean little.
 - **Linear probe**: a logistic regression trained on a stratified 20% of the texts and scored on the other 80%. On
-  clean vectors both models may do well: the domain is *in* the vectors somewhere. Then Gaussian noise N(0, σ) goes on
-  every coordinate. Domains separated by wide margins survive more noise than domains that differ only in small
-  directions. σ is per coordinate, so a 384-d vector gets more noise in total (about σ·√d) than a 50-d one.
+  clean vectors both models may do well: the domain is *in* the vectors somewhere. Then Gaussian noise goes on every
+  vector. Domains separated by wide margins survive more noise than domains that differ only in small directions.
+  **How much noise** is a choice: with *equal total noise* (the default) σ is the expected length of the noise
+  vector, the same for every model; *per coordinate*, σ is added to each coordinate, so a 384-d vector gets
+  √(384/50) ≈ 2.8 times the noise of a 50-d one (at σ = 0.1: a noise vector of length about 1.96 against 0.71).
+  Per coordinate is the lesson's formula taken literally, and it handicaps the larger model.
 
 **After the run, discuss:** why can a model with poor cosine separation still score well on the clean probe? What
 does that say about using raw cosine similarity for search with such a model?"""
 
+ISOTROPY_LESSON = """### Second question: is anisotropy just a shift?
+If most of Model A's cone is one direction that every text shares, removing it should help. **Centering** subtracts
+the corpus mean vector; **PCA whitening** also rescales every principal direction to unit variance (the
+BERT-whitening recipe, Su et al. 2021). Both are fitted on these texts; then every figure is measured again, side by
+side with the raw vectors. Commit to a prediction, then re-measure."""
+
 NOISE_CHOICES = [
-    ("after L2 normalisation (default: σ means the same for every model)", NOISE_AFTER),
+    ("after L2 normalisation (default: the noisy vectors leave the unit sphere)", NOISE_AFTER),
     ("before L2 normalisation (noisy vectors are put back on the unit sphere)", "before"),
 ]
+NOISE_SCALE_CHOICES = [
+    ("equal total noise (default: σ is the noise vector's expected length, the same for every model)", "total"),
+    ("per coordinate (σ on every coordinate: more dimensions, more noise in total)", "coordinate"),
+]
+POSTPROCESS_CHOICES = [(isotropy.POSTPROCESS[k], k) for k in ("center", "whiten")]
 PROJECTION_CHOICES = [(name, key) for key, name in PROJECTION_NAMES.items()]
 UPLOAD_HELP = (
     f"Optional: your own texts as a UTF-8 CSV with a header row `text,label`, at most {MAX_ROWS} rows, "
@@ -77,7 +102,8 @@ def _model_title(result: AnisotropyResult, model_id: str, side: str) -> str:
     return (
         f"#### Model {side}: `{model_id}`\nmean cosine **{f['mean_cosine']:.2f}** · separation AUC "
         f"**{f['separation_auc']:.2f}** · probe **{f['probe_accuracy']:.0%}** clean, "
-        f"**{f['probe_accuracy_noisy']:.0%}** at σ = {result.sigma:g}"
+        f"**{f['probe_accuracy_noisy']:.0%}** at σ = {result.sigma:g} "
+        f"({'total' if result.noise_scale == 'total' else 'per coordinate'})"
     )
 
 
@@ -107,8 +133,10 @@ def build(ctx: LabContext) -> None:
                                   info="PCA is instant; t-SNE and UMAP take a few seconds")
             seed = gr.Number(value=0, precision=0, label="Seed", info="the probe's split and the noise")
         with gr.Row():
-            sigma = gr.Slider(0.0, 0.5, value=DEFAULT_SIGMA, step=0.005, label="Noise σ for the stress test",
-                              info="per coordinate; the sweep plot covers 0 to 0.5 as well")
+            noise_scale = gr.Radio(NOISE_SCALE_CHOICES, value=DEFAULT_NOISE_SCALE, label="How much noise σ means")
+            sigma = gr.Slider(0.0, 3.0, value=DEFAULT_SIGMAS[DEFAULT_NOISE_SCALE], step=0.005,
+                              label="Noise σ for the stress test",
+                              info="read on the scale chosen on the left; the sweep plot covers a range around it")
             noise = gr.Radio(NOISE_CHOICES, value=NOISE_AFTER, label="The noise is added…")
     guess = gr.Radio([(text, key) for key, text in PREDICT_CHOICES.items()], label=PREDICT_QUESTION)
     run = gr.Button("Run the experiment", variant="primary")
@@ -117,6 +145,14 @@ def build(ctx: LabContext) -> None:
     with gr.Row(equal_height=False):
         left, right = _column("A"), _column("B")
     sweep = gr.Plot(label="Linear probe accuracy against noise σ", show_label=False)
+    gr.Markdown(ISOTROPY_LESSON, elem_classes=["lesson"])
+    with gr.Row():
+        methods = gr.CheckboxGroup(POSTPROCESS_CHOICES, value=["center", "whiten"], label="Post-processing")
+        guess_shift = gr.Radio([(text, key) for key, text in isotropy.PREDICT_CHOICES.items()],
+                               label=isotropy.PREDICT_QUESTION)
+    remeasure = gr.Button("Re-measure after post-processing")
+    shift_revealed = gr.Markdown()
+    shift_table = gr.Dataframe(label="Raw and post-processed figures, side by side", interactive=False, wrap=True)
     with gr.Row():
         prepare = gr.Button("Prepare downloads: figures as JSON and CSV, plots as PNG")
         files = gr.File(label="Downloads", file_count="multiple", interactive=False, height=140)
@@ -130,16 +166,18 @@ def build(ctx: LabContext) -> None:
 
     @friendly_errors
     def run_experiment(a, b, path, seed_value, sigma_value, noise_mode, method, prediction,
-                       request: gr.Request, progress=gr.Progress()):
+                       scale=DEFAULT_NOISE_SCALE, request: gr.Request = None, progress=gr.Progress()):
         if not a or not b:
             raise ValueError("Pick a model for each side (A and B) first.")
         ids = parse_model_ids([a, b])
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"Choose where the noise goes: {', '.join(NOISE_MODES)}.")
+        if scale not in NOISE_SCALES:
+            raise ValueError(f"Choose how much noise σ means: {', '.join(NOISE_SCALES)}.")
         frame = load_texts(path or None)
         result = analyse(
-            registry, ids, frame, sigma=float(sigma_value if sigma_value is not None else DEFAULT_SIGMA),
-            noise=noise_mode, seed=int(seed_value or 0), projection=method or "pca",
+            registry, ids, frame, sigma=float(sigma_value if sigma_value is not None else DEFAULT_SIGMAS[scale]),
+            noise=noise_mode, noise_scale=scale, seed=int(seed_value or 0), projection=method or "pca",
             session=session_id(request), progress=lambda f, m: progress(f, desc=m),
         )
         progress(0.98, desc="drawing the plots")
@@ -148,6 +186,20 @@ def build(ctx: LabContext) -> None:
             outputs += [_model_title(result, model_id, side), heatmap_figure(result, model_id),
                         histogram_figure(result, model_id), projection_figure(result, model_id)]
         return [*outputs, sweep_figure(result), result, None]
+
+    @friendly_errors
+    def remeasure_shifted(chosen, prediction, result: Optional[AnisotropyResult], progress=gr.Progress()):
+        if result is None:
+            raise ValueError("Run the experiment first; then its vectors can be centred or whitened.")
+        if not chosen:
+            raise ValueError("Tick centering, whitening or both first.")
+        progress(0.1, desc="re-measuring every figure after post-processing")
+        figures = isotropy.postprocess_figures(result, ["none", *chosen])
+        rows = isotropy.comparison_table(figures)
+        return isotropy.reveal(result, figures, prediction), {"headers": rows[0], "data": rows[1:]}
+
+    def scale_changed(scale):
+        return gr.update(value=DEFAULT_SIGMAS.get(scale, DEFAULT_SIGMAS[DEFAULT_NOISE_SCALE]))
 
     @friendly_errors
     def reproject(method, result: Optional[AnisotropyResult], progress=gr.Progress()):
@@ -170,9 +222,12 @@ def build(ctx: LabContext) -> None:
 
     column_outputs = [c for col in (left, right) for c in (col["title"], col["heat"], col["hist"], col["proj"])]
     run.click(
-        run_experiment, [model_a, model_b, upload, seed, sigma, noise, projection, guess],
+        run_experiment, [model_a, model_b, upload, seed, sigma, noise, projection, guess, noise_scale],
         [revealed, table, *column_outputs, sweep, state, files], api_name="anisotropy_run",
     )
+    remeasure.click(remeasure_shifted, [methods, guess_shift, state], [shift_revealed, shift_table],
+                    api_name="anisotropy_postprocess")
+    noise_scale.change(scale_changed, noise_scale, sigma, api_name="anisotropy_noise_scale")
     projection.change(reproject, [projection, state], [left["proj"], right["proj"], state],
                       api_name="anisotropy_project")
     upload.change(describe_upload, upload, data_info, api_name="anisotropy_data")

@@ -408,9 +408,10 @@ def reveal(result: ZeroShotResult, guess: Optional[str]) -> str:
     if result.scoring == "softmax":
         facts = (
             f"The {n} scores sum to **{total:.3f}**: a softmax always shares out 100% among the labels you "
-            f"typed, so the top label (**{top_label}**, {top_p:.1%}) gets a large share whether or not any "
-            f"label fits the photo (an even split would give each {1 / n:.1%}). The probabilities say which label fits *best*, never "
-            "whether any fits. The SigLIP tab shows the alternative."
+            f"typed, so the top label (**{top_label}**, {top_p:.1%}) gets at least 1/{n} = {1 / n:.1%} whether or "
+            "not any label fits the photo (it is the largest of numbers that sum to 1), and often far more: a "
+            "softmax turns small differences in similarity into large differences in share. The probabilities say "
+            "which label fits *best*, never whether any fits. The SigLIP tab shows the alternative."
         )
         right = guess == PREDICT_CHOICES[1]
     else:

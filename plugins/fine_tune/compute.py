@@ -297,9 +297,12 @@ def reveal(result: FineTuneResult, prediction: Optional[str]) -> str:
         f"{moved['same']} at the same rank.\n\n"
         f"The mean cosine of a query with its own passage went {np.mean(before.positive):.3f} → "
         f"{np.mean(after.positive):.3f}, with a random passage {np.mean(before.random):.3f} → "
-        f"{np.mean(after.random):.3f}: the gap between them went {gap_before:.3f} → {gap_after:.3f}. "
-        "Retrieval only cares about the ranking, so what matters is the gap (and how much the two histograms "
-        "overlap), not where either one sits."
+        f"{np.mean(after.random):.3f}: the gap between the means went {gap_before:.3f} → {gap_after:.3f}. "
+        "A wider mean gap does not make every ranking better: a query's rank depends on whether its own passage "
+        "beats *its* hardest negatives, the other passages closest to that query"
+        + (f" (here {moved['worse']} queries ranked their passage lower even as the mean gap "
+           f"{'widened' if gap_after > gap_before else 'changed'})" if moved["worse"] else "")
+        + ". Look at the same query's green point against its red points, not at the two averages."
     )
 
 

@@ -3,15 +3,13 @@ head's loss, alignment, uniformity, 2-D view and softmax out; then a live τ sli
 over frozen embeddings. It only wires components to ``compute``."""
 from __future__ import annotations
 
-from typing import Optional
-
 import gradio as gr
 import pandas as pd
 
 from playground.lab import LabContext
 from playground.ui import first_available, friendly_errors, model_choices, session_id
 
-from . import compute
+from . import compute, lesson
 from .figures import live_figure, projections_figure, softmax_figure, summary_figure
 
 LESSON = """### Temperature: how sharp should the softmax be?
@@ -30,11 +28,14 @@ low means the points are spread evenly over the sphere), a 2-D view, and the sof
 
 **What to look for.** Compare the two kinds of positives: with same-label positives each label can shrink to a
 point (collapse: alignment near 0, uniformity stuck where a few points sit); with dropout views nothing tells the
-head which texts belong together, so it spreads them out (dispersion). Note that the loss values are not comparable
-across τ: the same geometry costs a different loss at each temperature."""
+head which texts belong together, so it spreads them out (dispersion). Neither extreme of τ need spread them most:
+a τ so small that the batch is solved early stops the push, and one so large treats near and far negatives alike.
+The loss values are not comparable across τ: the same geometry costs a different loss at each temperature.
 
-PREDICT_CHOICES = ["the smallest τ", "a middle τ", "the largest τ"]
-PREDICT_QUESTION = "Predict first: which τ will spread the texts most evenly (lowest uniformity)?"
+*Further reading:* Chen et al. 2020 (SimCLR, NT-Xent); Gao et al. 2021 (SimCSE, dropout views); Wang & Isola 2020
+(alignment and uniformity); Wang & Liu 2021 (temperature and the uniformity–tolerance trade-off)."""
+
+PREDICT_CHOICES, PREDICT_QUESTION = lesson.PREDICT_CHOICES, lesson.PREDICT_QUESTION
 
 LIVE_LESSON = """### Live: τ over fixed embeddings
 Nothing is trained here: the frozen embeddings of the model above, one query, its positive (green) and fifteen
@@ -46,21 +47,7 @@ def _progress(progress: gr.Progress):
     return lambda fraction, desc: progress(fraction, desc=desc)
 
 
-def reveal(result: compute.SweepResult, prediction: Optional[str]) -> str:
-    best = min(range(len(result.taus)), key=lambda k: result.taus[k].uniformity)
-    where = 0 if best == 0 else 2 if best == len(result.taus) - 1 else 1
-    t = result.taus[best]
-    verdict = ""
-    if prediction:
-        right = prediction == PREDICT_CHOICES[where]
-        verdict = f"You predicted *{prediction}*: {'right' if right else 'not this time'}. "
-    rows = ", ".join(f"τ = {x.tau:g}: {x.uniformity:.2f}" for x in result.taus)
-    return (
-        f"#### Reveal\n{verdict}The most uniform head was trained at **τ = {t.tau:g}** ({PREDICT_CHOICES[where]}), "
-        f"uniformity {t.uniformity:.2f} (frozen embeddings: {result.frozen['uniformity']:.2f}). All of them: {rows}. "
-        "A smaller τ weights the nearest negatives most, which spreads points apart, until τ is so small that a batch "
-        "whose positives already win is solved and the gradient vanishes; a larger τ tolerates close neighbours."
-    )
+reveal = lesson.reveal
 
 
 def build(ctx: LabContext) -> None:

@@ -30,6 +30,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train both losses at each of --batch-sizes for the same --examples each")
     parser.add_argument("--batch-sizes", default=",".join(map(str, COMPARE_BATCH_SIZES)), help="for --compare: comma-separated (default %(default)s)")
     parser.add_argument("--examples", type=int, default=COMPARE_EXAMPLES, help="for --compare: examples seen per run (default %(default)s)")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="for --compare: repeat with this many seeds (--seed, --seed+1, ...) and report "
+                             "mean, sample standard deviation, min and max per loss and batch size (default 1)")
+
+
+def seeds_summary(compares, seeds) -> dict:
+    """Every run of every seed, and per (loss, batch size) the mean, sample standard
+    deviation, min and max of held-out accuracy over the seeds."""
+    from .lesson import accuracies, spread
+
+    runs = [{**row, "seed": seed} for c, seed in zip(compares, seeds) for row in c.summary()["runs"]]
+    cells = sorted({(r["loss"], r["batch_size"]) for r in runs})
+    stats = []
+    for loss, b in cells:
+        acc = accuracies(compares, loss, b)
+        mean, sd = spread(acc)
+        stats.append({"loss": loss, "batch_size": b, "mean": round(mean, 4), "sd": round(sd, 4),
+                      "min": round(min(acc), 4), "max": round(max(acc), 4)})
+    return {"chance": round(compares[0].chance, 4), "examples_per_run": compares[0].examples, "seeds": list(seeds),
+            "runs": runs, "spread": stats}
 
 
 def _batch_sizes(text: str) -> list[int]:
@@ -49,9 +69,16 @@ def run(args: argparse.Namespace, ctx) -> dict:
     embed = (lambda texts: ctx.registry.get("minilm").encode_texts(texts)) if settings.text_tower == "minilm" else None
     if args.compare:
         sizes = _batch_sizes(args.batch_sizes)
-        base = TrainSettings(**{**settings.__dict__, "batch_size": max(sizes, default=2)})
-        base.validate()
-        return compare_batch_sizes(base, sizes, args.examples, embed).summary()
+        if not 1 <= args.seeds <= 20:
+            raise ValueError(f"--seeds must be between 1 and 20, got {args.seeds}.")
+        compares = []
+        for k in range(args.seeds):
+            base = TrainSettings(**{**settings.__dict__, "batch_size": max(sizes, default=2), "seed": args.seed + k})
+            base.validate()
+            compares.append(compare_batch_sizes(base, sizes, args.examples, embed))
+        if args.seeds == 1:
+            return compares[0].summary()
+        return seeds_summary(compares, [args.seed + k for k in range(args.seeds)])
     result = train_clip(settings, embed)
     return result.summary()
 
@@ -63,6 +90,9 @@ def format_result(result: dict) -> str:
             lines.append(f"{r['loss']:<8} {r['batch_size']:>5} {r['steps']:>6} {r['heldout_accuracy']:>9.1%} "
                          f"{r['seen_accuracy']:>6.1%} {r['final_loss']:>10.3f} {r['seconds']:>8.1f}")
         lines.append(f"chance {result['chance']:.1%}; {result['examples_per_run']} examples seen per run")
+        for row in result.get("spread", []):
+            lines.append(f"{row['loss']:<8} {row['batch_size']:>5}  held-out over seeds {result['seeds']}: "
+                         f"{row['mean']:.1%} ± {row['sd']:.1%} (range {row['min']:.1%}–{row['max']:.1%})")
         return "\n".join(lines)
     s = result["settings"]
     return "\n".join([

@@ -90,24 +90,34 @@ def accuracy_figure(result: TrainResult) -> go.Figure:
     return fig
 
 
-def compare_figure(compare: CompareResult) -> go.Figure:
-    """Held-out accuracy against batch size, one line per loss, same examples seen."""
+def compare_figure(compare) -> go.Figure:
+    """Held-out accuracy against batch size, one line per loss, same examples seen.
+    ``compare``: one ``CompareResult`` or one per seed (then the mean, with the
+    sample standard deviation as error bars)."""
+    import statistics
+
+    compares = [compare] if isinstance(compare, CompareResult) else list(compare)
+    first = compares[0]
+    sizes = sorted({r.batch_size for r in first.rows})
     fig = go.Figure()
     for loss in LOSSES:
-        rows = sorted((r for r in compare.rows if r.loss == loss), key=lambda r: r.batch_size)
-        if not rows:
+        xs = [b for b in sizes if any(r.loss == loss and r.batch_size == b for r in first.rows)]
+        if not xs:
             continue
+        values = [[c.accuracy(loss, b) for c in compares] for b in xs]
+        means = [statistics.mean(v) for v in values]
+        sds = [statistics.stdev(v) if len(v) > 1 else 0.0 for v in values]
         fig.add_trace(go.Scatter(
-            x=[r.batch_size for r in rows], y=[r.heldout_accuracy for r in rows], mode="lines+markers+text",
-            name=LOSS_NAMES[loss], text=[f"{r.heldout_accuracy:.0%}" for r in rows], textposition="top center",
+            x=xs, y=means, mode="lines+markers+text", name=LOSS_NAMES[loss],
+            text=[f"{m:.0%}" for m in means], textposition="top center",
+            error_y=dict(type="data", array=sds, visible=len(compares) > 1),
             line=dict(color=LOSS_COLOURS[loss], width=3), marker=dict(size=10),
-            customdata=[[r.steps, r.seen_accuracy] for r in rows],
-            hovertemplate="batch %{x}<br>held-out %{y:.1%}<br>%{customdata[0]} steps<br>seen %{customdata[1]:.1%}<extra></extra>",
+            hovertemplate="batch %{x}<br>held-out %{y:.1%}<extra></extra>",
         ))
-    fig.add_hline(y=compare.chance, line_dash="dash", line_color="black", annotation_text="chance")
-    sizes = sorted({r.batch_size for r in compare.rows})
+    fig.add_hline(y=first.chance, line_dash="dash", line_color="black", annotation_text="chance")
+    seeds = f", mean ± sd over {len(compares)} seeds" if len(compares) > 1 else ", one seed"
     fig.update_layout(
-        title=f"Held-out zero-shot accuracy vs batch size ({compare.examples} examples seen per run)",
+        title=f"Held-out zero-shot accuracy vs batch size ({first.examples} examples seen per run{seeds})",
         xaxis=dict(type="log", tickvals=sizes, ticktext=[str(s) for s in sizes], title="batch size"),
         yaxis=dict(range=[0, 1.05], tickformat=".0%", title="held-out accuracy"), height=420,
     )

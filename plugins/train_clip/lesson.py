@@ -5,7 +5,8 @@ not what a paper says.
 """
 from __future__ import annotations
 
-from typing import Optional
+import statistics
+from typing import Optional, Sequence, Union
 
 from .compute import LOSS_NAMES, CompareResult, TrainResult
 from .data import HELD_OUT
@@ -17,8 +18,9 @@ small generated picture (one coloured shape on a plain background) and a caption
 wordings: *"a small red circle at the top left"*, *"red round thing, little, upper left"*.
 
 Two towers read the pair. The **image tower** is a small CNN, or a tiny ViT that cuts the 32x32 picture
-into 8x8 patches and treats each patch as a token (it has no built-in notion that neighbouring pixels belong
-together, so it learns colour quickly but shape much later than the CNN: train both and compare). The **text tower** is the bundled MiniLM, frozen, with a
+into 8x8 patches and treats each patch as a token (the pixels inside a patch are embedded together, but nothing
+built in says that neighbouring *patches* belong together, as a CNN's sliding filters do; Dosovitskiy et al. 2021.
+Here it learns colour quickly but shape much later than the CNN: train both and compare). The **text tower** is the bundled MiniLM, frozen, with a
 trainable projection on top (it already knows English), or a bag of words trained from zero (it knows only
 the words in the captions). Both end in the same 64-d space, every vector scaled to length 1.
 
@@ -51,14 +53,18 @@ BATCH_QUESTION = (
 BATCH_CHOICES = ["softmax (CLIP)", "sigmoid (SigLIP)", "neither: they end up about equal"]
 
 COMPARE_INTRO = """
-### Does the sigmoid loss really need smaller batches?
-The SigLIP paper reports that the sigmoid loss holds up better than the softmax loss when batches are
-small. Here you test it: both losses, several batch sizes, the **same number of examples seen** in every
-run (a batch of 8 takes 16 times as many steps as a batch of 128), everything else equal.
+### Does the sigmoid loss hold up better at small batches?
+The SigLIP paper (Zhai et al. 2023, §4.1) reports that the sigmoid loss beats the softmax loss by a large margin
+when the batch is *smaller than 16k*: its small batches are 512 to 16k, trained on billions of examples. This
+toy tests a different regime: batches of 8 to 128 and tens of thousands of examples. Whatever it finds, it neither
+confirms nor refutes the paper at the paper's scale. Both losses, several batch sizes, the **same number of
+examples seen** in every run (a batch of 8 takes 16 times as many steps as a batch of 128), everything else equal;
+run several seeds, since one seed moves a run by several points.
 In a softmax batch of 8, each row's softmax has only 7 negatives to push against; a sigmoid pair is
 judged on its own, whatever else is in the batch. The sigmoid bias starts at -10, the paper's choice for
 batches of thousands, where one pair in thousands is a match; at a batch of 8 one pair in 8 is. The
-*SigLIP starting bias* field above lets you test whether that matters (about -2 fits a batch of 8).
+*SigLIP starting bias* field above lets you test whether that matters (log(1/7) ≈ -1.95, the log-odds of one
+positive in 8, fits a batch of 8).
 """
 
 REGISTRY_NOTE = """
@@ -101,38 +107,79 @@ def reveal_heldout(prediction: Optional[str], result: TrainResult) -> str:
     )
 
 
-def batch_outcome(compare: CompareResult) -> Optional[int]:
-    """Which of ``BATCH_CHOICES`` the comparison supports at its smallest batch (index), or None."""
-    sizes = sorted({r.batch_size for r in compare.rows})
-    losses = {r.loss for r in compare.rows}
-    if not sizes or losses != {"softmax", "sigmoid"}:
+PAPER_REGIME = ("the SigLIP paper's small batches are 512 to 16k, after billions of examples (Zhai et al. 2023, "
+                "§4.1)")
+Compares = Union[CompareResult, Sequence[CompareResult]]
+
+
+def _as_list(compare: Compares) -> list[CompareResult]:
+    return [compare] if isinstance(compare, CompareResult) else list(compare)
+
+
+def spread(values: Sequence[float]) -> tuple[float, float]:
+    """(mean, sample standard deviation; 0 for a single value)."""
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def accuracies(compares: Compares, loss: str, batch_size: int) -> list[float]:
+    """Held-out accuracy of ``loss`` at ``batch_size``, one per seed."""
+    return [c.accuracy(loss, batch_size) for c in _as_list(compares)]
+
+
+def batch_outcome(compare: Compares) -> Optional[int]:
+    """Which of ``BATCH_CHOICES`` the comparison supports at its smallest batch (index), or None.
+    With several seeds the mean gap decides, and a gap within the seeds' own spread
+    (sample standard deviation of the gap) counts as equal."""
+    compares = _as_list(compare)
+    sizes = sorted({r.batch_size for c in compares for r in c.rows})
+    losses = {r.loss for c in compares for r in c.rows}
+    if not compares or not sizes or losses != {"softmax", "sigmoid"}:
         return None
     small = sizes[0]
-    gap = compare.accuracy("sigmoid", small) - compare.accuracy("softmax", small)
-    if abs(gap) <= EQUAL_WITHIN:
+    gaps = [a - b for a, b in zip(accuracies(compares, "sigmoid", small), accuracies(compares, "softmax", small))]
+    mean, sd = spread(gaps)
+    if abs(mean) <= max(EQUAL_WITHIN, sd):
         return 2
-    return 1 if gap > 0 else 0
+    return 1 if mean > 0 else 0
 
 
-def reveal_batch(prediction: Optional[str], compare: CompareResult) -> str:
-    """The answer to the batch-size question, from this comparison's figures."""
-    outcome = batch_outcome(compare)
+def _cell(values: list[float]) -> str:
+    mean, sd = spread(values)
+    if len(values) == 1:
+        return f"**{mean:.0%}**"
+    return f"**{mean:.0%} ± {sd:.0%}** (range {min(values):.0%}–{max(values):.0%})"
+
+
+def reveal_batch(prediction: Optional[str], compare: Compares) -> str:
+    """The answer to the batch-size question, from this comparison's figures (one
+    ``CompareResult`` per seed): mean ± sample standard deviation over seeds."""
+    compares = _as_list(compare)
+    outcome = batch_outcome(compares)
     if outcome is None:
         return "Compare both losses to answer the question."
-    sizes = sorted({r.batch_size for r in compare.rows})
+    sizes = sorted({r.batch_size for c in compares for r in c.rows})
     small, large = sizes[0], sizes[-1]
+    n = len(compares)
     lines = [
-        f"- {LOSS_NAMES[loss]}: batch {small} → **{compare.accuracy(loss, small):.0%}**, "
-        f"batch {large} → **{compare.accuracy(loss, large):.0%}**"
+        f"- {LOSS_NAMES[loss]}: batch {small} → {_cell(accuracies(compares, loss, small))}, "
+        f"batch {large} → {_cell(accuracies(compares, loss, large))}"
         for loss in ("softmax", "sigmoid")
     ]
+    gaps = [a - b for a, b in zip(accuracies(compares, "sigmoid", small), accuracies(compares, "softmax", small))]
+    gap_mean, gap_sd = spread(gaps)
     answer = BATCH_CHOICES[outcome]
     verdict = (
         "You had not predicted yet." if not prediction
         else ("Your prediction matched this run." if prediction == answer else f"You predicted: *{prediction}*.")
     )
+    seeds = (f"{n} seeds (mean ± sample standard deviation)" if n > 1 else
+             "one seed: a second seed can move a run by several points, so run more before you trust a small gap")
+    band = (f"within {EQUAL_WITHIN:.0%}" + (f" or the seeds' spread of the gap ({gap_sd:.0%})" if n > 1 else "")
+            + " counts as equal")
     return (
-        f"**Reveal.** Held-out accuracy, same {compare.examples} examples per run:\n" + "\n".join(lines)
-        + f"\n\nAt batch {small} this run says: *{answer}* (within {EQUAL_WITHIN:.0%} counts as equal). {verdict} "
-        "One seed is one experiment: change the seed and run again before you trust a gap of a few points."
+        f"**Reveal.** Held-out accuracy, same {compares[0].examples} examples per run, {seeds}:\n" + "\n".join(lines)
+        + f"\n\nAt batch {small}, sigmoid minus softmax: {gap_mean:+.1%}"
+        + (f" ± {gap_sd:.1%}" if n > 1 else "") + f". This comparison says: *{answer}* ({band}). {verdict}\n\n"
+        f"Regime tested: batches {small} to {large}, {compares[0].examples} examples per run; {PAPER_REGIME}. "
+        "A toy at this scale does not test, let alone refute, the paper's claim; it shows what the two losses do here."
     )

@@ -18,7 +18,8 @@ from .figures import accuracy_figure, compare_figure, loss_figure, snapshot_figu
 DEFAULTS = TrainSettings()
 SESSION_MODEL_IDS = {"softmax": "my-clip", "sigmoid": "my-siglip"}
 BATCH_SIZES = [8, 16, 32, 64, 128, 256]
-COMPARE_COLUMNS = ["loss", "batch_size", "steps", "examples_seen", "heldout_accuracy", "seen_accuracy", "final_loss", "seconds"]
+COMPARE_COLUMNS = ["loss", "batch_size", "steps", "examples_seen", "heldout_accuracy", "seen_accuracy", "final_loss", "seconds",
+                   "seed"]
 
 
 def minilm_embedder(registry):
@@ -97,6 +98,8 @@ def build(ctx: LabContext) -> None:
         compare_sizes = gr.CheckboxGroup(BATCH_SIZES, value=list(COMPARE_BATCH_SIZES), label="Batch sizes")
         compare_examples = gr.Slider(256, 131072, value=COMPARE_EXAMPLES, step=256,
                                      label=f"Examples seen per run (default {COMPARE_EXAMPLES})")
+        compare_seeds = gr.Slider(1, 5, value=1, step=1, label="Seeds",
+                                  info="the seed above, then the next ones; the reveal gives mean ± spread")
     batch_prediction = gr.Radio(lesson.BATCH_CHOICES, label=lesson.BATCH_QUESTION)
     compare_button = gr.Button("Compare both losses (two runs per batch size: several minutes)", variant="secondary")
     batch_reveal = gr.Markdown()
@@ -126,21 +129,32 @@ def build(ctx: LabContext) -> None:
         )
 
     @friendly_errors
-    def run_comparison(sizes, examples, lr, seed, image_tower, text_tower, bias, prediction, progress=gr.Progress()):
+    def run_comparison(sizes, examples, lr, seed, image_tower, text_tower, bias, prediction, n_seeds=1,
+                       progress=gr.Progress()):
         if not sizes:
             raise ValueError("Tick at least one batch size to compare (for example 8, 32 and 128).")
         if examples is None:
             raise ValueError("Examples seen per run is empty; enter a number such as 65536.")
-        base = settings_from("sigmoid", max(int(s) for s in sizes), DEFAULTS.steps, lr, seed, image_tower, text_tower, bias)
-        embed = minilm_embedder(registry) if base.text_tower == "minilm" else None
-        n_runs = 2 * len(sizes)
+        n_seeds = int(n_seeds or 1)
+        if not 1 <= n_seeds <= 5:
+            raise ValueError(f"Seeds must be between 1 and 5, got {n_seeds}.")
+        first = int(seed or 0)
+        n_runs = 2 * len(sizes) * n_seeds
         progress((0, n_runs), desc=f"run 1 of {n_runs}")
-        compare = compare_batch_sizes(
-            base, [int(s) for s in sizes], int(examples), embed,
-            progress=lambda done, total, acc: progress((done, total), desc=f"run {done} of {total} done (held-out {acc:.0%})"),
-        )
-        table = pd.DataFrame(compare.summary()["runs"])
-        return lesson.reveal_batch(prediction, compare), compare_figure(compare), table
+        compares = []
+        for k in range(n_seeds):
+            base = settings_from("sigmoid", max(int(s) for s in sizes), DEFAULTS.steps, lr, first + k, image_tower,
+                                 text_tower, bias)
+            embed = minilm_embedder(registry) if base.text_tower == "minilm" else None
+            offset = 2 * len(sizes) * k
+            compares.append(compare_batch_sizes(
+                base, [int(s) for s in sizes], int(examples), embed,
+                progress=lambda done, total, acc: progress(
+                    (offset + done, n_runs), desc=f"run {offset + done} of {n_runs} done (held-out {acc:.0%})"),
+            ))
+        table = pd.concat([pd.DataFrame(c.summary()["runs"]).assign(seed=first + k) for k, c in enumerate(compares)],
+                          ignore_index=True)
+        return lesson.reveal_batch(prediction, compares), compare_figure(compares[0]), table
 
     train_button.click(
         run_training, [loss, batch_size, steps, lr, seed, image_tower, text_tower, bias_init, heldout_prediction],
@@ -148,6 +162,7 @@ def build(ctx: LabContext) -> None:
         api_name="train_clip_train",
     )
     compare_button.click(
-        run_comparison, [compare_sizes, compare_examples, lr, seed, image_tower, text_tower, bias_init, batch_prediction],
+        run_comparison, [compare_sizes, compare_examples, lr, seed, image_tower, text_tower, bias_init, batch_prediction,
+                         compare_seeds],
         [batch_reveal, compare_plot, compare_table], api_name="train_clip_compare",
     )

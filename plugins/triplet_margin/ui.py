@@ -93,8 +93,9 @@ def train_reveal(result: compute.TrainResult, prediction: Optional[str]) -> str:
     return (
         f"#### Reveal\n{verdict}Held-out satisfied triplets went from **{b:.0%} to {a:.0%}** "
         f"({result.heldout_size} held-out texts, {result.train_size} training texts). The loss only ever saw the "
-        "training texts, yet the map it learned moves unseen texts of one label together too: it learned a direction "
-        f"of the space, not a list of pairs. Probe accuracy: {result.before['probe_accuracy']:.0%} → "
+        "training texts, yet the map it learned moves unseen texts of one label together too: it learned a linear "
+        f"map of the whole space (the {result.weight.shape[0]}×{result.weight.shape[1]} matrix W), not a list of "
+        f"pairs. Probe accuracy: {result.before['probe_accuracy']:.0%} → "
         f"{result.after['probe_accuracy']:.0%}."
     )
 

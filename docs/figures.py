@@ -1,0 +1,325 @@
+"""Every figure the READMEs quote, measured by running the labs headless.
+
+A README quotes a figure only inside a marked block::
+
+    MiniLM's separation AUC is <!-- figure:anisotropy.minilm.auc -->0.889<!-- /figure -->.
+
+This script runs the labs (through their compute functions, as ``playground run``
+does), stores the figures in ``docs/figures.json`` and rewrites every marked block
+from them, so no figure is typed by hand. ``tests/test_docs_figures.py`` fails when
+a block differs from ``figures.json`` or when a fresh run differs from it by more
+than the group's tolerance.
+
+    python docs/figures.py                      # every group but the slowest, then rewrite the READMEs
+    python docs/figures.py --only temperature   # some groups (comma-separated)
+    python docs/figures.py --all                # also siglip_seeds (about 3 minutes per seed)
+    python docs/figures.py --check              # only compare the READMEs with figures.json (exit 1 if not)
+    python docs/figures.py --rewrite            # only rewrite the READMEs from figures.json (run nothing)
+
+Groups, their cost on a 2-core CPU and the tolerance a fresh run must meet:
+``anisotropy`` (~15 s), ``triplet`` (~10 s), ``temperature`` (~15 s), ``fine_tune``
+(~1.5 min), ``train_clip`` (~2.5 min), ``siglip_seeds`` (~3 min per seed; not re-run
+by the tests).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+FIGURES_JSON = ROOT / "docs" / "figures.json"
+READMES = (ROOT / "README.md", *sorted((ROOT / "plugins").glob("*/README.md")))
+BLOCK = re.compile(r"<!-- figure:(?P<name>[\w.@\-]+) -->(?P<text>.*?)<!-- /figure -->", re.S)
+
+# Absolute tolerance a fresh run must meet, per group (figures are fractions, cosines
+# or losses). Seeded runs repeat to the last digit on one machine; the margin covers
+# another BLAS or CPU.
+TOLERANCE = {"anisotropy": 0.01, "triplet": 0.02, "temperature": 0.05, "fine_tune": 0.02, "train_clip": 0.03,
+             "siglip_seeds": 0.03}
+SIGLIP_SEEDS = (0, 1, 2, 3, 4)
+SIGLIP_BATCHES = (8, 32, 128)
+
+Figures = dict[str, tuple[float, str]]  # name -> (value, format spec)
+
+
+def registry():
+    from playground import create_registry
+
+    return create_registry(device="cpu")
+
+
+# -- the groups -----------------------------------------------------------------------
+
+def anisotropy(reg) -> Figures:
+    """GloVe vs MiniLM on the bundled corpus: raw, per-coordinate noise, centred, whitened."""
+    from plugins.anisotropy.compute import analyse, load_texts
+    from plugins.anisotropy.isotropy import postprocess_figures
+
+    frame = load_texts()
+    out: Figures = {"anisotropy.texts": (len(frame), "d")}
+    total = analyse(reg, "glove,minilm", frame)  # equal total noise, σ = 1 (the defaults)
+    coordinate = analyse(reg, "glove,minilm", frame, noise_scale="coordinate", sweep_sigmas=(0.0,))
+    shifted = postprocess_figures(total, ["center", "whiten"])
+    for model in ("glove", "minilm"):
+        for key, value in total.reports[model].figures.items():
+            out[f"anisotropy.{model}.{key}"] = (value, ".3f")
+        out[f"anisotropy.{model}.noisy_coordinate"] = (coordinate.reports[model].figures["probe_accuracy_noisy"], ".3f")
+        dim = total.reports[model].embeddings.shape[1]
+        out[f"anisotropy.{model}.noise_length_coordinate"] = ((dim * 0.1**2) ** 0.5, ".2f")
+        for method, by_model in shifted.items():
+            for key in ("separation_auc", "mean_cosine", "probe_accuracy", "probe_accuracy_noisy"):
+                out[f"anisotropy.{model}.{method}.{key}"] = (by_model[model][key], ".3f")
+    out.update(glove_pooling(reg, frame["text"].tolist()))
+    return out
+
+
+def glove_pooling(reg, texts) -> Figures:
+    """Where GloVe's cone comes from: the mean cosine of its word vectors (each word
+    occurrence in the corpus; and words drawn at random from the vocabulary) against
+    that of the mean-pooled text vectors, and the words per text."""
+    import numpy as np
+
+    from playground import geometry
+
+    glove = reg.get("glove")
+    ids = [glove.word_ids(t) for t in texts]
+    occurrences = np.concatenate([np.asarray(i) for i in ids])
+    vocabulary = np.random.default_rng(0).choice(len(glove.vectors), size=5000, replace=False)
+    return {
+        "anisotropy.glove.words_per_text": (float(np.mean([len(i) for i in ids])), ".0f"),
+        "anisotropy.glove.word_mean_cosine_corpus": (geometry.mean_cosine(glove.vectors[occurrences]), ".2f"),
+        "anisotropy.glove.word_mean_cosine_vocabulary": (geometry.mean_cosine(glove.vectors[vocabulary]), ".2f"),
+    }
+
+
+def triplet(reg) -> Figures:
+    """The trained projection on GloVe with the tab's defaults: held-out triplets satisfied before and after."""
+    from plugins.triplet_margin import compute
+
+    frame = compute.load_texts(per_label=compute.DEFAULT_PER_LABEL, seed=0)
+    emb = compute.embed(reg, "glove", frame["text"].tolist())
+    result = compute.train_projection(emb, frame["label"].tolist(), margin=compute.DEFAULT_MARGIN, model_id="glove")
+    return {
+        "triplet.glove.satisfied_before": (result.before["satisfied"], ".3f"),
+        "triplet.glove.satisfied_after": (result.after["satisfied"], ".3f"),
+        "triplet.glove.probe_before": (result.before["probe_accuracy"], ".3f"),
+        "triplet.glove.probe_after": (result.after["probe_accuracy"], ".3f"),
+    }
+
+
+TEMPERATURE_RUNS = (("glove", "dropout"), ("glove", "label"), ("minilm", "dropout"))
+
+
+def temperature(reg) -> Figures:
+    """Uniformity and final loss per τ for three (model, positives) settings, defaults otherwise."""
+    from plugins.temperature import compute
+
+    out: Figures = {}
+    frame = compute.load_texts(per_label=compute.DEFAULT_PER_LABEL, seed=0)
+    for model, positives in TEMPERATURE_RUNS:
+        result = compute.run_sweep(reg, frame, model, positives=positives)
+        for t in result.taus:
+            out[f"temperature.{model}.{positives}.tau{t.tau:g}.uniformity"] = (t.uniformity, ".2f")
+            out[f"temperature.{model}.{positives}.tau{t.tau:g}.loss"] = (t.loss, ".3f")
+            out[f"temperature.{model}.{positives}.tau{t.tau:g}.alignment"] = (t.alignment, ".3f")
+        best = min(result.taus, key=lambda t: t.uniformity)
+        out[f"temperature.{model}.{positives}.most_uniform_tau"] = (best.tau, "g")
+        worst = max(result.taus, key=lambda t: t.uniformity)
+        out[f"temperature.{model}.{positives}.least_uniform_tau"] = (worst.tau, "g")
+    out["temperature.chance_loss"] = (__import__("math").log(2 * compute.DEFAULT_BATCH - 1), ".2f")
+    return out
+
+
+def fine_tune(reg) -> Figures:
+    """The default fine-tune run (``playground run fine_tune``)."""
+    from plugins.fine_tune.compute import load_pairs, run_fine_tune
+
+    s = run_fine_tune(reg.get("minilm"), load_pairs()).summary()
+    out: Figures = {}
+    for when in ("before", "after"):
+        for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"):
+            out[f"fine_tune.{when}.{key}"] = (s[when][key], ".3f")
+        out[f"fine_tune.{when}.positive_mean"] = (s["similarity"][when]["positive_mean"], ".3f")
+        out[f"fine_tune.{when}.random_mean"] = (s["similarity"][when]["random_mean"], ".3f")
+        gap = s["similarity"][when]["positive_mean"] - s["similarity"][when]["random_mean"]
+        out[f"fine_tune.{when}.gap"] = (gap, ".3f")
+    for key in ("better", "worse", "same"):
+        out[f"fine_tune.queries.{key}"] = (s["queries"][key], "d")
+    out["fine_tune.loss_first"] = (s["loss_first"], ".3f")
+    out["fine_tune.chance_loss"] = (__import__("math").log(s["settings"]["batch_size"]), ".2f")
+    return out
+
+
+def _embed(reg):
+    return lambda texts: reg.get("minilm").encode_texts(texts)
+
+
+def train_clip(reg) -> Figures:
+    """The default train_clip runs, softmax and sigmoid."""
+    from plugins.train_clip.compute import TrainSettings, train_clip as train
+
+    out: Figures = {}
+    for loss in ("softmax", "sigmoid"):
+        r = train(TrainSettings(loss=loss), _embed(reg)).summary()
+        for key in ("heldout_accuracy", "seen_accuracy", "heldout_colour_accuracy", "heldout_shape_accuracy"):
+            out[f"train_clip.{loss}.{key}"] = (r[key], ".1%")
+        out[f"train_clip.{loss}.final_loss"] = (r["final_loss"], ".3f")
+        out["train_clip.chance"] = (r["chance"], ".1%")
+    return out
+
+
+def siglip_seeds(reg, reuse: Path | None = None, seeds=SIGLIP_SEEDS) -> Figures:
+    """Softmax vs sigmoid across batch sizes, same examples per run, over several seeds:
+    mean, sample standard deviation, min and max of held-out accuracy. ``reuse``: a
+    folder of ``seed<N>.json`` files (``playground run train_clip --compare --seed N
+    --json``) to read instead of training."""
+    from plugins.train_clip.compute import COMPARE_EXAMPLES, TrainSettings, compare_batch_sizes
+
+    runs = []
+    for seed in seeds:
+        cached = reuse / f"seed{seed}.json" if reuse else None
+        if cached and cached.exists() and cached.stat().st_size:
+            runs.append(json.loads(cached.read_text()))
+        else:
+            base = TrainSettings(seed=seed, batch_size=max(SIGLIP_BATCHES))
+            runs.append(compare_batch_sizes(base, SIGLIP_BATCHES, COMPARE_EXAMPLES, _embed(reg)).summary())
+    out: Figures = {"siglip_seeds.seeds": (len(runs), "d"), "siglip_seeds.examples": (runs[0]["examples_per_run"], "d"),
+                    "siglip_seeds.smallest_batch": (min(SIGLIP_BATCHES), "d"),
+                    "siglip_seeds.largest_batch": (max(SIGLIP_BATCHES), "d")}
+    for loss in ("softmax", "sigmoid"):
+        for b in SIGLIP_BATCHES:
+            acc = [next(r["heldout_accuracy"] for r in run["runs"] if r["loss"] == loss and r["batch_size"] == b)
+                   for run in runs]
+            name = f"siglip_seeds.{loss}.b{b}"
+            out[f"{name}.mean"] = (statistics.mean(acc), ".1%")
+            out[f"{name}.sd"] = (statistics.stdev(acc) if len(acc) > 1 else 0.0, ".1%")
+            out[f"{name}.min"] = (min(acc), ".1%")
+            out[f"{name}.max"] = (max(acc), ".1%")
+    for b in SIGLIP_BATCHES:
+        gaps = [
+            next(r["heldout_accuracy"] for r in run["runs"] if r["loss"] == "sigmoid" and r["batch_size"] == b)
+            - next(r["heldout_accuracy"] for r in run["runs"] if r["loss"] == "softmax" and r["batch_size"] == b)
+            for run in runs
+        ]
+        out[f"siglip_seeds.gap.b{b}.mean"] = (statistics.mean(gaps), "+.1%")
+        out[f"siglip_seeds.gap.b{b}.sd"] = (statistics.stdev(gaps) if len(gaps) > 1 else 0.0, ".1%")
+    return out
+
+
+GROUPS: dict[str, Callable] = {"anisotropy": anisotropy, "triplet": triplet, "temperature": temperature,
+                               "fine_tune": fine_tune, "train_clip": train_clip, "siglip_seeds": siglip_seeds}
+CHEAP = ("anisotropy", "triplet", "temperature")
+SLOW = ("fine_tune", "train_clip")
+NOT_RERUN_BY_TESTS = ("siglip_seeds",)
+
+
+# -- storing and rewriting --------------------------------------------------------------
+
+def group_of(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+def formatted(entry: dict) -> str:
+    return format(entry["value"], entry["format"]).replace("-", "−")
+
+
+def load() -> dict[str, dict]:
+    return json.loads(FIGURES_JSON.read_text()) if FIGURES_JSON.exists() else {}
+
+
+def measure(groups, reuse: Path | None = None, seeds=SIGLIP_SEEDS) -> dict[str, dict]:
+    """Run ``groups`` and return ``{name: {"value", "format"}}``."""
+    reg = registry()
+    out = {}
+    for group in groups:
+        start = time.perf_counter()
+        figures = GROUPS[group](reg, reuse, seeds) if group == "siglip_seeds" else GROUPS[group](reg)
+        for name, (value, spec) in figures.items():
+            out[name] = {"value": round(float(value), 6) if spec != "d" else int(value), "format": spec}
+        print(f"{group}: {len(figures)} figures in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return out
+
+
+def blocks(path: Path) -> list[tuple[str, str]]:
+    """``(name, text)`` of every marked block in ``path``."""
+    return [(m["name"], m["text"]) for m in BLOCK.finditer(path.read_text())]
+
+
+def rewrite(path: Path, figures: dict[str, dict]) -> list[str]:
+    """Rewrite the blocks of ``path`` from ``figures``; return the names it has no figure for."""
+    missing = []
+
+    def sub(m: re.Match) -> str:
+        entry = figures.get(m["name"])
+        if entry is None:
+            missing.append(m["name"])
+            return m[0]
+        return f"<!-- figure:{m['name']} -->{formatted(entry)}<!-- /figure -->"
+
+    text = path.read_text()
+    new = BLOCK.sub(sub, text)
+    if new != text:
+        path.write_text(new)
+    return missing
+
+
+def mismatches(figures: dict[str, dict]) -> list[str]:
+    """Every README block whose text is not its figure, formatted (or that has no figure)."""
+    bad = []
+    for path in READMES:
+        found = blocks(path)
+        if path.read_text().count("<!-- figure:") != len(found):
+            bad.append(f"{path.relative_to(ROOT)}: a <!-- figure:NAME --> marker is malformed or unclosed")
+        for name, text in found:
+            entry = figures.get(name)
+            if entry is None:
+                bad.append(f"{path.relative_to(ROOT)}: {name} has no figure in docs/figures.json")
+            elif text != formatted(entry):
+                bad.append(f"{path.relative_to(ROOT)}: {name} reads {text!r}, measured {formatted(entry)!r}")
+    return bad
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default=None, help="comma-separated groups: " + ", ".join(GROUPS))
+    parser.add_argument("--all", action="store_true", help="every group, siglip_seeds included")
+    parser.add_argument("--check", action="store_true", help="compare the READMEs with figures.json; run nothing")
+    parser.add_argument("--rewrite", action="store_true", help="rewrite the READMEs from figures.json; run nothing")
+    parser.add_argument("--reuse", type=Path, default=None,
+                        help="siglip_seeds: a folder of seed<N>.json from `playground run train_clip --compare`")
+    parser.add_argument("--siglip-seeds", type=int, default=len(SIGLIP_SEEDS),
+                        help=f"siglip_seeds: how many seeds, from 0 (default {len(SIGLIP_SEEDS)})")
+    args = parser.parse_args(argv)
+    if args.check:
+        bad = mismatches(load())
+        print("\n".join(bad) or "every README figure matches docs/figures.json")
+        return 1 if bad else 0
+    if args.rewrite:
+        missing = [f"{p.relative_to(ROOT)}: {n}" for p in READMES for n in rewrite(p, load())]
+        print("no figure for: " + ", ".join(missing) if missing else "READMEs rewritten", file=sys.stderr)
+        return 1 if missing else 0
+    groups = args.only.split(",") if args.only else [g for g in GROUPS if args.all or g not in NOT_RERUN_BY_TESTS]
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
+    measured = measure(groups, args.reuse, tuple(range(args.siglip_seeds)))
+    figures = {**load(), **measured}  # read after measuring: another group may have been stored meanwhile
+    FIGURES_JSON.write_text(json.dumps(dict(sorted(figures.items())), indent=1, ensure_ascii=False) + "\n")
+    missing = [f"{p.relative_to(ROOT)}: {n}" for p in READMES for n in rewrite(p, figures)]
+    if missing:
+        print("no figure for: " + ", ".join(missing), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Every figure a README quotes is a measured one: each marked block reads exactly its
+value in ``docs/figures.json`` (formatted), and a fresh headless run of the lab gives
+that value within the group's tolerance (``docs/figures.py``'s ``TOLERANCE``).
+
+The cheap groups (anisotropy, triplet, temperature: seconds) run here every time; the
+trained ones (fine_tune, train_clip: about 1.5 min each on 2 cores) are marked slow.
+The SigLIP seed comparison (about 3 minutes per seed) is not re-run by a test: its
+figures come from ``python docs/figures.py --only siglip_seeds``."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from playground import create_plugin_manager, create_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("readme_figures", ROOT / "docs" / "figures.py")
+figures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(figures)
+
+PLUGINS = ("playground.models.defaults",)
+# The lesson's key figures must be quoted through a marked block, not typed.
+MUST_BE_MARKED = {
+    "anisotropy.glove.separation_auc", "anisotropy.minilm.separation_auc", "anisotropy.glove.mean_cosine",
+    "anisotropy.minilm.mean_cosine", "anisotropy.glove.center.separation_auc", "anisotropy.glove.probe_accuracy",
+    "anisotropy.minilm.probe_accuracy_noisy", "anisotropy.glove.probe_accuracy_noisy",
+    "anisotropy.minilm.noise_length_coordinate", "anisotropy.glove.noise_length_coordinate",
+    "triplet.glove.satisfied_before", "triplet.glove.satisfied_after",
+    "temperature.glove.dropout.most_uniform_tau", "temperature.glove.label.tau0.01.loss",
+    "fine_tune.loss_first", "fine_tune.before.mrr@10", "fine_tune.after.mrr@10",
+    "train_clip.softmax.heldout_accuracy", "train_clip.sigmoid.heldout_accuracy",
+    "siglip_seeds.softmax.b8.mean", "siglip_seeds.sigmoid.b8.mean", "siglip_seeds.sigmoid.b8.sd",
+}
+
+
+@pytest.fixture(scope="module")
+def stored():
+    return figures.load()
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return create_registry(create_plugin_manager(builtins=PLUGINS, entry_points=False), device="cpu")
+
+
+def test_every_readme_figure_reads_its_measured_value(stored):
+    assert figures.mismatches(stored) == []
+    marked = {name for path in figures.READMES for name, _ in figures.blocks(path)}
+    assert MUST_BE_MARKED <= marked, sorted(MUST_BE_MARKED - marked)
+
+
+def test_a_drifted_or_unknown_readme_figure_is_reported_and_rewritten(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text("AUC <!-- figure:x.auc -->0.90<!-- /figure -->, U <!-- figure:x.u -->0<!-- /figure -->, "
+                      "<!-- figure:x.none -->?<!-- /figure -->")
+    monkeypatch.setattr(figures, "ROOT", tmp_path)
+    monkeypatch.setattr(figures, "READMES", (readme,))
+    measured = {"x.auc": {"value": 0.8889, "format": ".3f"}, "x.u": {"value": -3.68, "format": ".2f"}}
+    assert figures.mismatches(measured) == [
+        "README.md: x.auc reads '0.90', measured '0.889'",
+        "README.md: x.u reads '0', measured '−3.68'",
+        "README.md: x.none has no figure in docs/figures.json",
+    ]
+    assert figures.rewrite(readme, measured) == ["x.none"]
+    broken = tmp_path / "broken.md"
+    broken.write_text("MRR <!-- figure:x.mrr@10 -->0.7 and <!-- figure:x y -->1<!-- /figure -->")
+    monkeypatch.setattr(figures, "READMES", (broken,))
+    assert figures.mismatches({"x.mrr@10": {"value": 0.7, "format": ".1f"}})[0].endswith("malformed or unclosed")
+    assert readme.read_text().startswith("AUC <!-- figure:x.auc -->0.889<!-- /figure -->, U <!-- figure:x.u -->−3.68")
+
+
+def _matches_a_fresh_run(group: str, registry, stored) -> None:
+    fresh = figures.GROUPS[group](registry)
+    assert {n for n in stored if figures.group_of(n) == group} == set(fresh)  # nothing stale is left stored
+    tolerance = figures.TOLERANCE[group]
+    drifted = {name: (stored[name]["value"], value) for name, (value, _) in fresh.items()
+               if abs(value - stored[name]["value"]) > tolerance}
+    assert not drifted, f"README figures (stored, fresh) beyond ±{tolerance}: {drifted}"
+
+
+@pytest.mark.parametrize("group", figures.CHEAP)
+def test_cheap_readme_figures_match_a_fresh_headless_run(group, registry, stored):
+    _matches_a_fresh_run(group, registry, stored)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("group", figures.SLOW)
+def test_trained_readme_figures_match_a_fresh_headless_run(group, registry, stored):
+    _matches_a_fresh_run(group, registry, stored)
+
+
+def test_readme_prose_says_what_the_stored_figures_show(stored):
+    v = {name: entry["value"] for name, entry in stored.items()}
+    # anisotropy README: centering lifts GloVe past MiniLM's raw AUC; whitening lowers MiniLM's
+    assert v["anisotropy.glove.center.separation_auc"] > v["anisotropy.minilm.separation_auc"] > \
+        v["anisotropy.glove.separation_auc"]
+    assert v["anisotropy.minilm.whiten.separation_auc"] < v["anisotropy.minilm.separation_auc"]
+    assert v["anisotropy.minilm.probe_accuracy_noisy"] > v["anisotropy.glove.probe_accuracy_noisy"] + 0.2
+    # ...and mean-pooling lifts GloVe's cone: word vectors are less alike than the texts they make
+    assert v["anisotropy.glove.word_mean_cosine_vocabulary"] < v["anisotropy.glove.word_mean_cosine_corpus"] < \
+        v["anisotropy.glove.mean_cosine"]
+    # temperature README: the smallest τ is the least uniform in every run; the most uniform is a middle τ;
+    # dropout views solve the batch at τ = 0.01, same-label positives stay near the floor and collapse
+    for model, positives in figures.TEMPERATURE_RUNS:
+        run = f"temperature.{model}.{positives}"
+        assert v[f"{run}.least_uniform_tau"] == 0.01
+        assert 0.01 < v[f"{run}.most_uniform_tau"] < 1
+        assert v[f"{run}.tau1.uniformity"] < -0.5  # the largest τ does not collapse
+    assert v["temperature.glove.dropout.tau0.01.loss"] < 0.1 * v["temperature.chance_loss"]
+    assert v["temperature.glove.label.tau0.01.loss"] > 0.5 * v["temperature.chance_loss"]
+    assert v["temperature.glove.label.tau0.01.uniformity"] > -0.5
+    # fine-tune README: the mean gap widened, yet some queries ranked their passage lower
+    assert v["fine_tune.after.gap"] > v["fine_tune.before.gap"] and v["fine_tune.queries.worse"] > 0
+    assert v["fine_tune.loss_first"] < v["fine_tune.chance_loss"] / 2  # in-batch negatives are already easy
+    # train_clip README: colour is learned before shape
+    for loss in ("softmax", "sigmoid"):
+        assert v[f"train_clip.{loss}.heldout_colour_accuracy"] > v[f"train_clip.{loss}.heldout_shape_accuracy"]
+    # the seed comparison covers several seeds and reports their spread
+    assert v["siglip_seeds.seeds"] >= 3 and v["siglip_seeds.sigmoid.b8.sd"] > 0
+    # train_clip README's reading: about equal at batch 8 (gap within its spread), softmax ahead at 32
+    assert abs(v["siglip_seeds.gap.b8.mean"]) <= v["siglip_seeds.gap.b8.sd"]
+    assert v["siglip_seeds.gap.b32.mean"] + v["siglip_seeds.gap.b32.sd"] < 0
+    for loss in ("softmax", "sigmoid"):
+        assert v[f"siglip_seeds.{loss}.b8.max"] < v[f"siglip_seeds.{loss}.b32.mean"]
