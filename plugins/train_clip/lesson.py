@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .compute import LOSS_NAMES, CompareResult, TrainResult
-from .data import HELD_OUT
+from playground.data.shapes import HELD_OUT
 
 INTRO = """
 ### Train a CLIP from nothing, then a SigLIP beside it
