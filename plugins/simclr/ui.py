@@ -74,7 +74,8 @@ def build(ctx: LabContext) -> None:
     augment = gr.CheckboxGroup(lesson.AUGMENTATION_CHOICES, value=list(DEFAULTS.augment),
                                label="Augmentations (each view of an image gets its own random draw of each)")
     with gr.Row():
-        batch_size = gr.Slider(2, MAX_BATCH, value=DEFAULTS.batch_size, step=1,
+        # from 1, so that a student who tries a batch of 1 reads why it cannot work
+        batch_size = gr.Slider(1, MAX_BATCH, value=DEFAULTS.batch_size, step=1,
                                label=f"Batch size N (default {DEFAULTS.batch_size})")
         steps = gr.Slider(10, MAX_STEPS, value=DEFAULTS.steps, step=10,
                           label=f"Steps (default {DEFAULTS.steps}, at most {MAX_STEPS})")
