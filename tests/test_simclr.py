@@ -307,3 +307,16 @@ def test_readme_figures_are_the_rendering_of_a_measured_run():
     assert default["settings"] == {**SimCLRSettings().__dict__, "augment": list(SimCLRSettings().augment)}
     shape = default["attributes"]["shape"]
     assert shape["probe_accuracy"] > shape["random_init_accuracy"]
+
+
+def test_the_projects_readme_quotes_the_measured_default_run():
+    import os
+
+    from plugins.simclr import report
+
+    shape = report.load_measured()["default"]["attributes"]["shape"]
+    with open(os.path.join(os.path.dirname(report.README), "..", "..", "README.md"), encoding="utf-8") as f:
+        row = next(line for line in f if "(`simclr`)" in line)
+    quoted = (f"shape probe {shape['probe_accuracy']:.0%} against {shape['random_init_accuracy']:.0%} untrained "
+              f"and {shape['pixel_accuracy']:.0%} raw pixels")
+    assert quoted in row
