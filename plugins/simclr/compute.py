@@ -25,6 +25,7 @@ import torch
 from playground import gpu
 from playground.geometry import limit_threads, project_2d
 from playground.losses import nt_xent
+from playground.registry import pick_device
 from playground.threads import torch_threads
 
 from .augment import AUGMENTATIONS, parse_augmentations, to_float, two_views
@@ -247,7 +248,8 @@ def train_simclr(settings: SimCLRSettings, progress: ProgressFn = None, should_s
     with torch_threads(settings.threads):
         random_probes, random_test = random_init_baseline(settings.data, settings.seed, settings.encoder)
         pixel_probes = pixel_baseline(settings.data, settings.seed)
-        net = build_net(settings.encoder, settings.seed)
+        device = torch.device(pick_device())  # the augmentations stay on the CPU, seeded; the net goes where the GPU is
+        net = build_net(settings.encoder, settings.seed).to(device)
         net.train()
         decay = [p for p in net.parameters() if p.ndim >= 2]
         other = [p for p in net.parameters() if p.ndim < 2]
@@ -264,7 +266,7 @@ def train_simclr(settings: SimCLRSettings, progress: ProgressFn = None, should_s
                 break
             batch = data.train.images[rng.choice(len(data.train), size=settings.batch_size, replace=False)]
             v1, v2 = two_views(batch, settings.augment, g)
-            loss = nt_xent(net(v1), net(v2), temperature=settings.tau)
+            loss = nt_xent(net(v1.to(device)), net(v2.to(device)), temperature=settings.tau)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

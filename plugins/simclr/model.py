@@ -87,10 +87,11 @@ class SimCLRNet(nn.Module):
         mode: float32 (n, d) and (n, head_dim)."""
         was = self.training
         self.eval()
-        hs = [self.backbone(normalise(x[i:i + batch])) for i in range(0, len(x), batch)]
+        device = next(self.parameters()).device
+        hs = [self.backbone(normalise(x[i:i + batch].to(device))) for i in range(0, len(x), batch)]
         zs = [self.head(h) for h in hs]
         self.train(was)
-        return torch.cat(hs).numpy().astype(np.float32), torch.cat(zs).numpy().astype(np.float32)
+        return torch.cat(hs).cpu().numpy().astype(np.float32), torch.cat(zs).cpu().numpy().astype(np.float32)
 
 
 def normalise(x: torch.Tensor) -> torch.Tensor:
