@@ -3,7 +3,6 @@ experiments and their reveals, the figures, and the headless run."""
 import json
 import math
 import pickle
-from types import SimpleNamespace
 
 import numpy as np
 import pytest

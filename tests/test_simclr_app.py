@@ -1,5 +1,7 @@
 """simclr served for real: the pair grid, a training run, the probe table and the
 batch-size plot through gradio_client and in a browser; bad settings get clear messages."""
+import time
+
 import pytest
 
 from conftest import free_port, open_tab
@@ -42,6 +44,20 @@ def test_pairs_training_probes_and_batch_plot_through_the_api(app):
         [8, 32], 512, *QUICK, "The largest: more negatives per step", api_name="/simclr_batch")
     assert "Reveal." in reveal and "batch 8 (64 steps)" in reveal and batch_plot
     assert [row[2] for row in runs["data"]] == [8, 32]
+
+
+def test_stop_ends_a_run_early_and_the_probes_measure_what_was_learnt(app):
+    _, url = app
+    client = Client(url, verbose=False)
+    assert client.predict(api_name="/simclr_stop") == "Nothing is running in this tab."
+    job = client.submit("digits", "cnn", ["crop"], 16, 3000, 0.2, 0.003, 0, api_name="/simclr_train")
+    deadline = time.monotonic() + 120
+    while not client.predict(api_name="/simclr_stop").startswith("Stopping"):  # once the run has started
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.3)
+    summary, table = job.result(timeout=300)[3], job.result()[6]
+    assert "**stopped** after" in summary and "of 3000 steps" in summary
+    assert [row[0] for row in table["data"]] == ["digit"]
 
 
 @pytest.mark.parametrize("change, message", [

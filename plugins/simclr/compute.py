@@ -28,7 +28,7 @@ from playground.losses import nt_xent
 from playground.registry import pick_device
 from playground.threads import torch_threads
 
-from .augment import AUGMENTATIONS, parse_augmentations, to_float, two_views
+from .augment import parse_augmentations, to_float, two_views
 from .data import DATASETS, LabImages, load_images
 from .model import ENCODERS, build_net, state_as_numpy
 
