@@ -319,3 +319,13 @@ def test_the_projects_readme_quotes_the_measured_default_run():
     quoted = (f"shape probe {shape['probe_accuracy']:.0%} against {shape['random_init_accuracy']:.0%} untrained "
               f"and {shape['pixel_accuracy']:.0%} raw pixels")
     assert quoted in row
+
+
+def test_compute_figures_and_headless_import_no_gradio():
+    import subprocess
+    import sys
+
+    code = ("import sys, plugins.simclr, plugins.simclr.compute, plugins.simclr.figures, plugins.simclr.lesson, "
+            "plugins.simclr.report; print('gradio' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
