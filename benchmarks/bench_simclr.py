@@ -1,7 +1,7 @@
 """Speed and quality of the simclr lab.
 
     python benchmarks/bench_simclr.py            # the default run only (about 90 s)
-    python benchmarks/bench_simclr.py --write    # + digits and both experiments (about 10 minutes);
+    python benchmarks/bench_simclr.py --write    # + digits, the ViT and both experiments (about 11 minutes);
                                                  #   writes plugins/simclr/measured.json and the lab README's figures
 
 Prints the default run's wall and CPU seconds and its held-out probe accuracy per
@@ -36,7 +36,7 @@ def main() -> None:
     from plugins.simclr.compute import SimCLRSettings, augment_away, batch_size_sweep, train_simclr
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="also digits and both experiments; write measured.json and the README")
+    parser.add_argument("--write", action="store_true", help="also digits, the ViT and both experiments; write measured.json and the README")
     args = parser.parse_args()
     d = SimCLRSettings()
     default = timed("default run (includes measuring both baselines)", lambda: train_simclr(d)).summary()
@@ -45,6 +45,8 @@ def main() -> None:
         return
     digits = timed("digits run", lambda: train_simclr(replace(d, data="digits"))).summary()
     print(format_result(digits), flush=True)
+    vit = timed("tiny ViT run", lambda: train_simclr(replace(d, encoder="vit"))).summary()
+    print(format_result(vit), flush=True)
     away = timed("experiment 1 (three runs)", lambda: augment_away(d)).summary()
     print(format_result(away), flush=True)
     batch = timed("experiment 2 (three runs)", lambda: batch_size_sweep(d)).summary()
@@ -52,7 +54,7 @@ def main() -> None:
     measured = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, torch on the CPU",
         "date": datetime.date.today().isoformat(),
-        "default": default, "digits": digits, "augment": away, "batch": batch,
+        "default": default, "digits": digits, "vit": vit, "augment": away, "batch": batch,
     }
     with open(report.MEASURED, "w", encoding="utf-8") as f:
         json.dump(measured, f, indent=1, default=float)

@@ -52,6 +52,7 @@ def readme_block(measured: dict) -> str:
                         "jobs, so the seconds are pessimistic.", ""]
     lines += _run_table("Default run", measured["default"])
     lines += _run_table("Digits", measured["digits"])
+    lines += _run_table("Tiny ViT", measured["vit"])
     lines += _experiment_table("Experiment 1, what you augment away (`playground run simclr --experiment augment`)",
                                measured["augment"])
     lines += _experiment_table("Experiment 2, batch size at equal images seen (`playground run simclr --experiment batch`)",
