@@ -30,6 +30,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.siglip_compare",
     "plugins.fine_tune",
     "plugins.train_clip",
+    "plugins.simclr",
 )
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
 PLUGINS_ENV = "PLAYGROUND_PLUGINS"

@@ -12,7 +12,7 @@ from playground import create_plugin_manager, create_registry
 from playground.models.base import ImageTextModel
 from plugins.train_clip import compute, lesson
 from plugins.train_clip.compute import TrainSettings, as_image_text_model, compare_batch_sizes, train_clip
-from plugins.train_clip.data import (
+from playground.data.shapes import (
     COLOURS, HELD_OUT, SHAPE_WORDS, SHAPES, UNSEEN_COLOUR_WORDS, all_combos, class_prompts, make_split,
 )
 

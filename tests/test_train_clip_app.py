@@ -8,7 +8,7 @@ from conftest import free_port, open_tab
 
 from playground import create_plugin_manager, create_registry
 from playground.app import build_app, launch_kwargs
-from plugins.train_clip.data import HELD_OUT, make_split
+from playground.data.shapes import HELD_OUT, make_split
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from playground.losses import clip_loss, siglip_loss
 from playground.threads import torch_threads
 
-from .data import (
+from playground.data.shapes import (
     HELD_OUT, UNSEEN_COLOUR_WORDS, CaptionedImages, all_combos, class_prompts, combo_labels, make_split,
 )
 from .model import IMAGE_TOWERS, TEXT_TOWERS, DualEncoder, TrainedClip, build_dual_encoder, pixels_to_tensor, tokenize

@@ -9,7 +9,7 @@ import statistics
 from typing import Optional, Sequence, Union
 
 from .compute import LOSS_NAMES, CompareResult, TrainResult
-from .data import HELD_OUT
+from playground.data.shapes import HELD_OUT
 
 INTRO = """
 ### Train a CLIP from nothing, then a SigLIP beside it

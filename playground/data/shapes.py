@@ -1,4 +1,5 @@
-"""Captioned toy images, generated from a seed: the data the lab trains on.
+"""Captioned toy images, generated from a seed: shared by the labs that train image
+encoders (``train_clip`` on images and captions, ``simclr`` on images alone).
 
 Each image is one shape (circle, square, triangle, ...) in one colour, at one size
 and position, on a plain background; its caption is drawn from varied templates
@@ -84,6 +85,7 @@ UNSEEN_COLOUR_WORDS: dict[str, str] = {
 
 _A_BEFORE_VOWEL = re.compile(r"\ba (?=[aeiou])")
 _SPLIT_STREAMS = {"train": 1, "seen": 2, "heldout": 3, "display": 4}
+_ANY_COMBO_STREAM = 5
 
 
 @dataclass(frozen=True)
@@ -267,3 +269,17 @@ def combo_labels(attributes: Sequence[Attributes]) -> np.ndarray:
     """Index into ``all_combos()`` of each image's colour x shape pair."""
     index = {combo: i for i, combo in enumerate(all_combos())}
     return np.array([index[a.combo] for a in attributes], dtype=np.int64)
+
+
+def random_shapes(n: int, seed: int = 0, side: int = IMAGE_SIZE) -> CaptionedImages:
+    """``n`` images with every attribute (colour, shape, size, position, background)
+    drawn independently and uniformly, every colour x shape pair included; a pure
+    function of its arguments. For labs that learn from the images alone."""
+    if n < 1:
+        raise ValueError(f"need at least one image, got n={n}")
+    rng = np.random.default_rng([int(seed), _ANY_COMBO_STREAM])
+    combos = all_combos()
+    attributes = [_random_attributes(combos[i], rng) for i in rng.integers(len(combos), size=n)]
+    images = np.stack([render(a, rng, side) for a in attributes])
+    captions = [caption(a, rng) for a in attributes]
+    return CaptionedImages(images=images, captions=captions, attributes=attributes)
