@@ -183,6 +183,7 @@ def test_every_lab_headless_under_the_standin_with_real_shapes(tmp_path, photo, 
         ["run", "siglip_compare", "--image", photo, "--labels", "cat,dog", "--no-losses"],
         ["run", "fine_tune", "--max-train", "32", "--max-heldout", "16", "--batch-size", "8", "--max-steps", "2"],
         ["run", "train_clip", "--steps", "10", "--text-tower", "minilm"],
+        ["run", "simclr", "--steps", "10", "--batch-size", "16"],
     ]
     log = tmp_path / "calls.jsonl"
     proc = subprocess.run(
@@ -195,7 +196,7 @@ def test_every_lab_headless_under_the_standin_with_real_shapes(tmp_path, photo, 
     assert "=== repeat calls 0" in proc.stdout
     calls = read_log(log)
     functions = {c["function"] for c in calls}
-    assert {"encode_texts_on_gpu", "encode_images_on_gpu", "fine_tune_on_gpu"} <= functions
+    assert {"encode_texts_on_gpu", "encode_images_on_gpu", "fine_tune_on_gpu", "train_simclr"} <= functions
     assert all(c["models_pickled"] == [] for c in calls), [c for c in calls if c["models_pickled"]]
     for call in calls:
         if call["function"].startswith("encode_"):  # ids, texts, images in; rows out
@@ -260,10 +261,11 @@ def test_each_lab_answers_through_gradio_client_under_the_standin(served_under_s
                                     api_name="/fine_tune_run"),
         "train_clip": client.predict("softmax", 32, 10, 0.003, 0, "cnn", "bow", -10.0, None,
                                      api_name="/train_clip_train"),
+        "simclr": client.predict("shapes", "cnn", ["crop", "colour"], 16, 10, 0.2, 0.003, 0, api_name="/simclr_train"),
     }
     assert all(answers.values()), [k for k, v in answers.items() if not v]
     calls = read_log(log)
-    assert {"encode_texts_on_gpu", "encode_images_on_gpu", "fine_tune_on_gpu"} <= {c["function"] for c in calls}
+    assert {"encode_texts_on_gpu", "encode_images_on_gpu", "fine_tune_on_gpu", "train_simclr"} <= {c["function"] for c in calls}
     assert all(c["models_pickled"] == [] for c in calls)
     embedding_calls = [c for c in calls if c["function"].startswith("encode_")]
     assert max(c["bytes_in"] + c["bytes_out"] for c in embedding_calls) < MINILM_BYTES / 20
