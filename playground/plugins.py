@@ -9,10 +9,14 @@ recorded as a ``PluginError`` and shown in the app and in ``playground labs``.
 """
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
+import json
 import os
+import re
 import traceback
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
 
@@ -44,9 +48,11 @@ class PluginError:
     stage: str
     message: str
     details: str = ""
+    fix: str = ""  # one line: what the student should do
 
     def __str__(self) -> str:
-        return f'Error in plugin "{self.plugin}" ({self.stage}): {self.message}'
+        text = f'Error in plugin "{self.plugin}" ({self.stage}): {self.message}'
+        return f"{text}\n  Fix: {self.fix}" if self.fix else text
 
 
 @dataclass
@@ -70,12 +76,20 @@ class PlaygroundPluginManager(pluggy.PluginManager):
     def errors(self) -> list[PluginError]:
         return [info.error for info in self.infos.values() if info.error is not None]
 
-    def record_error(self, plugin: str, stage: str, exc: BaseException) -> PluginError:
+    @property
+    def hook_names(self) -> list[str]:
+        """The real hooks (those with a spec), sorted."""
+        return sorted(n for n in dir(self.hook) if not n.startswith("_") and getattr(self.hook, n).spec is not None)
+
+    def record_error(self, plugin: str, stage: str, exc: BaseException, fix: str = "") -> PluginError:
+        """Remember that ``plugin`` failed at ``stage``. ``fix`` is the one-line remedy;
+        without it the exception's own ``fix`` attribute, else a remedy for the stage."""
         error = PluginError(
             plugin=plugin,
             stage=stage,
             message=f"{type(exc).__name__}: {exc}",
             details="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+            fix=fix or getattr(exc, "fix", "") or STAGE_FIXES.get(stage, ""),
         )
         info = self.infos.setdefault(plugin, PluginInfo(name=plugin, source="unknown"))
         if info.error is None:
@@ -90,22 +104,148 @@ class PlaygroundPluginManager(pluggy.PluginManager):
         except Exception as exc:  # pluggy's PluginValidationError, a duplicate name, ...
             self.record_error(name, "validate", exc)
             return False
-        unknown = [hook for hook in self._hookimpl_names(module) if getattr(self.hook, hook).spec is None]
+        marked = self._hookimpl_names(module)
+        unknown = [hook for hook in marked if getattr(self.hook, hook).spec is None]
         if unknown:
             self.unregister(module)
-            known = ", ".join(sorted(n for n in dir(self.hook) if not n.startswith("_")))
+            hook = unknown[0]
+            close = difflib.get_close_matches(hook, self.hook_names, n=1, cutoff=0.6)
+            guess = f"did you mean `{close[0]}`? " if close else ""
             self.record_error(
                 name,
                 "validate",
-                ValueError(
-                    f"hookimpl {', '.join(unknown)} matches no hook (a typo?). Known hooks: {known}."
-                ),
+                ValueError(f"hookimpl `{hook}` matches no hook. Known hooks: {', '.join(self.hook_names)}."),
+                fix=f"{guess}Rename `def {hook}` to one of the known hooks.",
+            )
+            return False
+        unmarked = self._unmarked_hook_functions(module, marked)
+        if unmarked:
+            self.unregister(module)
+            self.record_error(
+                name,
+                "validate",
+                ValueError(f"`{unmarked[0]}` is not marked @hookimpl, so the playground never calls it."),
+                fix=f"Did you forget @hookimpl? Put `@hookimpl` (from playground import hookimpl) on the line above `def {unmarked[0]}`.",
+            )
+            return False
+        if not marked:
+            self.unregister(module)
+            self.record_error(
+                name,
+                "validate",
+                ValueError("the plugin defines no hook function: no `@hookimpl def register_labs(register)`."),
+                fix="Add `@hookimpl def register_labs(register): register(Lab(...))` to the module the entry point names.",
             )
             return False
         return True
 
     def _hookimpl_names(self, module: object) -> list[str]:
         return [n for n in dir(module) if self.parse_hookimpl_opts(module, n) is not None]
+
+    def _unmarked_hook_functions(self, module: object, marked: list[str]) -> list[str]:
+        """Functions of ``module`` named like a hook (or nearly) but not marked @hookimpl."""
+        own = getattr(module, "__name__", None)
+        found = []
+        for attr in dir(module):
+            if attr in marked or attr.startswith("_"):
+                continue
+            value = getattr(module, attr, None)
+            if not callable(value) or isinstance(value, type):
+                continue
+            if isinstance(module, type(os)) and getattr(value, "__module__", own) != own:
+                continue  # imported from elsewhere, not the plugin's own function
+            if attr in self.hook_names or difflib.get_close_matches(attr, self.hook_names, n=1, cutoff=0.85):
+                found.append(attr)
+        return found
+
+
+# The remedy for a failure at each stage, when nothing more precise is known.
+STAGE_FIXES = {
+    "import": "Fix the error the traceback points at; `python -c \"import MODULE\"` shows it too.",
+    "register_labs": "`register_labs(register)` must call `register(Lab(...))` once per lab and raise nothing; see the traceback.",
+    "register_models": "`register_models(register)` must call `register(ModelSpec(...))` once per model with an id no other plugin uses.",
+    "build": "Fix the lab's `build(ctx)` at the line the traceback shows; `playground labs` rebuilds every tab to check.",
+    "validate": "A hook function takes only the arguments its hook offers: `register`.",
+}
+
+HOOKIMPL_IMPORT = re.compile(r"from\s+playground(?:\.hookspecs)?\s+import[^\n]*\bhookimpl\b|\bplayground\.hookimpl\b")
+OWN_DISTRIBUTION = "contrastive-playground"
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _small_sources(dist: importlib.metadata.Distribution, limit: int = 100) -> list[Path]:
+    """The top-level Python files of a small distribution (a student lab is small),
+    and of the source folder of an editable install."""
+    record = dist.read_text("RECORD") or ""
+    lines = record.splitlines()
+    paths = []
+    if len(lines) <= limit:
+        for line in lines:
+            rel = line.split(",", 1)[0]
+            if rel.endswith(".py") and rel.count("/") <= 1 and ".dist-info" not in rel and "__editable__" not in rel:
+                paths.append(Path(str(dist.locate_file(rel))))
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    except ValueError:
+        direct = {}
+    url = direct.get("url", "")
+    if direct.get("dir_info", {}).get("editable") and url.startswith("file://"):
+        root = Path(url[len("file://"):])
+        paths += sorted(root.glob("*.py"))[:limit] + sorted(root.glob("*/*.py"))[:limit]
+    return paths
+
+
+def _looks_like_a_lab(dist: importlib.metadata.Distribution) -> bool:
+    """Depends on this project, or imports ``playground.hookimpl``."""
+    for requirement in dist.requires or []:
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+        if match and _normalise(match.group(1)) == OWN_DISTRIBUTION and "extra ==" not in requirement:
+            return True
+    for path in _small_sources(dist):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                if HOOKIMPL_IMPORT.search(f.read(65536)):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def distributions_missing_entry_point(wanted: Optional[set[str]] = None) -> list[str]:
+    """Installed distributions that look like playground labs (they depend on this
+    project or import ``playground.hookimpl``) but declare no ``playground`` entry point."""
+    missing = []
+    seen = set()
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"] or ""
+        key = _normalise(name)
+        if not name or key in seen or key == OWN_DISTRIBUTION:
+            continue
+        seen.add(key)
+        if wanted is not None and key not in {_normalise(w) for w in wanted}:
+            continue
+        if any(ep.group == ENTRY_POINT_GROUP for ep in dist.entry_points):
+            continue
+        if _looks_like_a_lab(dist):
+            missing.append(name)
+    return missing
+
+
+def _missing_entry_point_error(dist: str) -> LookupError:
+    module = _normalise(dist).removeprefix("playground-").replace("-", "_")
+    exc = LookupError(
+        f"the installed distribution {dist} looks like a playground lab (it depends on "
+        "contrastive-playground or imports playground.hookimpl) but declares no `playground` entry point, "
+        "so no lab of it is loaded."
+    )
+    exc.fix = (
+        f'Add `[project.entry-points.playground]` with `LAB_ID = "{module}"` (your module) to its '
+        "pyproject.toml, then `pip install -e` it again."
+    )
+    return exc
 
 
 def _selected(names: Optional[str]) -> Optional[set[str]]:
@@ -156,6 +296,9 @@ def create_plugin_manager(
                 pm.record_error(ep.name, "import", exc)
                 continue
             pm.add_plugin(module, ep.name, source)
+        for dist in distributions_missing_entry_point(wanted):
+            pm.infos.setdefault(dist, PluginInfo(name=dist, source=f"distribution {dist} (no entry point)"))
+            pm.record_error(dist, "entry point", _missing_entry_point_error(dist))
 
     for i, plugin in enumerate(extra):
         name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
@@ -178,11 +321,23 @@ def collect_registered(pm: PlaygroundPluginManager, hook_name: str, expected: ty
             _found.append(thing)
 
         try:
-            impl.function(**({"register": register} if "register" in impl.argnames else {}))
+            returned = impl.function(**({"register": register} if "register" in impl.argnames else {}))
         except Exception as exc:
             pm.record_error(impl.plugin_name, hook_name, exc)
             continue
+        if returned is not None:
+            pm.record_error(impl.plugin_name, hook_name, _returned_error(hook_name, returned, expected))
+            continue
         yield impl.plugin_name, found
+
+
+def _returned_error(hook_name: str, returned: object, expected: type) -> TypeError:
+    what = type(returned).__name__
+    exc = TypeError(
+        f"{hook_name} returned a {what} instead of calling register(...); returned values are ignored."
+    )
+    exc.fix = f"Write `register({expected.__name__}(...))` instead of `return {expected.__name__}(...)`, once per {expected.__name__.lower()}."
+    return exc
 
 
 def collect_labs(pm: PlaygroundPluginManager) -> list[Lab]:
@@ -197,7 +352,10 @@ def collect_labs(pm: PlaygroundPluginManager) -> list[Lab]:
         clash = next((i for i in ids if i in labs or ids.count(i) > 1), None)
         if clash is not None:
             owner = labs[clash].plugin if clash in labs else plugin
-            pm.record_error(plugin, "register_labs", ValueError(f"lab id {clash!r} is already registered by plugin {owner!r}"))
+            pm.record_error(
+                plugin, "register_labs", ValueError(f"lab id {clash!r} is already registered by plugin {owner!r}"),
+                fix=f"Choose another id in `Lab(id=...)`, for example {'my_' + clash!r}; `playground labs` lists the ids taken.",
+            )
             continue
         for lab in found:
             lab.plugin = plugin
