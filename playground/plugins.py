@@ -87,7 +87,7 @@ class PlaygroundPluginManager(pluggy.PluginManager):
         error = PluginError(
             plugin=plugin,
             stage=stage,
-            message=f"{type(exc).__name__}: {exc}",
+            message=f"{type(exc).__name__}: {exc}{_where(exc)}",
             details="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
             fix=fix or getattr(exc, "fix", "") or STAGE_FIXES.get(stage, ""),
         )
@@ -159,9 +159,20 @@ class PlaygroundPluginManager(pluggy.PluginManager):
         return found
 
 
+_SHELL_DIRS = (str(Path(__file__).parent), str(Path(pluggy.__file__).parent), str(Path(importlib.__file__).parent))
+
+
+def _where(exc: BaseException) -> str:
+    """`` (at file.py, line N)``: the innermost line of the plugin's own code that raised."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_SHELL_DIRS) and not f.filename.startswith("<")]
+    if not frames:
+        return ""
+    return f" (at {os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}, in {frames[-1].name})"
+
+
 # The remedy for a failure at each stage, when nothing more precise is known.
 STAGE_FIXES = {
-    "import": "Fix the error the traceback points at; `python -c \"import MODULE\"` shows it too.",
+    "import": "Fix the line named above; importing the module in Python shows the full traceback.",
     "register_labs": "`register_labs(register)` must call `register(Lab(...))` once per lab and raise nothing; see the traceback.",
     "register_models": "`register_models(register)` must call `register(ModelSpec(...))` once per model with an id no other plugin uses.",
     "build": "Fix the lab's `build(ctx)` at the line the traceback shows; `playground labs` rebuilds every tab to check.",
@@ -214,9 +225,20 @@ def _looks_like_a_lab(dist: importlib.metadata.Distribution) -> bool:
     return False
 
 
-def distributions_missing_entry_point(wanted: Optional[set[str]] = None) -> list[str]:
+def _module_of(dist: importlib.metadata.Distribution) -> str:
+    """The distribution's top-level module, as its entry point would name it."""
+    top = (dist.read_text("top_level.txt") or "").split()
+    if top:
+        return top[0]
+    for path in _small_sources(dist):
+        return path.parent.name if path.name == "__init__.py" else path.stem
+    return "your_module"
+
+
+def distributions_missing_entry_point(wanted: Optional[set[str]] = None) -> list[tuple[str, str]]:
     """Installed distributions that look like playground labs (they depend on this
-    project or import ``playground.hookimpl``) but declare no ``playground`` entry point."""
+    project or import ``playground.hookimpl``) but declare no ``playground`` entry
+    point, as ``(distribution name, its module)``."""
     missing = []
     seen = set()
     for dist in importlib.metadata.distributions():
@@ -230,22 +252,30 @@ def distributions_missing_entry_point(wanted: Optional[set[str]] = None) -> list
         if any(ep.group == ENTRY_POINT_GROUP for ep in dist.entry_points):
             continue
         if _looks_like_a_lab(dist):
-            missing.append(name)
+            missing.append((name, _module_of(dist)))
     return missing
 
 
-def _missing_entry_point_error(dist: str) -> LookupError:
-    module = _normalise(dist).removeprefix("playground-").replace("-", "_")
+def _missing_entry_point_error(dist: str, module: str) -> LookupError:
     exc = LookupError(
         f"the installed distribution {dist} looks like a playground lab (it depends on "
         "contrastive-playground or imports playground.hookimpl) but declares no `playground` entry point, "
-        "so no lab of it is loaded."
+        "so none of its labs is loaded."
     )
+    lab = module.removesuffix("_lab")
     exc.fix = (
-        f'Add `[project.entry-points.playground]` with `LAB_ID = "{module}"` (your module) to its '
-        "pyproject.toml, then `pip install -e` it again."
+        f'Add `[project.entry-points.playground]` and below it `{lab} = "{module}"` to its pyproject.toml, '
+        "then `pip install -e .` again."
     )
     return exc
+
+
+def _import_fix(exc: BaseException, module: str) -> str:
+    if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name != module:
+        return f"`pip install {exc.name.split('.')[0]}` (and list it in the lab's dependencies), or correct the import."
+    if isinstance(exc, ModuleNotFoundError):
+        return f"The entry point names module {module!r}, which is not installed: check the entry point's value and `pip install -e .` again."
+    return f'Fix the line named above; `python -c "import {module}"` shows the full traceback.'
 
 
 def _selected(names: Optional[str]) -> Optional[set[str]]:
@@ -293,12 +323,12 @@ def create_plugin_manager(
             try:
                 module = ep.load()
             except Exception as exc:
-                pm.record_error(ep.name, "import", exc)
+                pm.record_error(ep.name, "import", exc, fix=_import_fix(exc, ep.module))
                 continue
             pm.add_plugin(module, ep.name, source)
-        for dist in distributions_missing_entry_point(wanted):
-            pm.infos.setdefault(dist, PluginInfo(name=dist, source=f"distribution {dist} (no entry point)"))
-            pm.record_error(dist, "entry point", _missing_entry_point_error(dist))
+        for dist, module in distributions_missing_entry_point(wanted):
+            pm.infos.setdefault(dist, PluginInfo(name=dist, source="installed, no entry point"))
+            pm.record_error(dist, "entry point", _missing_entry_point_error(dist, module))
 
     for i, plugin in enumerate(extra):
         name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
