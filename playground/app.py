@@ -73,7 +73,7 @@ def build_lab_tab(lab: Lab, registry: ModelRegistry, pm: PlaygroundPluginManager
     """Build one lab inside the open tab; a failing ``build`` leaves an error panel, and
     an event whose ``api_name`` does not start with the lab id is reported above the lab."""
     if not is_builtin(lab, pm):
-        gr.Markdown(f"🧪 *{lab_origin(lab, pm)}*")
+        gr.Markdown(f"*{lab_origin(lab, pm).capitalize()}.*")
     if lab.description:
         gr.Markdown(f"*{lab.description}*")
     notice = gr.Column(visible=False)
@@ -126,16 +126,18 @@ def build_start_page(labs: list[Lab], failed: list[PluginError], pm: PlaygroundP
     overflow menu), students' own labs first and marked as theirs, failed plugins last."""
     yours = [lab for lab in labs if not is_builtin(lab, pm)]
     builtin = [lab for lab in labs if is_builtin(lab, pm)]
-    for heading, group in (("Your labs", yours), ("Labs", builtin)):
+    gr.Markdown("Each button opens a lab's tab. Your own labs (installed plugins) come first.")
+    for heading, group in (("Your labs", yours), ("Built-in labs", builtin)):
         if not group:
             continue
         gr.Markdown(f"## {heading}")
         for lab in group:
             with gr.Row(equal_height=True):
-                button = gr.Button(lab.title, size="md", scale=1, min_width=220,
+                button = gr.Button(lab.title, size="md", scale=1, min_width=200,
                                    variant="primary" if lab in yours else "secondary")
                 note = f"{lab.description} " if lab.description else ""
-                gr.Markdown(f"{note}({lab_origin(lab, pm)})", container=False)
+                with gr.Column(scale=3):
+                    gr.Markdown(f"{note}*({lab_origin(lab, pm)})*", container=False)
             button.click(lambda lab_id=lab.id: gr.Tabs(selected=lab_id), None, tabs, api_name=False, queue=False)
     if failed:
         gr.Markdown("## Plugins that failed\n\n" + "\n".join(

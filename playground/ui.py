@@ -33,9 +33,10 @@ def dev_mode() -> bool:
 
 def dev_error_message(exc: BaseException) -> str:
     """The exception, where it was raised, and the traceback, as HTML for the page's error toast."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None  # skip friendly_errors' own frame
+    frames = traceback.extract_tb(tb)
     where = f" at {os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else ""
-    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    details = "".join(traceback.format_exception(type(exc), exc, tb))
     return (
         f"<b>{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</b>{html.escape(where)}<br>"
         "Fix that line and save; dev mode restarts the app, then reload the page."
