@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 from .ui import DEV_ENV
 
@@ -52,16 +54,29 @@ def snapshot(paths: list[Path]) -> dict[str, float]:
     return stamps
 
 
-def serve_with_reload(argv: list[str]) -> int:
-    """Run ``playground <argv>`` as a child and restart it on a source change; returns
-    the child's exit status once it stops by itself (or 0 on Ctrl-C)."""
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def serve_with_reload(argv: list[str], paths: Optional[list[Path]] = None, command: Optional[list[str]] = None) -> int:
+    """Run ``playground <argv>`` as a child and restart it when a file under ``paths``
+    (default: ``watched_paths()``) changes; returns the child's exit status once it
+    stops by itself (or 0 on Ctrl-C). ``command`` replaces ``python -m playground.cli``."""
     from .cli import RELOAD_CHILD_ENV
 
     env = {**os.environ, DEV_ENV: "1", RELOAD_CHILD_ENV: "1"}
-    paths = watched_paths()
+    paths = watched_paths() if paths is None else paths
+    previous = signal.signal(signal.SIGTERM, _stop)  # `kill` stops the server too, not only the watcher
+    try:
+        return _watch(argv, paths, command or [sys.executable, "-m", "playground.cli"], env)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _watch(argv: list[str], paths: list[Path], command: list[str], env: dict) -> int:
     while True:
         stamps = snapshot(paths)
-        child = subprocess.Popen([sys.executable, "-m", "playground.cli", *argv], env=env)
+        child = subprocess.Popen([*command, *argv], env=env)
         try:
             while child.poll() is None:
                 time.sleep(POLL_SECONDS)
