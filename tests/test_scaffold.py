@@ -72,6 +72,11 @@ def test_new_lab_installs_and_passes_its_own_tests(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 passed" in result.stdout
+    labs = subprocess.run(
+        [sys.executable, "-m", "playground.cli", "labs"], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
+    )
+    assert labs.returncode == 0, labs.stdout + labs.stderr
+    assert "ok    foo                Foo lab                            (foo)" in labs.stdout.splitlines()
 
 
 # Each mistake a student makes in the scaffolded module, and a phrase of the fix that
@@ -131,3 +136,15 @@ def test_scaffold_tests_print_each_mistake_with_its_fix(tmp_path):
         text = failures.get(f"test_{name}_lab", "")
         assert fix in text, f"{name}: {fix!r} not in the scaffold tests' failures:\n{text[-3000:]}"
         assert "assert [] ==" not in text, name
+
+
+def test_readme_shows_what_new_lab_prints(tmp_path, monkeypatch, capsys):
+    """The README's "Write your own lab" quotes new-lab's output and refusals verbatim."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Write your own lab"):readme.index("### The plugin contract")]
+    monkeypatch.chdir(tmp_path)
+    assert main(["new-lab", "my_probe"]) == 0
+    assert f"```\n{capsys.readouterr().out}```" in section
+    for refused in ("My-Probe", "anisotropy"):
+        assert main(["new-lab", refused]) == 2
+        assert capsys.readouterr().err in section
