@@ -188,11 +188,15 @@ def _normalise(name: str) -> str:
 
 
 def _small_sources(dist: importlib.metadata.Distribution, limit: int = 100) -> list[Path]:
-    """The top-level Python files of a small distribution (a student lab is small),
-    and of the source folder of an editable install."""
-    record = dist.read_text("RECORD") or ""
-    lines = record.splitlines()
+    """The top-level Python files of a small distribution (a student lab is small; a
+    big RECORD is not even read), and of the source folder of an editable install."""
+    info = getattr(dist, "_path", None)  # the .dist-info folder of an installed distribution
+    try:
+        small = info is not None and (Path(info) / "RECORD").stat().st_size < 20_000
+    except OSError:
+        small = False
     paths = []
+    lines = (dist.read_text("RECORD") or "").splitlines() if small else []
     if len(lines) <= limit:
         for line in lines:
             rel = line.split(",", 1)[0]
@@ -209,17 +213,20 @@ def _small_sources(dist: importlib.metadata.Distribution, limit: int = 100) -> l
     return paths
 
 
-def _looks_like_a_lab(dist: importlib.metadata.Distribution) -> bool:
+REQUIRES_US = re.compile(r"^Requires-Dist:\s*contrastive[-_.]playground\b(?![^\n]*extra\s*==)", re.I | re.M)
+METADATA_NAME = re.compile(r"^Name:\s*(\S+)", re.M)
+
+
+def _looks_like_a_lab(dist: importlib.metadata.Distribution, metadata: str) -> bool:
     """Depends on this project, or imports ``playground.hookimpl``."""
-    for requirement in dist.requires or []:
-        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-        if match and _normalise(match.group(1)) == OWN_DISTRIBUTION and "extra ==" not in requirement:
-            return True
+    if REQUIRES_US.search(metadata):
+        return True
     for path in _small_sources(dist):
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
-                if HOOKIMPL_IMPORT.search(f.read(65536)):
-                    return True
+                text = f.read(65536)
+            if "playground" in text and HOOKIMPL_IMPORT.search(text):
+                return True
         except OSError:
             continue
     return False
@@ -238,20 +245,23 @@ def _module_of(dist: importlib.metadata.Distribution) -> str:
 def distributions_missing_entry_point(wanted: Optional[set[str]] = None) -> list[tuple[str, str]]:
     """Installed distributions that look like playground labs (they depend on this
     project or import ``playground.hookimpl``) but declare no ``playground`` entry
-    point, as ``(distribution name, its module)``."""
+    point, as ``(distribution name, its module)``. Reads metadata text only (fast)."""
+    wanted_keys = {_normalise(w) for w in wanted} if wanted is not None else None
     missing = []
     seen = set()
     for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"] or ""
+        metadata = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+        match = METADATA_NAME.search(metadata)
+        name = match.group(1) if match else ""
         key = _normalise(name)
         if not name or key in seen or key == OWN_DISTRIBUTION:
             continue
         seen.add(key)
-        if wanted is not None and key not in {_normalise(w) for w in wanted}:
+        if wanted_keys is not None and key not in wanted_keys:
             continue
-        if any(ep.group == ENTRY_POINT_GROUP for ep in dist.entry_points):
+        if f"[{ENTRY_POINT_GROUP}]" in (dist.read_text("entry_points.txt") or ""):
             continue
-        if _looks_like_a_lab(dist):
+        if _looks_like_a_lab(dist, metadata):
             missing.append((name, _module_of(dist)))
     return missing
 
