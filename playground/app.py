@@ -79,15 +79,17 @@ def build_lab_tab(lab: Lab, registry: ModelRegistry, pm: PlaygroundPluginManager
     notice = gr.Column(visible=False)
     root = gr.context.Context.root_block
     before = set(root.fns) if root is not None else set()
+    failed = None
     with gr.Column() as body:
         try:
             lab.build(LabContext(registry=registry, lab_id=lab.id, tab=tab))
         except Exception as exc:
             log.exception("lab %s failed to build", lab.id)
-            error = pm.record_error(lab.plugin, "build", exc)
-            body.visible = False
-            error_panel(error)
-            return
+            failed = pm.record_error(lab.plugin, "build", exc)
+    if failed is not None:  # the half-built lab is hidden; the panel says why
+        body.visible = False
+        error_panel(failed)
+        return
     added = [fn for key, fn in root.fns.items() if key not in before] if root is not None else []
     wrong = unprefixed_api_names(lab, added)
     if wrong:

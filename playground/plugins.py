@@ -16,6 +16,7 @@ import json
 import os
 import re
 import traceback
+import types
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
@@ -58,7 +59,7 @@ class PluginError:
 @dataclass
 class PluginInfo:
     name: str
-    source: str  # "builtin" or "entry point <dist>"
+    source: str  # "builtin", "entry point of <dist>", "installed, no entry point" or "extra"
     labs: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     error: Optional[PluginError] = None
@@ -152,7 +153,7 @@ class PlaygroundPluginManager(pluggy.PluginManager):
             value = getattr(module, attr, None)
             if not callable(value) or isinstance(value, type):
                 continue
-            if isinstance(module, type(os)) and getattr(value, "__module__", own) != own:
+            if isinstance(module, types.ModuleType) and getattr(value, "__module__", own) != own:
                 continue  # imported from elsewhere, not the plugin's own function
             if attr in self.hook_names or difflib.get_close_matches(attr, self.hook_names, n=1, cutoff=0.85):
                 found.append(attr)
@@ -164,7 +165,10 @@ _SHELL_DIRS = (str(Path(__file__).parent), str(Path(pluggy.__file__).parent), st
 
 def _where(exc: BaseException) -> str:
     """`` (at file.py, line N)``: the innermost line of the plugin's own code that raised."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_SHELL_DIRS) and not f.filename.startswith("<")]
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(_SHELL_DIRS) and not f.filename.startswith("<")  # "<string>": dataclass code
+    ]
     if not frames:
         return ""
     return f" (at {os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}, in {frames[-1].name})"

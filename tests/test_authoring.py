@@ -128,6 +128,15 @@ def test_mistake_reported_by_playground_labs_with_its_fix(mistake, tmp_path, mon
     assert mistake.fix in rows[0]["fix"]
 
 
+def shown(block) -> bool:
+    """A block is seen when it and every container around it are visible."""
+    while block is not None:
+        if getattr(block, "visible", True) is False:
+            return False
+        block = getattr(block, "parent", None)
+    return True
+
+
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])
 def test_mistake_shown_in_the_app_with_its_fix(mistake, tmp_path, monkeypatch):
     plugin = install_student_lab(tmp_path, monkeypatch, mistake)
@@ -135,9 +144,13 @@ def test_mistake_shown_in_the_app_with_its_fix(mistake, tmp_path, monkeypatch):
     demo = build_app(pm, create_registry(pm, device="cpu"))
     (error,) = pm.errors
     assert error.plugin == plugin and mistake.fix in error.fix
-    texts = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown) and isinstance(b.value, str)]
-    panels = [t for t in texts if t.startswith(f"### Plugin `{plugin}` failed")]
-    assert panels and all(f"**Fix:** {error.fix}" in t for t in panels)  # its tab, and the Plugins panel
+    panels = [b for b in demo.blocks.values()
+              if isinstance(b, gr.Markdown) and str(b.value).startswith(f"### Plugin `{plugin}` failed")]
+    assert len(panels) == 2 and all(shown(b) for b in panels)  # in its tab, and in the Plugins panel
+    assert all(f"**Fix:** {error.fix}" in b.value for b in panels)
+    if error.stage != "build":  # failed before it had a tab: the Start page lists it too
+        start = [b for b in demo.blocks.values() if isinstance(b, gr.Markdown) and "## Plugins that failed" in str(b.value)]
+        assert start and f"`{plugin}`" in start[0].value and error.fix in start[0].value
     plugins_table = next(b.value for b in demo.blocks.values() if isinstance(b, gr.Dataframe) and "plugin" in b.value["headers"])
     row = next(r for r in plugins_table["data"] if r[0] == plugin)
     assert mistake.fix in row[-1]
