@@ -20,6 +20,8 @@ import types
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pluggy
 
@@ -212,7 +214,7 @@ def _small_sources(dist: importlib.metadata.Distribution, limit: int = 100) -> l
         direct = {}
     url = direct.get("url", "")
     if direct.get("dir_info", {}).get("editable") and url.startswith("file://"):
-        root = Path(url[len("file://"):])
+        root = Path(url2pathname(urlparse(url).path))
         paths += sorted(root.glob("*.py"))[:limit] + sorted(root.glob("*/*.py"))[:limit]
     return paths
 

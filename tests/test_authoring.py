@@ -285,3 +285,44 @@ def test_run_of_a_raising_compute_prints_the_traceback(tmp_path, monkeypatch):
                          capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 1
     assert "runner_mod.py" in out.stderr and "TypeError: object of type 'NoneType' has no len()" in out.stderr
+
+
+def test_readme_plugin_contract_documents_every_hook_and_lab_field():
+    """As datasette's test_docs: a hook, a Lab argument or a user-message exception
+    that the README's plugin contract does not mention fails here."""
+    import dataclasses
+    from pathlib import Path
+
+    from playground import Lab
+    from playground.plugins import PlaygroundPluginManager
+    from playground.ui import USER_ERRORS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    contract = readme[readme.index("### The plugin contract"):readme.index("## Benchmarks")]
+    for hook in PlaygroundPluginManager().hook_names:
+        assert f"`{hook}(register)`" in contract, hook
+    for lab_field in (f.name for f in dataclasses.fields(Lab) if f.name != "plugin"):
+        assert lab_field in contract, lab_field
+    for signature in ("`run(args, ctx) -> dict`", "`add_arguments(parser)`", "`format_result(result: dict) -> str`",
+                      "`playground.app.build_app(pm, registry) -> gr.Blocks`", "`playground.ui.friendly_errors`"):
+        assert signature in contract, signature
+    for exc in USER_ERRORS:
+        assert f"`{exc.__name__}`" in contract, exc.__name__
+
+
+def test_editable_install_without_entry_point_is_found_by_its_source(tmp_path, monkeypatch):
+    """`pip install -e` of a lab that neither lists the dependency nor the entry point:
+    its source folder (from direct_url.json) imports playground.hookimpl."""
+    from playground.plugins import distributions_missing_entry_point
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "probe_lab.py").write_text("from playground import Lab, hookimpl\n")
+    site = tmp_path / "site"
+    info = site / "playground_probe_lab-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: playground-probe-lab\nVersion: 0.1\n")
+    (info / "RECORD").write_text("__editable__.playground_probe_lab-0.1.pth,,\n")
+    (info / "direct_url.json").write_text(json.dumps({"url": source.as_uri(), "dir_info": {"editable": True}}))
+    monkeypatch.syspath_prepend(str(site))
+    assert distributions_missing_entry_point({"playground-probe-lab"}) == [("playground-probe-lab", "probe_lab")]
