@@ -12,8 +12,8 @@ RELOAD_CHILD_ENV = "PLAYGROUND_DEV_CHILD"  # set in the server process the dev-m
 
 DESCRIPTION = """The contrastive-learning playground.
 
-  playground                  serve the app (same as `playground serve`)
-  playground labs [--json]    list labs and plugins, with any plugin errors
+  playground                  serve the app (same as `playground serve`; --dev/--no-dev)
+  playground labs [--json]    build every tab; list labs and plugins, each error with its fix
   playground models [--json]  list models: availability, reason, device
   playground new-lab NAME     write a student lab package you can pip install
   playground run LAB [...]    run a lab headless and print its figures
@@ -206,6 +206,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"playground run: unknown lab {args.lab!r}. Known labs: {', '.join(labs) or 'none'}.", file=sys.stderr)
         # A plugin that failed registered no lab: its error is the likely reason.
         named = [e for e in pm.errors if e.plugin == args.lab or args.lab in e.plugin]
+        if named or pm.errors:
+            print("These plugins failed to load, which may be why:", file=sys.stderr)
         for error in named or pm.errors:
             print(f"\n{error}", file=sys.stderr)
         return 2
