@@ -313,7 +313,7 @@ def test_readme_plugin_contract_documents_every_hook_and_lab_field():
 def test_editable_install_without_entry_point_is_found_by_its_source(tmp_path, monkeypatch):
     """`pip install -e` of a lab that neither lists the dependency nor the entry point:
     its source folder (from direct_url.json) imports playground.hookimpl."""
-    from playground.plugins import distributions_missing_entry_point
+    from playground.unregistered import distributions_missing_entry_point
 
     source = tmp_path / "src"
     source.mkdir()
