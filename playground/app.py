@@ -35,9 +35,10 @@ PLUGIN_COLUMNS = ["plugin", "source", "labs", "models", "error"]
 
 
 def error_panel(error: PluginError) -> None:
-    """A visible panel naming the failed plugin and what went wrong."""
+    """A visible panel naming the failed plugin, what went wrong and the fix."""
+    fix = f"**Fix:** {error.fix}\n\n" if error.fix else ""
     gr.Markdown(
-        f"### Plugin `{error.plugin}` failed ({error.stage})\n\n`{error.message}`\n\n"
+        f"### Plugin `{error.plugin}` failed ({error.stage})\n\n`{error.message}`\n\n{fix}"
         "The other tabs work. Fix the plugin and restart; `playground labs` lists it too.",
         elem_classes=["lab-error"],
     )
@@ -46,19 +47,61 @@ def error_panel(error: PluginError) -> None:
             gr.Code(error.details, language=None)
 
 
+def is_builtin(lab: Lab, pm: PlaygroundPluginManager) -> bool:
+    info = pm.infos.get(lab.plugin)
+    return info is not None and info.source == "builtin"
+
+
+def lab_origin(lab: Lab, pm: PlaygroundPluginManager) -> str:
+    """One line saying where a lab comes from: built in, or which installed plugin."""
+    if is_builtin(lab, pm):
+        return "built in"
+    info = pm.infos.get(lab.plugin)
+    source = f", {info.source}" if info is not None else ""
+    return f"your lab: plugin `{lab.plugin}`{source}"
+
+
+def unprefixed_api_names(lab: Lab, fns: list) -> list[str]:
+    """The public ``api_name``s among ``fns`` (a lab's events) that do not start with the lab id."""
+    return [
+        str(fn.api_name) for fn in fns
+        if fn.api_name and getattr(fn, "api_visibility", "public") != "private" and not str(fn.api_name).startswith(lab.id)
+    ]
+
+
 def build_lab_tab(lab: Lab, registry: ModelRegistry, pm: PlaygroundPluginManager, tab: gr.Tab) -> None:
-    """Build one lab inside the open tab; a failing ``build`` leaves an error panel."""
+    """Build one lab inside the open tab; a failing ``build`` leaves an error panel, and
+    an event whose ``api_name`` does not start with the lab id is reported above the lab."""
+    if not is_builtin(lab, pm):
+        gr.Markdown(f"*{lab_origin(lab, pm).capitalize()}.*")
     if lab.description:
         gr.Markdown(f"*{lab.description}*")
+    notice = gr.Column(visible=False)
+    root = gr.context.Context.root_block
+    before = set(root.fns) if root is not None else set()
+    failed = None
     with gr.Column() as body:
         try:
             lab.build(LabContext(registry=registry, lab_id=lab.id, tab=tab))
-            return
         except Exception as exc:
             log.exception("lab %s failed to build", lab.id)
-            error = pm.record_error(lab.plugin, "build", exc)
-    body.visible = False
-    error_panel(error)
+            failed = pm.record_error(lab.plugin, "build", exc)
+    if failed is not None:  # the half-built lab is hidden; the panel says why
+        body.visible = False
+        error_panel(failed)
+        return
+    added = [fn for key, fn in root.fns.items() if key not in before] if root is not None else []
+    wrong = unprefixed_api_names(lab, added)
+    if wrong:
+        name = wrong[0]
+        error = pm.record_error(
+            lab.plugin, "build",
+            ValueError(f"lab {lab.id!r}: event api_name {name!r} does not start with the lab id {lab.id!r}."),
+            fix=f'Pass `api_name="{lab.id}_{name}"` to that event (or `api_name=False` if it is no API).',
+        )
+        notice.visible = True
+        with notice:
+            error_panel(error)
 
 
 def models_table(registry: ModelRegistry, session: str = "") -> pd.DataFrame:
@@ -78,6 +121,31 @@ def plugins_table(pm: PlaygroundPluginManager) -> pd.DataFrame:
         for info in pm.infos.values()
     ]
     return pd.DataFrame(rows, columns=PLUGIN_COLUMNS)
+
+
+def build_start_page(labs: list[Lab], failed: list[PluginError], pm: PlaygroundPluginManager, tabs: gr.Tabs) -> None:
+    """The lab index: one button per lab that opens its tab (no hunting through an
+    overflow menu), students' own labs first and marked as theirs, failed plugins last."""
+    yours = [lab for lab in labs if not is_builtin(lab, pm)]
+    builtin = [lab for lab in labs if is_builtin(lab, pm)]
+    gr.Markdown("Each button opens a lab's tab. Your own labs (installed plugins) come first.")
+    for heading, group in (("Your labs", yours), ("Built-in labs", builtin)):
+        if not group:
+            continue
+        gr.Markdown(f"## {heading}")
+        for lab in group:
+            with gr.Row(equal_height=True):
+                button = gr.Button(lab.title, size="md", scale=1, min_width=200,
+                                   variant="primary" if lab in yours else "secondary")
+                note = f"{lab.description} " if lab.description else ""
+                with gr.Column(scale=3):
+                    gr.Markdown(f"{note}*({lab_origin(lab, pm)})*", container=False)
+            button.click(lambda lab_id=lab.id: gr.Tabs(selected=lab_id), None, tabs, api_name=False, queue=False)
+    if failed:
+        gr.Markdown("## Plugins that failed\n\n" + "\n".join(
+            f"- ⚠ `{error.plugin}` ({error.stage}): {error.message}" + (f" **Fix:** {error.fix}" if error.fix else "")
+            for error in failed
+        ))
 
 
 def build_models_panel(registry: ModelRegistry) -> None:
@@ -125,7 +193,9 @@ def build_app(
     # cache once they are an hour old, checked every hour, so a class demo's disk stays bounded.
     with gr.Blocks(title="Contrastive playground", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(HEADER)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
+            with gr.Tab("Start", id="start"):
+                build_start_page(labs, failed_early, pm, tabs)
             for lab in labs:
                 with gr.Tab(lab.title, id=lab.id) as tab:
                     build_lab_tab(lab, registry, pm, tab)
@@ -144,6 +214,7 @@ def build_app(
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=MAX_QUEUE)
     demo.playground_registry = registry  # for tests and the CLI
     demo.playground_plugins = pm
+    demo.playground_labs = labs
     return demo
 
 

@@ -8,10 +8,12 @@ import os
 import sys
 from typing import Optional, Sequence
 
+RELOAD_CHILD_ENV = "PLAYGROUND_DEV_CHILD"  # set in the server process the dev-mode watcher runs
+
 DESCRIPTION = """The contrastive-learning playground.
 
-  playground                  serve the app (same as `playground serve`)
-  playground labs [--json]    list labs and plugins, with any plugin errors
+  playground                  serve the app (same as `playground serve`; --dev/--no-dev)
+  playground labs [--json]    build every tab; list labs and plugins, each error with its fix
   playground models [--json]  list models: availability, reason, device
   playground new-lab NAME     write a student lab package you can pip install
   playground run LAB [...]    run a lab headless and print its figures
@@ -28,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1, or $GRADIO_SERVER_NAME)")
     serve.add_argument("--port", type=int, help="port (default 7860, or $GRADIO_SERVER_PORT)")
     serve.add_argument("--hub", action="store_true", help="allow downloading models from the Hugging Face Hub")
+    dev = serve.add_mutually_exclusive_group()
+    dev.add_argument(
+        "--dev", dest="dev", action="store_true", default=None,
+        help="dev mode: errors show their message and traceback in the page, and the app restarts when "
+             "a plugin's source changes (the default when bound to loopback, never on a Space)",
+    )
+    dev.add_argument("--no-dev", dest="dev", action="store_false", help="no tracebacks in the page, no reload")
 
     labs = sub.add_parser("labs", help="list labs and plugins")
     labs.add_argument("--json", action="store_true", help="print a JSON list")
@@ -36,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="print a JSON list")
 
     new = sub.add_parser("new-lab", help="scaffold a student lab package")
-    new.add_argument("name", help="the lab's name, e.g. my_lab (becomes the lab id)")
+    new.add_argument("name", help="the lab id, e.g. my_probe: lowercase letters, digits and '_', starting with a letter")
     new.add_argument("--dir", default=".", help="where to create the package folder (default: here)")
 
     run = sub.add_parser(
@@ -48,48 +57,85 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.hub:
         os.environ["PLAYGROUND_HUB"] = "1"
-    from .app import build_app, launch_kwargs
-
     host = args.host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = args.port or int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
+    dev = args.dev if args.dev is not None else host in LOOPBACK
+    if os.environ.get("SPACE_ID"):
+        dev = False  # a public Space keeps the safe messages
+    if not dev:
+        os.environ.pop("PLAYGROUND_DEV", None)
+    if dev and not os.environ.get(RELOAD_CHILD_ENV):
+        from .devserver import serve_with_reload
+
+        print(f"Dev mode: tracebacks in the page; the app restarts when a plugin's source changes "
+              f"(`--no-dev` turns this off). http://{host}:{port}/", flush=True)
+        return serve_with_reload(["serve", "--host", host, "--port", str(port), *(["--hub"] if args.hub else [])])
+
+    from .app import build_app, launch_kwargs
+
     demo = build_app()
     demo.launch(server_name=host, server_port=port, **launch_kwargs())
     return 0
 
 
-def lab_rows() -> list[dict]:
-    """One row per lab and one per failed plugin, as ``playground labs --json`` prints."""
-    from .plugins import collect_labs, create_plugin_manager
+def lab_rows(pm=None) -> list[dict]:
+    """One row per lab and one per plugin that failed before registering a lab, as
+    ``playground labs --json`` prints. Every tab is built headless in a throwaway
+    ``gr.Blocks`` first, so a ``build`` that raises is reported too."""
+    from .app import build_app
+    from .plugins import create_plugin_manager
     from .registry import create_registry
 
-    pm = create_plugin_manager()
-    create_registry(pm)  # so register_models failures are reported too
-    rows = [
-        {"id": lab.id, "title": lab.title, "plugin": lab.plugin, "order": lab.order,
-         "description": lab.description, "error": None}
-        for lab in collect_labs(pm)
-    ]
+    pm = pm if pm is not None else create_plugin_manager()
+    registry = create_registry(pm)  # so register_models failures are reported too
+    demo = build_app(pm, registry)  # builds every tab; failures are recorded in pm
+    labs = demo.playground_labs
+    rows = []
+    for lab in labs:
+        info = pm.infos.get(lab.plugin)
+        error = info.error if info is not None else None
+        rows.append(_row(lab.id, lab.title, lab.plugin, info.source if info else "", lab.order, lab.description, error))
+    with_labs = {lab.plugin for lab in labs}
     rows += [
-        {"id": None, "title": None, "plugin": err.plugin, "order": None,
-         "description": None, "error": f"{err.stage}: {err.message}"}
-        for err in pm.errors
+        _row(None, None, err.plugin, pm.infos[err.plugin].source, None, None, err)
+        for err in pm.errors if err.plugin not in with_labs
     ]
     return rows
 
 
+def _row(lab_id, title, plugin, source, order, description, error) -> dict:
+    return {
+        "id": lab_id, "title": title, "plugin": plugin, "source": source, "order": order,
+        "description": description,
+        "error": f"{error.stage}: {error.message}" if error else None,
+        "fix": error.fix if error else None,
+    }
+
+
 def cmd_labs(args: argparse.Namespace) -> int:
     rows = lab_rows()
+    failed = [row for row in rows if row["error"]]
     if args.json:
         print(json.dumps(rows, indent=2))
-        return 0
+        return 1 if failed else 0
     for row in rows:
-        if row["error"]:
-            print(f"ERROR  {row['plugin']}: {row['error']}")
-        else:
-            print(f"{row['id']:<18} {row['title']:<40} ({row['plugin']})")
+        if row["id"] is not None:
+            mark = "ERROR" if row["error"] else "ok   "
+            print(f"{mark} {row['id']:<18} {row['title']:<34} ({row['plugin']})")
+    for row in failed:
+        where = f"lab {row['id']!r} of plugin" if row["id"] else "plugin"
+        print(f"\nERROR in {where} {row['plugin']!r} ({row['source']}): {row['error']}")
+        if row["fix"]:
+            print(f"  Fix: {row['fix']}")
+    if failed:
+        print(f"\n{len(failed)} problem(s); the app would show them in the Plugins panel.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -107,14 +153,19 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_new_lab(args: argparse.Namespace) -> int:
+    from .plugins import collect_labs, create_plugin_manager
     from .scaffold import write_lab
 
+    taken = [lab.id for lab in collect_labs(create_plugin_manager())]
     try:
-        folder = write_lab(args.name, args.dir)
+        folder = write_lab(args.name, args.dir, taken=taken)
     except (ValueError, FileExistsError) as exc:
         print(f"playground new-lab: {exc}", file=sys.stderr)
         return 2
-    print(f"Created {folder}\nNext:\n  pip install -e {folder}\n  pytest {folder}\n  playground labs")
+    print(
+        f"Created {folder} (lab id {args.name!r})\nNext:\n  pip install -e {folder}\n  pytest {folder}\n"
+        f"  playground labs\n  playground run {args.name}\n  playground serve --dev"
+    )
     return 0
 
 
@@ -153,6 +204,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     lab = labs.get(args.lab)
     if lab is None:
         print(f"playground run: unknown lab {args.lab!r}. Known labs: {', '.join(labs) or 'none'}.", file=sys.stderr)
+        # A plugin that failed registered no lab: its error is the likely reason.
+        named = [e for e in pm.errors if e.plugin == args.lab or args.lab in e.plugin]
+        if named or pm.errors:
+            print("These plugins failed to load, which may be why:", file=sys.stderr)
+        for error in named or pm.errors:
+            print(f"\n{error}", file=sys.stderr)
         return 2
     if lab.run is None:
         print(f"playground run: lab {lab.id!r} has no headless mode.", file=sys.stderr)
@@ -185,7 +242,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["serve"])
-    return COMMANDS[args.command](args)
+    try:
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # `playground labs --json | head`: the reader left; say nothing more. Python
+        # would complain again when flushing stdout at exit, so point it at devnull.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,23 @@ if TYPE_CHECKING:
     from .registry import ModelRegistry
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+SLUG_RULE = "lowercase letters, digits and '_', starting with a letter"
+
+
+def slug_suggestion(text: str) -> str:
+    """The nearest valid id to ``text`` ("My-Lab" -> "my_lab"); "my_lab" when nothing is left."""
+    slug = re.sub(r"[^a-z0-9]+", "_", str(text).strip().lower()).strip("_")
+    slug = re.sub(r"^[0-9_]+", "", slug)
+    return slug or "my_lab"
+
+
+class LabIdError(ValueError):
+    """A lab id that is not a slug; ``fix`` says which id to use instead."""
+
+    def __init__(self, lab_id: object) -> None:
+        suggestion = slug_suggestion(lab_id)
+        super().__init__(f"Lab id {lab_id!r} is not a slug: use {SLUG_RULE} (for example {suggestion!r}).")
+        self.fix = f"Use `Lab(id={suggestion!r}, ...)`; api_names then start with {suggestion + '_'!r}."
 
 
 @dataclass
@@ -57,9 +74,6 @@ class Lab:
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _SLUG.match(self.id):
-            raise ValueError(
-                f"Lab id {self.id!r} is not a slug: use lowercase letters, digits and '_', "
-                "starting with a letter (for example 'my_lab')."
-            )
+            raise LabIdError(self.id)
         if not callable(self.build):
             raise TypeError(f"Lab {self.id!r}: build must be a function build(ctx), got {self.build!r}.")

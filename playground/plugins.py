@@ -9,17 +9,21 @@ recorded as a ``PluginError`` and shown in the app and in ``playground labs``.
 """
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 import os
 import traceback
+import types
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 import pluggy
 
 from . import hookspecs
 from .lab import Lab
+from .unregistered import distributions_missing_entry_point, missing_entry_point_error
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "playground.models.defaults",
@@ -45,15 +49,17 @@ class PluginError:
     stage: str
     message: str
     details: str = ""
+    fix: str = ""  # one line: what the student should do
 
     def __str__(self) -> str:
-        return f'Error in plugin "{self.plugin}" ({self.stage}): {self.message}'
+        text = f'Error in plugin "{self.plugin}" ({self.stage}): {self.message}'
+        return f"{text}\n  Fix: {self.fix}" if self.fix else text
 
 
 @dataclass
 class PluginInfo:
     name: str
-    source: str  # "builtin" or "entry point <dist>"
+    source: str  # "builtin", "entry point of <dist>", "installed, no entry point" or "extra"
     labs: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     error: Optional[PluginError] = None
@@ -71,12 +77,20 @@ class PlaygroundPluginManager(pluggy.PluginManager):
     def errors(self) -> list[PluginError]:
         return [info.error for info in self.infos.values() if info.error is not None]
 
-    def record_error(self, plugin: str, stage: str, exc: BaseException) -> PluginError:
+    @property
+    def hook_names(self) -> list[str]:
+        """The real hooks (those with a spec), sorted."""
+        return sorted(n for n in dir(self.hook) if not n.startswith("_") and getattr(self.hook, n).spec is not None)
+
+    def record_error(self, plugin: str, stage: str, exc: BaseException, fix: str = "") -> PluginError:
+        """Remember that ``plugin`` failed at ``stage``. ``fix`` is the one-line remedy;
+        without it the exception's own ``fix`` attribute, else a remedy for the stage."""
         error = PluginError(
             plugin=plugin,
             stage=stage,
-            message=f"{type(exc).__name__}: {exc}",
+            message=f"{type(exc).__name__}: {exc}{_where(exc)}",
             details="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+            fix=fix or getattr(exc, "fix", "") or STAGE_FIXES.get(stage, ""),
         )
         info = self.infos.setdefault(plugin, PluginInfo(name=plugin, source="unknown"))
         if info.error is None:
@@ -91,22 +105,90 @@ class PlaygroundPluginManager(pluggy.PluginManager):
         except Exception as exc:  # pluggy's PluginValidationError, a duplicate name, ...
             self.record_error(name, "validate", exc)
             return False
-        unknown = [hook for hook in self._hookimpl_names(module) if getattr(self.hook, hook).spec is None]
+        marked = self._hookimpl_names(module)
+        unknown = [hook for hook in marked if getattr(self.hook, hook).spec is None]
         if unknown:
             self.unregister(module)
-            known = ", ".join(sorted(n for n in dir(self.hook) if not n.startswith("_")))
+            hook = unknown[0]
+            close = difflib.get_close_matches(hook, self.hook_names, n=1, cutoff=0.6)
+            guess = f"did you mean `{close[0]}`? " if close else ""
             self.record_error(
                 name,
                 "validate",
-                ValueError(
-                    f"hookimpl {', '.join(unknown)} matches no hook (a typo?). Known hooks: {known}."
-                ),
+                ValueError(f"hookimpl `{hook}` matches no hook. Known hooks: {', '.join(self.hook_names)}."),
+                fix=f"{guess}Rename `def {hook}` to one of the known hooks.",
+            )
+            return False
+        unmarked = self._unmarked_hook_functions(module, marked)
+        if unmarked:
+            self.unregister(module)
+            self.record_error(
+                name,
+                "validate",
+                ValueError(f"`{unmarked[0]}` is not marked @hookimpl, so the playground never calls it."),
+                fix=f"Did you forget @hookimpl? Put `@hookimpl` (from playground import hookimpl) on the line above `def {unmarked[0]}`.",
+            )
+            return False
+        if not marked:
+            self.unregister(module)
+            self.record_error(
+                name,
+                "validate",
+                ValueError("the plugin defines no hook function: no `@hookimpl def register_labs(register)`."),
+                fix="Add `@hookimpl def register_labs(register): register(Lab(...))` to the module the entry point names.",
             )
             return False
         return True
 
     def _hookimpl_names(self, module: object) -> list[str]:
         return [n for n in dir(module) if self.parse_hookimpl_opts(module, n) is not None]
+
+    def _unmarked_hook_functions(self, module: object, marked: list[str]) -> list[str]:
+        """Functions of ``module`` named like a hook (or nearly) but not marked @hookimpl."""
+        own = getattr(module, "__name__", None)
+        found = []
+        for attr in dir(module):
+            if attr in marked or attr.startswith("_"):
+                continue
+            value = getattr(module, attr, None)
+            if not callable(value) or isinstance(value, type):
+                continue
+            if isinstance(module, types.ModuleType) and getattr(value, "__module__", own) != own:
+                continue  # imported from elsewhere, not the plugin's own function
+            if attr in self.hook_names or difflib.get_close_matches(attr, self.hook_names, n=1, cutoff=0.85):
+                found.append(attr)
+        return found
+
+
+_SHELL_DIRS = (str(Path(__file__).parent), str(Path(pluggy.__file__).parent), str(Path(importlib.__file__).parent))
+
+
+def _where(exc: BaseException) -> str:
+    """`` (at file.py, line N)``: the innermost line of the plugin's own code that raised."""
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(_SHELL_DIRS) and not f.filename.startswith("<")  # "<string>": dataclass code
+    ]
+    if not frames:
+        return ""
+    return f" (at {os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}, in {frames[-1].name})"
+
+
+# The remedy for a failure at each stage, when nothing more precise is known.
+STAGE_FIXES = {
+    "import": "Fix the line named above; importing the module in Python shows the full traceback.",
+    "register_labs": "`register_labs(register)` must call `register(Lab(...))` once per lab and raise nothing; see the traceback.",
+    "register_models": "`register_models(register)` must call `register(ModelSpec(...))` once per model with an id no other plugin uses.",
+    "build": "Fix the lab's `build(ctx)` at the line the traceback shows; `playground labs` rebuilds every tab to check.",
+    "validate": "A hook function takes only the arguments its hook offers: `register`.",
+}
+
+def _import_fix(exc: BaseException, module: str) -> str:
+    if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name != module:
+        return f"`pip install {exc.name.split('.')[0]}` (and list it in the lab's dependencies), or correct the import."
+    if isinstance(exc, ModuleNotFoundError):
+        return f"The entry point names module {module!r}, which is not installed: check the entry point's value and `pip install -e .` again."
+    return f'Fix the line named above; `python -c "import {module}"` shows the full traceback.'
 
 
 def _selected(names: Optional[str]) -> Optional[set[str]]:
@@ -154,9 +236,12 @@ def create_plugin_manager(
             try:
                 module = ep.load()
             except Exception as exc:
-                pm.record_error(ep.name, "import", exc)
+                pm.record_error(ep.name, "import", exc, fix=_import_fix(exc, ep.module))
                 continue
             pm.add_plugin(module, ep.name, source)
+        for dist, module in distributions_missing_entry_point(wanted):
+            pm.infos.setdefault(dist, PluginInfo(name=dist, source="installed, no entry point"))
+            pm.record_error(dist, "entry point", missing_entry_point_error(dist, module))
 
     for i, plugin in enumerate(extra):
         name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
@@ -179,11 +264,23 @@ def collect_registered(pm: PlaygroundPluginManager, hook_name: str, expected: ty
             _found.append(thing)
 
         try:
-            impl.function(**({"register": register} if "register" in impl.argnames else {}))
+            returned = impl.function(**({"register": register} if "register" in impl.argnames else {}))
         except Exception as exc:
             pm.record_error(impl.plugin_name, hook_name, exc)
             continue
+        if returned is not None:
+            pm.record_error(impl.plugin_name, hook_name, _returned_error(hook_name, returned, expected))
+            continue
         yield impl.plugin_name, found
+
+
+def _returned_error(hook_name: str, returned: object, expected: type) -> TypeError:
+    what = type(returned).__name__
+    exc = TypeError(
+        f"{hook_name} returned a {what} instead of calling register(...); returned values are ignored."
+    )
+    exc.fix = f"Write `register({expected.__name__}(...))` instead of `return {expected.__name__}(...)`, once per {expected.__name__.lower()}."
+    return exc
 
 
 def collect_labs(pm: PlaygroundPluginManager) -> list[Lab]:
@@ -198,7 +295,10 @@ def collect_labs(pm: PlaygroundPluginManager) -> list[Lab]:
         clash = next((i for i in ids if i in labs or ids.count(i) > 1), None)
         if clash is not None:
             owner = labs[clash].plugin if clash in labs else plugin
-            pm.record_error(plugin, "register_labs", ValueError(f"lab id {clash!r} is already registered by plugin {owner!r}"))
+            pm.record_error(
+                plugin, "register_labs", ValueError(f"lab id {clash!r} is already registered by plugin {owner!r}"),
+                fix=f"Choose another id in `Lab(id=...)`, for example {'my_' + clash!r}; `playground labs` lists the ids taken.",
+            )
             continue
         for lab in found:
             lab.plugin = plugin

@@ -5,7 +5,10 @@ Labs import gradio here and in their own ``ui.py`` only; compute stays gradio-fr
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import os
+import traceback
 from typing import Callable, Optional
 
 import gradio as gr
@@ -15,13 +18,43 @@ from .registry import ModelRegistry, ModelUnavailableError, UnknownModelError
 log = logging.getLogger("playground")
 
 # Errors whose message is written for the user; anything else is a bug, logged
-# with its traceback and reported without internals.
+# with its traceback and reported without internals (outside dev mode).
 USER_ERRORS = (ValueError, TypeError, KeyError, ModelUnavailableError, UnknownModelError, FileNotFoundError)
+DEV_ENV = "PLAYGROUND_DEV"
+SAFE_MESSAGE = "Something went wrong ({name}). The server logged the details."
+
+
+def dev_mode() -> bool:
+    """True when ``PLAYGROUND_DEV=1`` (``playground serve --dev``, the default on
+    loopback) and this is not a Hugging Face Space: errors then show their message
+    and traceback in the page. On a Space (``SPACE_ID`` set) it is always False."""
+    return os.environ.get(DEV_ENV) == "1" and not os.environ.get("SPACE_ID")
+
+
+def dev_error_message(exc: BaseException) -> str:
+    """The exception, where it was raised, and the traceback, as HTML for the page's error toast."""
+    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None  # skip friendly_errors' own frame
+    frames = traceback.extract_tb(tb)
+    where = f" at {os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else ""
+    details = "".join(traceback.format_exception(type(exc), exc, tb))
+    return (
+        f"<b>{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</b>{html.escape(where)}<br>"
+        "Fix that line and save; dev mode restarts the app, then reload the page."
+        f"<pre style='white-space: pre-wrap; text-align: left; font-size: 0.8em'>{html.escape(details)}</pre>"
+    )
 
 
 def friendly_errors(fn: Callable) -> Callable:
     """Wrap an event handler so a bad input or a missing model becomes a clear
-    ``gr.Error`` in the page instead of a stack trace; the server keeps serving."""
+    ``gr.Error`` in the page instead of a stack trace; the server keeps serving.
+
+    ``ValueError``, ``TypeError``, ``KeyError``, ``FileNotFoundError``,
+    ``ModelUnavailableError`` and ``UnknownModelError`` (``USER_ERRORS``) show their
+    own message, so raise them with a sentence written for the user. Any other
+    exception is a bug: the page says "Something went wrong (NAME)" and the server
+    logs the traceback. In dev mode (``dev_mode()``) every error shows its message,
+    the line it came from and the traceback in the page.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -29,16 +62,25 @@ def friendly_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except USER_ERRORS as exc:
-            # a plain KeyError quotes its message; UnknownModelError writes its own (with the known ids)
-            plain_key = isinstance(exc, KeyError) and not isinstance(exc, UnknownModelError)
-            message = str(exc.args[0]) if plain_key and exc.args else str(exc)
-            raise gr.Error(message) from exc
         except Exception as exc:
-            log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
-            raise gr.Error(f"Something went wrong ({type(exc).__name__}). The server logged the details.") from exc
+            raise page_error(fn, exc) from exc
 
     return wrapper
+
+
+def page_error(fn: Callable, exc: Exception) -> gr.Error:
+    """The ``gr.Error`` the page shows for ``exc`` raised by the handler ``fn``: in dev
+    mode the message and traceback; else a user error's own message, or a safe one."""
+    name = getattr(fn, "__name__", str(fn))
+    if dev_mode():
+        log.exception("error in %s", name)
+        return gr.Error(dev_error_message(exc), duration=None, title=f"{type(exc).__name__} (dev mode)")
+    if isinstance(exc, USER_ERRORS):
+        # a plain KeyError quotes its message; UnknownModelError writes its own (with the known ids)
+        plain_key = isinstance(exc, KeyError) and not isinstance(exc, UnknownModelError)
+        return gr.Error(str(exc.args[0]) if plain_key and exc.args else str(exc))
+    log.exception("unexpected error in %s", name)
+    return gr.Error(SAFE_MESSAGE.format(name=type(exc).__name__))
 
 
 def session_id(request: Optional[gr.Request]) -> str:

@@ -90,18 +90,24 @@ def test_session_models_dropped_when_the_session_ends(app_with_broken_build):
 
 
 def test_serve_binds_loopback_by_default(monkeypatch):
+    """Loopback is the default bind, and there dev mode (reload + tracebacks) is the
+    default too; any other interface, `--no-dev` or a Space serves without it."""
     from playground import cli
 
-    seen = {}
+    seen, reloads = {}, []
 
     class FakeDemo:
         def launch(self, **kwargs):
             seen.update(kwargs)
 
     monkeypatch.setattr("playground.app.build_app", lambda: FakeDemo())
+    monkeypatch.setattr("playground.devserver.serve_with_reload", lambda argv: reloads.append(argv) or 0)
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
     monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
+    monkeypatch.delenv("PLAYGROUND_DEV_CHILD", raising=False)
     assert cli.main([]) == 0
+    assert reloads == [["serve", "--host", "127.0.0.1", "--port", "7860"]] and seen == {}
+    assert cli.main(["--no-dev"]) == 0
     assert (seen["server_name"], seen["server_port"]) == ("127.0.0.1", 7860)
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "9000")
@@ -109,3 +115,6 @@ def test_serve_binds_loopback_by_default(monkeypatch):
     assert (seen["server_name"], seen["server_port"]) == ("0.0.0.0", 9000)
     cli.main(["serve", "--host", "127.0.0.2", "--port", "7000"])
     assert (seen["server_name"], seen["server_port"]) == ("127.0.0.2", 7000)
+    monkeypatch.setenv("SPACE_ID", "someone/playground")
+    cli.main(["serve", "--dev", "--host", "127.0.0.1"])
+    assert len(reloads) == 1 and seen["server_name"] == "127.0.0.1"  # a Space never runs dev mode

@@ -31,12 +31,13 @@ def test_labs_json_lists_labs_and_failed_plugins(capsys, tmp_path, monkeypatch):
 
     install_fake_distribution(tmp_path, monkeypatch, "broken-lab", "broken", "broken_cli_mod", "import not_a_module_anywhere")
     monkeypatch.setenv("PLAYGROUND_PLUGINS", "broken")
-    assert main(["labs", "--json"]) == 0
+    assert main(["labs", "--json"]) == 1  # a plugin failed
     rows = json.loads(capsys.readouterr().out)
     for row in rows:
         assert {"id", "title", "plugin", "error"} <= set(row)
     broken = [r for r in rows if r["plugin"] == "broken"]
     assert len(broken) == 1 and "not_a_module_anywhere" in broken[0]["error"]
+    assert broken[0]["fix"].startswith("`pip install not_a_module_anywhere`")
     assert any(r["id"] == "anisotropy" and r["error"] is None for r in rows)
 
 

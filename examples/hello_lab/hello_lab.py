@@ -1,8 +1,9 @@
 """Hello lab: a student lab for the contrastive playground.
 
 Read it top to bottom: the compute function (plain Python, no gradio, so tests
-and notebooks can call it), the tab's UI that wires it to components, the
-headless run for `playground run hello`, and the hook that registers the lab.
+and notebooks can call it), the figure, the tab's UI that wires them to
+components, the headless run for `playground run hello`, and the hook that
+registers the lab.
 """
 from __future__ import annotations
 
@@ -26,6 +27,19 @@ def cosine_table(registry, sentences: list[str], model_id: str = DEFAULT_MODEL) 
     return vectors @ vectors.T
 
 
+# -- figure ----------------------------------------------------------------------
+def cosine_figure(sims: np.ndarray, labels: list[str]):
+    """A plotly heatmap of the cosine matrix (shown by ``gr.Plot``), rounded for display."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(
+        go.Heatmap(z=sims.round(3), x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu_r",
+                   texttemplate="%{z:.2f}", hovertemplate="%{y} / %{x}: %{z:.3f}<extra></extra>")
+    )
+    figure.update_layout(title="Cosine similarity", yaxis_autorange="reversed", height=420)
+    return figure
+
+
 # -- UI --------------------------------------------------------------------------
 def build(ctx) -> None:
     import gradio as gr
@@ -37,16 +51,18 @@ def build(ctx) -> None:
     text = gr.Textbox(label="Sentences, one per line", lines=4, value=EXAMPLE)
     model = gr.Dropdown(model_choices(ctx.registry, "text"), value=DEFAULT_MODEL, label="Model")
     button = gr.Button("Compare", variant="primary")
-    table = gr.Dataframe(label="Cosine similarity")
+    plot = gr.Plot(label="Cosine similarity")
+    table = gr.Dataframe(label="Cosine similarity (table)")
 
     @friendly_errors
-    def compare(text: str, model_id: str) -> pd.DataFrame:
+    def compare(text: str, model_id: str):
         sentences = [line.strip() for line in text.splitlines() if line.strip()]
         sims = cosine_table(ctx.registry, sentences, model_id)
         short = [s[:30] for s in sentences]
-        return pd.DataFrame(sims.round(3), columns=short).assign(sentence=short)
+        return cosine_figure(sims, short), pd.DataFrame(sims.round(3), columns=short).assign(sentence=short)
 
-    button.click(compare, [text, model], table, api_name="hello_compare")
+    # Every api_name starts with the lab id, so gradio_client can call "/hello_compare".
+    button.click(compare, [text, model], [plot, table], api_name="hello_compare")
 
 
 # -- headless --------------------------------------------------------------------
