@@ -394,3 +394,39 @@ def photo_file(name: str, folder: Optional[str] = None) -> str:
         photo.image().save(tmp, format="JPEG", quality=90)
         os.replace(tmp, path)  # atomic: another process never reads a half-written file
     return path
+
+
+# -- shared by the image labs: the gallery of photos, and photos named on the command line
+GALLERY_START = ("chelsea", "coffee", "astronaut", "rocket", "flower", "temple")
+MAX_MATRIX_IMAGES = 24
+BUNDLED_PREFIX = "bundled:"
+
+
+def gallery_photos(items) -> tuple[list[str], list]:
+    """The gallery's photos (names, images), checked: not empty, at most
+    ``MAX_MATRIX_IMAGES``, each one a readable image; repeated names numbered."""
+    pairs = gallery_items(items)
+    if not pairs:
+        raise ValueError("The gallery is empty. Drop a few photos on it (or reload the tab for the bundled ones).")
+    if len(pairs) > MAX_MATRIX_IMAGES:
+        raise ValueError(f"{len(pairs)} photos in the gallery; the limit is {MAX_MATRIX_IMAGES}. Remove some.")
+    names = unique_names([caption or source_name(src, f"photo {i + 1}") for i, (src, caption) in enumerate(pairs)])
+    pictures = [load_image(src, what=f"Photo {i + 1} ({names[i]})") for i, (src, _) in enumerate(pairs)]
+    return names, pictures
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """``names`` with repeats numbered (heatmap rows with equal names would merge)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def read_image(spec: str):
+    """A file path, or ``bundled:NAME`` for a bundled photo."""
+    if spec.startswith(BUNDLED_PREFIX):
+        return bundled_photo(spec[len(BUNDLED_PREFIX):]).image(), spec[len(BUNDLED_PREFIX):]
+    return load_image(spec, what=f"The image {spec!r}"), os.path.basename(spec)

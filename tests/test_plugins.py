@@ -145,3 +145,22 @@ def test_each_manager_is_fresh():
     pm1 = create_plugin_manager(builtins=(), entry_points=False, extra=[make_lab_module("m", "m_lab")])
     pm2 = create_plugin_manager(builtins=(), entry_points=False)
     assert collect_labs(pm2) == [] and len(collect_labs(pm1)) == 1
+
+
+def test_no_lab_imports_another_lab():
+    """What two labs share lives in the shell (playground/), never in one lab imported by another."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "plugins"
+    offenders = []
+    for path in root.rglob("*.py"):
+        lab = path.relative_to(root).parts[0]
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
+                [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "plugins" and len(parts) > 1 and parts[1] != lab:
+                    offenders.append(f"{path.relative_to(root)} imports {name}")
+    assert offenders == []

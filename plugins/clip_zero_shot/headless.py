@@ -2,19 +2,16 @@
 from __future__ import annotations
 
 import argparse
-import os
-import re
 
-from playground.images import bundled_photo, bundled_photos, load_image
+from playground.images import BUNDLED_PREFIX, bundled_photos, read_image
 from playground.lab import LabContext
 from playground.registry import ModelUnavailableError
+from playground.zero_shot import plain
 
 from .compute import (
     DEFAULT_MODEL, DEFAULT_TEMPLATE, ENSEMBLE, classify, get_image_text_model, parse_labels, pick_default_model,
     resolve_templates,
 )
-
-BUNDLED_PREFIX = "bundled:"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,18 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--template", default=DEFAULT_TEMPLATE,
         help=f"prompt template with {{}} for the label (default {DEFAULT_TEMPLATE!r}), or 'ensemble'",
     )
-
-
-def read_image(spec: str):
-    """A file path, or ``bundled:NAME`` for a bundled photo."""
-    if spec.startswith(BUNDLED_PREFIX):
-        return bundled_photo(spec[len(BUNDLED_PREFIX):]).image(), spec[len(BUNDLED_PREFIX):]
-    return load_image(spec, what=f"The image {spec!r}"), os.path.basename(spec)
-
-
-def plain(markdown: str) -> str:
-    """A Markdown note as plain text for the terminal."""
-    return re.sub(r"[*`⚠]", "", markdown).replace("\n\n", " ").strip()
 
 
 def run(args: argparse.Namespace, ctx: LabContext) -> dict:

@@ -14,7 +14,7 @@ from typing import Optional
 
 import gradio as gr
 
-from playground.images import bundled_photos, gallery_items, load_image, photo_file, source_name
+from playground.images import GALLERY_START, bundled_photos, gallery_photos, load_image, photo_file, source_name
 from playground.lab import LabContext
 from playground.ui import friendly_errors, model_choices, session_id
 
@@ -22,10 +22,8 @@ from .compute import (
     DEFAULT_LABELS, DEFAULT_TEMPLATE, PREDICT_CHOICES, PREDICT_QUESTION, TEMPLATE_CHOICES, classify,
     get_image_text_model, model_note, parse_labels, pick_default_model, resolve_templates, reveal, vit_view,
 )
-from .figures import matrix_figure, scores_figure
+from playground.zero_shot_figures import matrix_figure, scores_figure
 
-MAX_MATRIX_IMAGES = 24
-GALLERY_START = ("chelsea", "coffee", "astronaut", "rocket", "flower", "temple")
 
 LESSON = """### Zero-shot: classes written in words
 CLIP was trained on image–caption pairs with one goal: an image and its own caption should land close together in a
@@ -165,26 +163,3 @@ def build(ctx: LabContext) -> None:
         score_gallery, [gallery, labels, template, model], [heatmap, matrix_info],
         api_name="clip_zero_shot_matrix", preprocess=False,
     )
-
-
-def gallery_photos(items) -> tuple[list[str], list]:
-    """The gallery's photos (names, images), checked: not empty, at most
-    ``MAX_MATRIX_IMAGES``, each one a readable image; repeated names numbered."""
-    pairs = gallery_items(items)
-    if not pairs:
-        raise ValueError("The gallery is empty. Drop a few photos on it (or reload the tab for the bundled ones).")
-    if len(pairs) > MAX_MATRIX_IMAGES:
-        raise ValueError(f"{len(pairs)} photos in the gallery; the limit is {MAX_MATRIX_IMAGES}. Remove some.")
-    names = unique_names([caption or source_name(src, f"photo {i + 1}") for i, (src, caption) in enumerate(pairs)])
-    pictures = [load_image(src, what=f"Photo {i + 1} ({names[i]})") for i, (src, _) in enumerate(pairs)]
-    return names, pictures
-
-
-def unique_names(names: list[str]) -> list[str]:
-    """``names`` with repeats numbered (heatmap rows with equal names would merge)."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return out

@@ -21,7 +21,7 @@ from playground.images import Photo, bundled_photos
 from playground.losses import clip_loss, siglip_loss
 from playground.models.base import ImageTextModel
 from playground.registry import ModelRegistry
-from plugins.clip_zero_shot.compute import (
+from playground.zero_shot import (
     DEFAULT_TEMPLATE, ZeroShotResult, classify, describe_model, known_scoring, model_note, pick_default_model,
 )
 

@@ -5,10 +5,11 @@ import argparse
 
 from playground.lab import LabContext
 from playground.registry import ModelUnavailableError
-from plugins.clip_zero_shot.compute import (
+from playground.zero_shot import (
     DEFAULT_TEMPLATE, ENSEMBLE, get_image_text_model, parse_labels, resolve_templates,
 )
-from plugins.clip_zero_shot.headless import BUNDLED_PREFIX, plain, read_image
+from playground.images import BUNDLED_PREFIX, read_image
+from playground.zero_shot import plain
 
 from .compute import DEFAULT_CLIP, DEFAULT_SIGLIP, compare, loss_comparison, pick_pair, sigmoid_threshold
 

@@ -16,11 +16,11 @@ import pandas as pd
 from playground.images import bundled_photos, load_image, photo_file, source_name
 from playground.lab import LabContext
 from playground.ui import friendly_errors, model_choices, session_id
-from plugins.clip_zero_shot.compute import (
+from playground.zero_shot import (
     DEFAULT_LABELS, DEFAULT_TEMPLATE, TEMPLATE_CHOICES, get_image_text_model, parse_labels, resolve_templates,
 )
-from plugins.clip_zero_shot.figures import matrix_figure
-from plugins.clip_zero_shot.ui import GALLERY_START, gallery_photos
+from playground.images import GALLERY_START, gallery_photos
+from playground.zero_shot_figures import matrix_figure
 
 from .compute import (
     LOSS_CHOICES, LOSS_QUESTION, SCORES_CHOICES, SCORES_QUESTION, bias_and_padding_note, compare, logits_table,

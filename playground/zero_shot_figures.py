@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .compute import ZeroShotResult
+from .zero_shot import ZeroShotResult
 
 SOFTMAX_COLOUR = "#4c72b0"
 SIGMOID_COLOUR = "#dd8452"
