@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from .ui import DEV_ENV
+DEV_ENV = "PLAYGROUND_DEV"  # read by playground.ui.dev_mode in the server process
 
 POLL_SECONDS = 1.0
 

@@ -20,7 +20,7 @@ log = logging.getLogger("playground")
 # Errors whose message is written for the user; anything else is a bug, logged
 # with its traceback and reported without internals (outside dev mode).
 USER_ERRORS = (ValueError, TypeError, KeyError, ModelUnavailableError, UnknownModelError, FileNotFoundError)
-DEV_ENV = "PLAYGROUND_DEV"
+from .devserver import DEV_ENV  # the watcher sets it without importing gradio
 SAFE_MESSAGE = "Something went wrong ({name}). The server logged the details."
 
 
