@@ -52,7 +52,10 @@ def sentence_transformers_baseline(model_id, model, texts, registry_s) -> tuple[
         from playground.models.hf_encoder import REPO_FILES
         from playground.models.hub import snapshot_folder
 
-        word = models.Transformer(snapshot_folder("bert-base-uncased", REPO_FILES), max_seq_length=model.max_length)
+        from playground.models.hub import quiet_transformers
+
+        with quiet_transformers():  # BERT's pre-training heads, unused here too
+            word = models.Transformer(snapshot_folder("bert-base-uncased", REPO_FILES), max_seq_length=model.max_length)
         st = SentenceTransformer(modules=[word, models.Pooling(model.dim, "mean"), models.Normalize()], device="cpu")
     st.encode(["warm-up"])
     fresh = [t + " again" for t in texts]  # new strings, so no cache anywhere helps either side
