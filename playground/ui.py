@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import math
 import os
 import traceback
 from typing import Callable, Optional
@@ -108,3 +109,14 @@ def first_available(registry: ModelRegistry, preferred: list[str], kind: Optiona
             return model_id
     found = registry.model_ids(kind=kind, available_only=True)
     return found[0] if found else None
+
+
+def check_numbers(values: dict, whole: tuple[str, ...] = ()) -> None:
+    """``ValueError`` for a control left empty (or NaN) or, for the names in ``whole``,
+    holding a fraction; each message says which control and what to enter."""
+    for name, value in values.items():
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            raise ValueError(f"The {name} is empty; enter a number (default: see the field's label).")
+    for name in whole:
+        if float(values[name]) != int(float(values[name])):
+            raise ValueError(f"The {name} must be a whole number, got {values[name]}.")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from playground.lab import LabContext
 from playground.registry import on_zero_gpu
-from playground.ui import friendly_errors, session_id
+from playground.ui import check_numbers, friendly_errors, session_id
 
 from . import lesson
 from .compute import MAX_BATCH, MAX_STEPS, SWEEP_BATCH_SIZES, SWEEP_IMAGES, SimCLRSettings, augment_away, \
@@ -29,12 +29,7 @@ PROBE_COLUMNS = ["attribute", "classes", "chance", "trained encoder", "untrained
 def settings_from(data, encoder, augment, batch_size, steps, tau, lr, seed) -> SimCLRSettings:
     """Settings from the controls; a missing or malformed value says which and what to enter."""
     values = {"batch size": batch_size, "steps": steps, "temperature τ": tau, "learning rate": lr, "seed": seed}
-    for name, value in values.items():
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            raise ValueError(f"The {name} is empty; enter a number (default: see the field's label).")
-    for name in ("batch size", "steps", "seed"):
-        if float(values[name]) != int(float(values[name])):
-            raise ValueError(f"The {name} must be a whole number, got {values[name]}.")
+    check_numbers(values, whole=("batch size", "steps", "seed"))
     settings = SimCLRSettings(
         data=data or DEFAULTS.data, encoder=encoder or DEFAULTS.encoder, augment=tuple(augment or ()),
         batch_size=int(batch_size), steps=int(steps), tau=float(tau), lr=float(lr), seed=int(seed),

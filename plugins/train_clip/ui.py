@@ -7,7 +7,7 @@ import pandas as pd
 
 from playground.downloads import write_downloads
 from playground.lab import LabContext
-from playground.ui import friendly_errors, session_id
+from playground.ui import check_numbers, friendly_errors, session_id
 
 from . import lesson
 from .compute import (
@@ -32,12 +32,7 @@ def settings_from(loss, batch_size, steps, lr, seed, image_tower, text_tower, bi
     """Settings from the controls; a missing or malformed value says which and what to enter."""
     values = {"batch size": batch_size, "steps": steps, "learning rate": lr, "seed": seed,
               "starting SigLIP bias": bias_init}
-    for name, value in values.items():
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            raise ValueError(f"The {name} is empty; enter a number (default: see the field's label).")
-    for name in ("batch size", "steps", "seed"):
-        if float(values[name]) != int(float(values[name])):
-            raise ValueError(f"The {name} must be a whole number, got {values[name]}.")
+    check_numbers(values, whole=("batch size", "steps", "seed"))
     settings = TrainSettings(
         loss=loss or DEFAULTS.loss, batch_size=int(batch_size), steps=int(steps), lr=float(lr), seed=int(seed),
         image_tower=image_tower or DEFAULTS.image_tower, text_tower=text_tower or DEFAULTS.text_tower,
