@@ -22,6 +22,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("PLAYGROUND_UMAP_WARMUP", "0")
 
@@ -122,23 +123,7 @@ def main(argv=None) -> int:
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
     if args.write_readme:
-        write_readme_block(rows, f"{registry.device}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+        from readme_block import machine, write_readme_block
+
+        write_readme_block("real-models", rows, f"`benchmarks/bench_real_models.py --write-readme` ({registry.device}; {machine()})")
     return 0
-
-
-def write_readme_block(rows, machine: str) -> None:
-    """Replace the README's measured block with ``rows`` (so no figure there is typed by hand)."""
-    import re
-
-    path = os.path.join(ROOT, "README.md")
-    table = "\n".join(["| figure | value |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)])
-    block = f"<!-- bench:real-models -->\nMeasured by `benchmarks/bench_real_models.py --write-readme` ({machine}):\n\n{table}\n<!-- /bench:real-models -->"
-    text = open(path, encoding="utf-8").read()
-    pattern = re.compile(r"<!-- bench:real-models -->.*?<!-- /bench:real-models -->", re.S)
-    if not pattern.search(text):
-        raise SystemExit("README.md has no <!-- bench:real-models --> block to rewrite")
-    open(path, "w", encoding="utf-8").write(pattern.sub(lambda _: block, text))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

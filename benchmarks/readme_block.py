@@ -1,0 +1,28 @@
+"""Write a benchmark's table into its marked block of the README, so no figure
+there is typed by hand: ``<!-- bench:NAME -->`` ... ``<!-- /bench:NAME -->``."""
+from __future__ import annotations
+
+import os
+import re
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def write_readme_block(name: str, rows: list[tuple[str, str]], how: str) -> None:
+    """Replace the README's ``bench:NAME`` block with a table of ``rows`` and a line
+    saying how and where it was measured."""
+    path = os.path.join(ROOT, "README.md")
+    table = "\n".join(["| figure | value |", "|---|---|", *(f"| {figure} | {value} |" for figure, value in rows)])
+    block = f"<!-- bench:{name} -->\nMeasured by {how}:\n\n{table}\n<!-- /bench:{name} -->"
+    text = open(path, encoding="utf-8").read()
+    pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no <!-- bench:{name} --> block to rewrite")
+    open(path, "w", encoding="utf-8").write(pattern.sub(lambda _: block, text))
+
+
+def machine() -> str:
+    import platform
+
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"load average {os.getloadavg()[0]:.1f} when it ran")
