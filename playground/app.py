@@ -9,6 +9,7 @@ import gradio as gr
 import pandas as pd
 
 from .lab import Lab, LabContext
+from .lazy import warm_up
 from .plugins import PlaygroundPluginManager, PluginError, collect_labs, create_plugin_manager
 from .registry import ModelRegistry, create_registry
 from .ui import friendly_errors, session_id
@@ -215,6 +216,7 @@ def build_app(
     demo.playground_registry = registry  # for tests and the CLI
     demo.playground_plugins = pm
     demo.playground_labs = labs
+    warm_up()  # torch and friends, in the background: building the tabs imported none of them
     return demo
 
 

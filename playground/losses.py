@@ -6,8 +6,7 @@ L2-normalised inside where the formula uses cosine similarity.
 """
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from .lazy import F, torch
 
 
 METRICS = ("euclidean", "cosine")

@@ -149,7 +149,7 @@ class ModelRegistry:
     """
 
     def __init__(self, device: Optional[str] = None, max_gb: Optional[float] = None) -> None:
-        self.device = device or pick_device()
+        self._device = device  # chosen on first use: finding out whether CUDA is there imports torch
         self.max_bytes = int((max_gb if max_gb is not None else _budget_gb()) * 1e9)
         self.specs: dict[str, ModelSpec] = {}
         self.owners: dict[str, str] = {}
@@ -166,6 +166,13 @@ class ModelRegistry:
         self.load_attempts: dict[str, int] = {}
         self.retry_after = _seconds_env(RETRY_AFTER_ENV, DEFAULT_RETRY_AFTER)
         self._failures: dict[str, tuple[float, str]] = {}  # id -> (when, why), so a failing load is not rebuilt per request
+
+    @property
+    def device(self) -> str:
+        """Where models load: the constructor's ``device``, else ``pick_device()``."""
+        if self._device is None:
+            self._device = pick_device()
+        return self._device
 
     # -- registration -------------------------------------------------------------
     def register(self, spec: ModelSpec, owner: str = "") -> None:
@@ -370,7 +377,8 @@ class ModelRegistry:
                     "available": ok,
                     "reason": reason,
                     "loaded": model is not None,
-                    "device": model.device if model is not None else self.device,
+                    # an unloaded model's device stays undecided until a first load decides it (no torch import here)
+                    "device": model.device if model is not None else (self._device or "auto"),
                     "backend": getattr(model, "backend", "torch") if model is not None else "",
                     "fidelity": getattr(model, "fidelity", None),
                     "memory_gb": round(self._sizes.get(model_id, 0) / 1e9, 3),

@@ -14,10 +14,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
-import torch.nn.functional as F
 
 from playground.images import Photo, bundled_photos
+from playground.lazy import F, torch
 from playground.losses import clip_loss, siglip_loss
 from playground.models.base import ImageTextModel
 from playground.registry import ModelRegistry

@@ -14,10 +14,9 @@ EXPERIMENTS = ("augment", "batch")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from .augment import AUGMENTATIONS
     from .compute import MAX_STEPS, SWEEP_BATCH_SIZES, SWEEP_IMAGES, SimCLRSettings
     from .data import DATASETS
-    from .model import ENCODERS
+    from .options import AUGMENTATIONS, ENCODERS
 
     d = SimCLRSettings()
     parser.add_argument("--data", choices=DATASETS, default=d.data, help="default %(default)s")

@@ -19,40 +19,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-AUGMENTATIONS: dict[str, str] = {
-    "crop": "random resized crop (25-100% of the area, then back to full size)",
-    "colour": "colour jitter (brightness, contrast, saturation, and a hue anywhere on the wheel), 80% of the time",
-    "grayscale": "grayscale, 20% of the time",
-    "flip": "horizontal flip, half of the time",
-    "rotate": "small rotation (up to ±20°)",
-    "blur": "Gaussian blur (σ 0.1-1.5 pixels), half of the time",
-    "noise": "Gaussian pixel noise (σ up to 0.1)",
-}
+from .options import AUGMENTATIONS, parse_augmentations  # noqa: F401  (their home is options.py)
+
 _GEOMETRIC = ("crop", "flip", "rotate")
 # YIQ: hue is the angle in the (I, Q) plane, so a hue shift is a rotation there.
 _RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 _YIQ_TO_RGB = torch.linalg.inv(_RGB_TO_YIQ)
-
-
-def parse_augmentations(chosen: Sequence[str] | str | None) -> tuple[str, ...]:
-    """The chosen augmentation names, checked and in a fixed order.
-
-    Accepts a list or a comma-separated string ("crop,colour"); "color" is accepted for "colour".
-    """
-    if chosen is None:
-        chosen = ()
-    if isinstance(chosen, str):
-        chosen = [c for c in chosen.split(",")]
-    names = [str(c).strip().lower().replace("color", "colour") for c in chosen if str(c).strip()]
-    unknown = [n for n in names if n not in AUGMENTATIONS]
-    if unknown:
-        raise ValueError(f"unknown augmentation {', '.join(map(repr, unknown))}; choose from {', '.join(AUGMENTATIONS)}.")
-    if not names:
-        raise ValueError(
-            "choose at least one augmentation: without one the two views of an image are identical, "
-            f"the task is trivial and nothing is learned. Try crop,colour. Known: {', '.join(AUGMENTATIONS)}."
-        )
-    return tuple(n for n in AUGMENTATIONS if n in names)
 
 
 def to_float(images: np.ndarray) -> torch.Tensor:

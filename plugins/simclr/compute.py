@@ -20,17 +20,16 @@ from functools import lru_cache
 from typing import Callable, Optional, Sequence
 
 import numpy as np
-import torch
 
 from playground import gpu
 from playground.geometry import limit_threads, project_2d
+from playground.lazy import torch
 from playground.losses import nt_xent
 from playground.registry import pick_device
 from playground.threads import torch_threads
 
-from .augment import parse_augmentations, to_float, two_views
 from .data import DATASETS, LabImages, load_images
-from .model import ENCODERS, build_net, state_as_numpy
+from .options import ENCODERS, parse_augmentations
 
 MAX_STEPS = 3000  # about 15 minutes of a 2-core CPU at batch 128: the cap the UI and the CLI state
 MAX_BATCH = 512
@@ -143,6 +142,9 @@ def pixel_baseline(data_name: str, seed: int) -> dict[str, float]:
 
 @lru_cache(maxsize=8)
 def _random_init(data_name: str, seed: int, encoder: str) -> tuple[dict[str, float], np.ndarray]:
+    from .augment import to_float  # torch, imported on first use (see playground.lazy)
+    from .model import build_net
+
     data = load_images(data_name, seed)
     net = build_net(encoder, seed)
     test = net.features(to_float(data.test.images))[0]
@@ -242,6 +244,10 @@ def train_simclr(settings: SimCLRSettings, progress: ProgressFn = None, should_s
     so far); both are optional, and a run with neither (as in ZeroGPU's worker,
     where callbacks cannot cross) is the same run.
     """
+
+    from .augment import to_float, two_views  # torch, imported on first use (see playground.lazy)
+    from .model import build_net, state_as_numpy
+
     settings = settings.validate()
     started = time.perf_counter()
     data = load_images(settings.data, settings.seed)
@@ -398,7 +404,7 @@ def batch_size_sweep(base: SimCLRSettings, batch_sizes: Sequence[int] = SWEEP_BA
 def positive_pairs(data_name: str, augment: Sequence[str], seed: int = 0, n: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n`` training images and two augmented views of each, uint8 (n, 32, 32, 3)
     each: the positive pairs the chosen augmentations make (what the encoder is shown)."""
-    from .augment import to_uint8
+    from .augment import to_uint8, two_views  # torch, imported on first use (see playground.lazy)
 
     chosen = parse_augmentations(augment)
     data = load_images(data_name, seed)

@@ -9,9 +9,8 @@ from typing import Optional
 
 import numpy as np
 
-from .augment import AUGMENTATIONS
 from .compute import MAX_STEPS, ExperimentResult, SimCLRResult
-from .model import ENCODER_NAMES
+from .options import AUGMENTATIONS, ENCODER_NAMES
 
 INTRO = f"""
 ### SimCLR: the augmentations make the positives, the batch makes the negatives

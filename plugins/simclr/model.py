@@ -12,10 +12,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-ENCODERS = ("cnn", "vit")
-ENCODER_NAMES = {"cnn": "small CNN", "vit": "tiny ViT"}
-IMAGE_SIZE = 32
-PATCH = 8  # the ViT cuts the 32x32 image into a 4x4 grid of 8x8 patches: 16 tokens
+from .options import ENCODER_NAMES, ENCODERS, IMAGE_SIZE, PATCH  # noqa: F401  (their home is options.py)
+
 # Pixels are scaled to roughly zero mean, unit spread before the encoder.
 PIXEL_MEAN, PIXEL_STD = 0.5, 0.25
 

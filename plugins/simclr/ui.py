@@ -19,7 +19,7 @@ from .data import SHAPE_ATTRIBUTES, load_images
 from .figures import (
     augment_figure, batch_figure, loss_figure, neighbours_grid, pair_grid, patch_tokens, probe_figure, projection_figure,
 )
-from .model import ENCODER_NAMES, PATCH
+from .options import ENCODER_NAMES, PATCH
 
 DEFAULTS = SimCLRSettings()
 SWEEP_CHOICES = [8, 16, 32, 64, 128, 256, 512]

@@ -17,17 +17,19 @@ No gradio here: every function is callable from Python, the CLI and tests.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
-import torch.nn.functional as F
 
 from playground import losses
-from playground.gpu import embed_texts
 from playground.geometry import alignment, l2_normalise, positive_pairs, uniformity
+from playground.gpu import embed_texts
+from playground.lazy import torch
 from playground.threads import torch_threads
+
+if TYPE_CHECKING:  # the class needs torch to be defined; see head.py
+    from .head import ProjectionHead
 
 DEFAULT_MODEL = "glove"
 DEFAULT_TAUS = (0.01, 0.05, 0.1, 0.5, 1.0)
@@ -191,18 +193,6 @@ def live_view(emb: np.ndarray, texts: Sequence[str], labels: Sequence, tau: floa
 
 
 # ------------------------------------------------------------------- training heads
-class ProjectionHead(torch.nn.Module):
-    """Dropout on the frozen embedding (the "augmentation"), then a small MLP."""
-
-    def __init__(self, dim: int, dropout: float = DEFAULT_DROPOUT, hidden: int = HEAD_HIDDEN, out: int = HEAD_OUT):
-        super().__init__()
-        self.dropout = torch.nn.Dropout(dropout)
-        self.net = torch.nn.Sequential(torch.nn.Linear(dim, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, out))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.net(self.dropout(x)), dim=-1)
-
-
 @dataclass
 class TauResult:
     """One τ: the trained head's figures on all texts (no dropout at evaluation)."""
@@ -296,6 +286,8 @@ def train_head(
         raise ValueError(f"With dropout views the dropout rate must be in (0, 1), got {dropout}.")
     sampler = PairSampler(labels, positives)
     torch.manual_seed(seed)
+    from .head import ProjectionHead  # defining an nn.Module needs torch: imported on first training
+
     head = ProjectionHead(emb.shape[1], dropout=dropout)
     opt = torch.optim.Adam(head.parameters(), lr=lr)
     x = torch.as_tensor(np.asarray(emb, dtype=np.float32))

@@ -15,19 +15,24 @@ import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from typing import Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
+from playground.lazy import F, LazyModule, no_grad, torch
 from playground.losses import clip_loss, siglip_loss
 from playground.threads import torch_threads
 
 from playground.data.shapes import (
     HELD_OUT, UNSEEN_COLOUR_WORDS, CaptionedImages, all_combos, class_prompts, combo_labels, make_split,
 )
-from .model import IMAGE_TOWERS, TEXT_TOWERS, DualEncoder, TrainedClip, build_dual_encoder, pixels_to_tensor, tokenize
+from .options import IMAGE_TOWERS, TEXT_TOWERS, tokenize
+
+if TYPE_CHECKING:
+    from .model import DualEncoder, TrainedClip
+
+# The towers are torch modules: ``model`` is imported the first time one is needed.
+model = LazyModule(f"{__package__}.model")
 
 LOSSES = ("softmax", "sigmoid")
 # The comparison's defaults: with fewer examples per run most runs learn only colour
@@ -224,18 +229,18 @@ def _lr_factor(step: int, steps: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
 
 
-@torch.no_grad()
+@no_grad
 def similarity_matrix(encoder: DualEncoder, images: np.ndarray, captions: list[str]) -> np.ndarray:
     """Cosine similarity, captions (rows) x images (columns), in eval mode."""
     was_training = encoder.training
     encoder.eval()
-    img = F.normalize(encoder.image_tower(pixels_to_tensor(images)), dim=-1)
+    img = F.normalize(encoder.image_tower(model.pixels_to_tensor(images)), dim=-1)
     txt = F.normalize(encoder.text_tower(captions), dim=-1)
     encoder.train(was_training)
     return (txt @ img.T).numpy()
 
 
-@torch.no_grad()
+@no_grad
 def zero_shot_predictions(encoder: DualEncoder, images: np.ndarray, prompts: list[str]) -> np.ndarray:
     """Index of the best prompt for each image (highest cosine), in eval mode."""
     was_training = encoder.training
@@ -243,7 +248,7 @@ def zero_shot_predictions(encoder: DualEncoder, images: np.ndarray, prompts: lis
     txt = F.normalize(encoder.text_tower(prompts), dim=-1)
     preds = []
     for start in range(0, len(images), 256):
-        img = F.normalize(encoder.image_tower(pixels_to_tensor(images[start : start + 256])), dim=-1)
+        img = F.normalize(encoder.image_tower(model.pixels_to_tensor(images[start : start + 256])), dim=-1)
         preds.append((img @ txt.T).argmax(dim=1).numpy())
     encoder.train(was_training)
     return np.concatenate(preds)
@@ -264,7 +269,7 @@ def train_clip(
     data = data if data is not None else data_for(settings)
     with torch_threads(settings.threads):
         features = _text_features(settings, data, embed_texts)
-        encoder = build_dual_encoder(
+        encoder = model.build_dual_encoder(
             settings.loss, settings.image_tower, settings.text_tower, vocab=data.vocabulary,
             embed_texts=embed_texts, text_in_dim=features.shape[1] if features is not None else 384, seed=settings.seed,
             bias_init=settings.bias_init,
@@ -289,7 +294,7 @@ def train_clip(
                 break
             ids = rng.choice(len(data.caption_texts), size=settings.batch_size, replace=False)
             picks = [data.caption_images[c][rng.integers(counts[c])] for c in ids]
-            image_emb = encoder.image_tower(pixels_to_tensor(data.train.images[picks]))
+            image_emb = encoder.image_tower(model.pixels_to_tensor(data.train.images[picks]))
             text_emb = _embed_captions(encoder, data.caption_texts, ids, features)
             loss = _batch_loss(encoder, image_emb, text_emb)
             optimiser.zero_grad(set_to_none=True)
@@ -399,4 +404,4 @@ def as_image_text_model(result: TrainResult, model_id: str) -> TrainedClip:
         f"trained here from scratch: {LOSS_NAMES[s.loss]} loss, {s.image_tower} + {s.text_tower}, "
         f"batch {s.batch_size}, {s.steps} steps, seed {s.seed}"
     )
-    return TrainedClip(model_id, result.encoder, description=description)
+    return model.TrainedClip(model_id, result.encoder, description=description)

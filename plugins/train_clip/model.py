@@ -12,7 +12,6 @@ and every image-text tab, can use it like CLIP or SigLIP.
 from __future__ import annotations
 
 import math
-import re
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -22,10 +21,7 @@ from PIL import Image
 
 from playground.models.base import ImageTextModel, torch_module_bytes
 
-IMAGE_TOWERS = ("vit", "cnn")
-TEXT_TOWERS = ("minilm", "bow")
-_WORD = re.compile(r"[a-z]+")
-UNK = "<unk>"
+from .options import IMAGE_TOWERS, TEXT_TOWERS, UNK, tokenize  # noqa: F401  (their home is options.py)
 
 # Pixels are scaled to roughly zero mean, unit spread before the image tower.
 PIXEL_MEAN, PIXEL_STD = 0.5, 0.25
@@ -85,10 +81,6 @@ class SmallCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(self.features(x))
-
-
-def tokenize(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
 
 
 class BagOfWords(nn.Module):

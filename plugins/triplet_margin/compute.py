@@ -15,12 +15,11 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
-import torch.nn.functional as F
 
 from playground import losses
 from playground.gpu import embed_texts
 from playground.geometry import linear_probe
+from playground.lazy import F, torch
 from playground.threads import torch_threads
 
 DEFAULT_MODELS = ("glove", "minilm")
