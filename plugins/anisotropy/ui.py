@@ -12,6 +12,7 @@ from typing import Optional
 import gradio as gr
 
 from playground import geometry
+from playground.classroom.ui import ClassVotes
 from playground.downloads import write_downloads
 from playground.lab import LabContext
 from playground.ui import friendly_errors, model_choices, session_id
@@ -141,6 +142,7 @@ def build(ctx: LabContext) -> None:
     guess = gr.Radio([(text, key) for key, text in PREDICT_CHOICES.items()], label=PREDICT_QUESTION)
     run = gr.Button("Run the experiment", variant="primary")
     revealed = gr.Markdown()
+    run_votes = ClassVotes(ctx, "run", guess)
     table = gr.Dataframe(label="Figures (each row's meaning on the right)", interactive=False, wrap=True)
     with gr.Row(equal_height=False):
         left, right = _column("A"), _column("B")
@@ -152,6 +154,7 @@ def build(ctx: LabContext) -> None:
                                label=isotropy.PREDICT_QUESTION)
     remeasure = gr.Button("Re-measure after post-processing")
     shift_revealed = gr.Markdown()
+    shift_votes = ClassVotes(ctx, "postprocess", guess_shift)
     shift_table = gr.Dataframe(label="Raw and post-processed figures, side by side", interactive=False, wrap=True)
     with gr.Row():
         prepare = gr.Button("Prepare downloads: figures as JSON and CSV, plots as PNG")
@@ -221,12 +224,13 @@ def build(ctx: LabContext) -> None:
         return gr.update(choices=choices, value=a), gr.update(choices=choices, value=b)
 
     column_outputs = [c for col in (left, right) for c in (col["title"], col["heat"], col["hist"], col["proj"])]
-    run.click(
+    run_event = run.click(
         run_experiment, [model_a, model_b, upload, seed, sigma, noise, projection, guess, noise_scale],
         [revealed, table, *column_outputs, sweep, state, files], api_name="anisotropy_run",
     )
-    remeasure.click(remeasure_shifted, [methods, guess_shift, state], [shift_revealed, shift_table],
-                    api_name="anisotropy_postprocess")
+    run_votes.after(run_event)
+    shift_votes.after(remeasure.click(remeasure_shifted, [methods, guess_shift, state], [shift_revealed, shift_table],
+                    api_name="anisotropy_postprocess"))
     noise_scale.change(scale_changed, noise_scale, sigma, api_name="anisotropy_noise_scale")
     projection.change(reproject, [projection, state], [left["proj"], right["proj"], state],
                       api_name="anisotropy_project")
