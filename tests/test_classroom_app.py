@@ -1,0 +1,124 @@
+"""Classroom mode served: votes through gradio_client, the bars only after one's own
+vote, class codes kept apart, the instructor view and its token, a broken database."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradio_client import Client
+
+from playground import create_plugin_manager, create_registry
+from playground.app import build_app
+from playground.classroom import VoteStore
+
+PLUGINS = ("playground.models.defaults", "plugins.anisotropy")
+TOKEN = "teacher-token-123"
+
+
+_registries = []  # one registry for the module: each model loads once
+
+
+def anisotropy_app(votes: VoteStore):
+    pm = create_plugin_manager(builtins=PLUGINS, entry_points=False)
+    if not _registries:
+        _registries.append(create_registry(pm, device="cpu"))
+    return build_app(pm, _registries[0], votes=votes)
+
+
+def student(url: str, code: str = "") -> Client:
+    """One student's browser: their own session, their class's link."""
+    headers = {"Referer": f"{url}?class={code}"} if code else None
+    return Client(url, verbose=False, headers=headers)
+
+
+@pytest.fixture
+def served(serve, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_INSTRUCTOR_TOKEN", TOKEN)
+    votes = VoteStore(str(tmp_path / "votes.sqlite3"))
+    return serve(anisotropy_app(votes)), votes
+
+
+def test_thirty_concurrent_students_vote_and_run_and_no_vote_is_lost(served):
+    url, votes = served
+    choices = ["low", "middle", "high"]
+
+    def one_student(i):
+        client = student(url)
+        client.predict("glove", "minilm", None, i % 3, 0.1, "after", "pca", choices[i % 3], "total",
+                       api_name="/anisotropy_run")
+        return client.predict(choices[i % 3], api_name="/anisotropy_class_run")
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        shown = list(pool.map(one_student, range(30), timeout=600))
+    assert votes.count() == 30  # every vote is in the database
+    assert votes.distribution("anisotropy", "run") == {"low": 10, "middle": 10, "high": 10}
+    assert all("How your class voted" in text and "← you" in text for text in shown)
+
+
+def test_bars_only_after_ones_own_vote_and_class_codes_never_mix(served):
+    url, votes = served
+    quiet, loud, other = student(url, "bio1"), student(url, "bio1"), student(url, "chem2")
+    loud.predict("high", api_name="/anisotropy_class_run")
+    assert "How your class voted" not in quiet.predict(None, api_name="/anisotropy_class_run")
+    other_text = other.predict("low", api_name="/anisotropy_class_run")
+    assert "(1 vote)" in other_text and "100% (1) " in other_text  # chem2 sees only its own vote
+    quiet_text = quiet.predict("middle", api_name="/anisotropy_class_run")
+    assert "(2 votes)" in quiet_text and "← you" in quiet_text
+    assert votes.distribution("anisotropy", "run", "bio1") == {"low": 0, "middle": 1, "high": 1}
+    assert votes.distribution("anisotropy", "run", "chem2") == {"low": 1, "middle": 0, "high": 0}
+    with pytest.raises(Exception, match="not in the list of choices|not one of the choices"):
+        quiet.predict("sideways", api_name="/anisotropy_class_run")
+
+
+def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_path):
+    url, votes = served
+    student(url, "bio1").predict("high", api_name="/anisotropy_class_run")
+    student(url, "chem2").predict("low", api_name="/anisotropy_class_run")
+    teacher = Client(url, verbose=False)
+    for wrong in ("", "teacher-token-12", "x" * 40):
+        with pytest.raises(Exception, match="Wrong or missing instructor token"):
+            teacher.predict(wrong, "bio1", api_name="/classroom_votes")
+        with pytest.raises(Exception, match="Wrong or missing instructor token"):
+            teacher.predict(wrong, "bio1", api_name="/classroom_export")
+    view = teacher.predict(TOKEN, "bio1", api_name="/classroom_votes")
+    assert "anisotropy · run" in view and "100% (1) high" in view and "(1) low" not in view.replace("0% (0) low", "")
+    exported = open(teacher.predict(TOKEN, "bio1", api_name="/classroom_export")).read()
+    assert exported.count("\n") == 2 and ",high," in exported and ",low," not in exported
+    view = teacher.predict(TOKEN, "bio1", "anisotropy · run", api_name="/classroom_new_round")
+    assert "(round 2)" in view
+    teacher.predict(TOKEN, "bio1", api_name="/classroom_reset")
+    assert votes.count("bio1") == 0 and votes.count("chem2") == 1
+
+
+def test_no_instructor_view_without_the_variable(serve, tmp_path, monkeypatch):
+    monkeypatch.delenv("PLAYGROUND_INSTRUCTOR_TOKEN", raising=False)
+    demo = anisotropy_app(VoteStore(str(tmp_path / "votes.sqlite3")))
+    assert not [fn for fn in demo.fns.values() if str(fn.api_name).startswith("classroom_")]
+    client = Client(serve(demo), verbose=False)
+    assert "classroom_votes" not in str(client.view_api(return_format="dict"))
+
+
+def test_data_survives_a_server_restart(serve, tmp_path):
+    path = str(tmp_path / "votes.sqlite3")
+    first = anisotropy_app(VoteStore(path))
+    student(serve(first), "bio1").predict("low", api_name="/anisotropy_class_run")
+    first.close()
+    second_url = serve(anisotropy_app(VoteStore(path)))  # a fresh process would do the same
+    text = student(second_url, "bio1").predict("high", api_name="/anisotropy_class_run")
+    assert "(2 votes)" in text
+
+
+def test_an_unwritable_database_leaves_the_lab_working(serve, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_INSTRUCTOR_TOKEN", TOKEN)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    votes = VoteStore(str(blocker / "votes.sqlite3"))
+    url = serve(anisotropy_app(votes))
+    client = student(url)
+    out = client.predict("glove", "minilm", None, 0, 0.1, "after", "pca", "high", "total", api_name="/anisotropy_run")
+    assert "You predicted" in out[0] or "predict" in out[0].lower()
+    text = client.predict("high", api_name="/anisotropy_class_run")
+    assert "could not be stored" in text
+    view = Client(url, verbose=False).predict(TOKEN, "", api_name="/classroom_votes")
+    assert "Votes are not being recorded" in view
