@@ -14,6 +14,7 @@ from .classroom.ui import Classroom
 from .lab import Lab, LabContext
 from .plugins import PlaygroundPluginManager, PluginError, collect_labs, create_plugin_manager
 from .registry import ModelRegistry, create_registry
+from .result_cache import ResultCache
 from .ui import friendly_errors, session_id
 
 log = logging.getLogger("playground")
@@ -73,7 +74,7 @@ def unprefixed_api_names(lab: Lab, fns: list) -> list[str]:
 
 
 def build_lab_tab(lab: Lab, registry: ModelRegistry, pm: PlaygroundPluginManager, tab: gr.Tab,
-                  classroom: Optional[Classroom] = None) -> None:
+                  classroom: Optional[Classroom] = None, results: Optional[ResultCache] = None) -> None:
     """Build one lab inside the open tab; a failing ``build`` leaves an error panel, and
     an event whose ``api_name`` does not start with the lab id is reported above the lab."""
     if not is_builtin(lab, pm):
@@ -86,7 +87,8 @@ def build_lab_tab(lab: Lab, registry: ModelRegistry, pm: PlaygroundPluginManager
     failed = None
     with gr.Column() as body:
         try:
-            lab.build(LabContext(registry=registry, lab_id=lab.id, tab=tab, classroom=classroom))
+            lab.build(LabContext(registry=registry, lab_id=lab.id, tab=tab, classroom=classroom,
+                                results=results))
         except Exception as exc:
             log.exception("lab %s failed to build", lab.id)
             failed = pm.record_error(lab.plugin, "build", exc)
@@ -198,6 +200,7 @@ def build_app(
     failed_early = list(pm.errors)  # import or register failures: no lab to build
     votes = votes if votes is not None else VoteStore()
     classroom = Classroom(votes)
+    results = ResultCache()  # a class pressing Run with the same settings computes once
     # Files users upload or download (model zips among them) are removed from Gradio's
     # cache once they are an hour old, checked every hour, so a class demo's disk stays bounded.
     with gr.Blocks(title="Contrastive playground", delete_cache=(3600, 3600)) as demo:
@@ -207,7 +210,7 @@ def build_app(
                 build_start_page(labs, failed_early, pm, tabs)
             for lab in labs:
                 with gr.Tab(lab.title, id=lab.id) as tab:
-                    build_lab_tab(lab, registry, pm, tab, classroom)
+                    build_lab_tab(lab, registry, pm, tab, classroom, results)
             for error in failed_early:
                 with gr.Tab(f"⚠ {error.plugin}", id=f"error-{error.plugin}"):
                     error_panel(error)
@@ -228,6 +231,7 @@ def build_app(
     demo.playground_plugins = pm
     demo.playground_labs = labs
     demo.playground_votes = votes
+    demo.playground_results = results
     return demo
 
 
