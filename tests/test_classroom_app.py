@@ -36,11 +36,12 @@ def student(url: str, code: str = "") -> Client:
 def served(serve, tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_INSTRUCTOR_TOKEN", TOKEN)
     votes = VoteStore(str(tmp_path / "votes.sqlite3"))
-    return serve(anisotropy_app(votes)), votes
+    demo = anisotropy_app(votes)
+    return serve(demo), votes, demo
 
 
 def test_thirty_concurrent_students_vote_and_run_and_no_vote_is_lost(served):
-    url, votes = served
+    url, votes, demo = served
     choices = ["low", "middle", "high"]
 
     def one_student(i):
@@ -54,10 +55,12 @@ def test_thirty_concurrent_students_vote_and_run_and_no_vote_is_lost(served):
     assert votes.count() == 30  # every vote is in the database
     assert votes.distribution("anisotropy", "run") == {"low": 10, "middle": 10, "high": 10}
     assert all("How your class voted" in text and "← you" in text for text in shown)
+    # three seeds among the thirty runs: three computed, the other 27 from the result cache
+    assert (demo.playground_results.misses, demo.playground_results.hits) == (3, 27)
 
 
 def test_bars_only_after_ones_own_vote_and_class_codes_never_mix(served):
-    url, votes = served
+    url, votes, _ = served
     quiet, loud, other = student(url, "bio1"), student(url, "bio1"), student(url, "chem2")
     loud.predict("high", api_name="/anisotropy_class_run")
     assert "How your class voted" not in quiet.predict(None, api_name="/anisotropy_class_run")
@@ -72,7 +75,7 @@ def test_bars_only_after_ones_own_vote_and_class_codes_never_mix(served):
 
 
 def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_path):
-    url, votes = served
+    url, votes, _ = served
     student(url, "bio1").predict("high", api_name="/anisotropy_class_run")
     student(url, "chem2").predict("low", api_name="/anisotropy_class_run")
     teacher = Client(url, verbose=False)
@@ -122,3 +125,22 @@ def test_an_unwritable_database_leaves_the_lab_working(serve, tmp_path, monkeypa
     assert "could not be stored" in text
     view = Client(url, verbose=False).predict(TOKEN, "", api_name="/classroom_votes")
     assert "Votes are not being recorded" in view
+
+
+def test_every_lab_builds_and_answers_its_votes_when_the_database_cannot_be_written(serve, tmp_path):
+    from playground import create_registry
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    votes = VoteStore(str(blocker / "votes.sqlite3"))
+    pm = create_plugin_manager(entry_points=False)
+    demo = build_app(pm, create_registry(pm, device="cpu"), votes=votes)
+    assert not pm.errors  # every built-in lab built
+    labs = {lab for lab, _ in votes.questions}
+    assert labs == {"anisotropy", "triplet_margin", "temperature", "clip_zero_shot", "siglip_compare",
+                    "fine_tune", "train_clip", "simclr"}
+    client = Client(serve(demo), verbose=False)
+    for (lab, question), q in sorted(votes.questions.items()):
+        text = client.predict(q.choices[0], api_name=f"/{lab}_class_{question}")
+        assert "could not be stored" in text, (lab, question)
+    assert "not being recorded" in votes.problem

@@ -48,7 +48,8 @@ def bars(counts: dict, mine: Optional[str] = None, labels: Optional[dict] = None
     lines = [f"**How your class voted** ({total} vote{'s' if total != 1 else ''}):", ""]
     for choice, n in counts.items():
         share = n / total if total else 0.0
-        bar = "█" * round(share * BAR_WIDTH) or "▏"
+        filled = round(share * BAR_WIDTH)
+        bar = "█" * filled + "░" * (BAR_WIDTH - filled)
         you = " ← you" if choice == mine else ""
         lines.append(f"- `{bar}` {share:.0%} ({n}) {(labels or {}).get(choice, choice)}{you}")
     return "\n".join(lines)
