@@ -1,12 +1,13 @@
 """A class pressing Run at once: 30 simultaneous default anisotropy runs, each from
 its own gradio_client session, against an app served on loopback in a child process.
 
-    python benchmarks/bench_classroom.py [--students 30] [--no-cache] [--write-readme]
+    python benchmarks/bench_classroom.py [--students 30] [--no-cache | --compare] [--write-readme]
 
 Prints the wall time and the p50/p95 of the per-student latency (goal: p95 <= 3 s on
 the 2-core development machine). One warm-up run first loads the models, as the
 instructor's own demo run does before the class presses Run. ``--no-cache`` turns the
-shell's result cache off (``PLAYGROUND_RESULT_CACHE=0``) to measure without it.
+shell's result cache off (``PLAYGROUND_RESULT_CACHE=0``) to measure without it;
+``--compare`` measures both, each against a fresh server.
 ``--write-readme`` puts the printed block between the README's classroom-bench markers.
 No timing is asserted.
 """
@@ -50,12 +51,13 @@ def serve_forever(port: int) -> None:
     demo.launch(server_name="127.0.0.1", server_port=port, quiet=True, **launch_kwargs())
 
 
-def serve_app() -> tuple[subprocess.Popen, str]:
+def serve_app(cache: bool) -> tuple[subprocess.Popen, str]:
     """Start the server in its own process (the students' clients must not share its GIL); wait until it answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", str(port)], cwd=ROOT,
+    env = {**os.environ, "PLAYGROUND_RESULT_CACHE": "1" if cache else "0"}
+    server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
@@ -71,10 +73,10 @@ def serve_app() -> tuple[subprocess.Popen, str]:
     raise SystemExit("The benchmark's server did not answer within 180 s.")
 
 
-def bench(students: int) -> dict:
+def bench(students: int, cache: bool) -> dict:
     from gradio_client import Client
 
-    server, url = serve_app()
+    server, url = serve_app(cache)
     try:
         warm = time.perf_counter()
         Client(url, verbose=False).predict(*DEFAULT_RUN, api_name="/anisotropy_run")
@@ -121,14 +123,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--no-cache", action="store_true", help="turn the shell's result cache off")
+    parser.add_argument("--compare", action="store_true", help="measure without the cache, then with it")
     parser.add_argument("--write-readme", action="store_true", help="write the result into README.md's marked block")
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)  # the server process itself
     args = parser.parse_args()
     if args.serve:
         return serve_forever(args.serve)
-    if args.no_cache:
-        os.environ["PLAYGROUND_RESULT_CACHE"] = "0"
-    text = report(bench(max(1, min(args.students, 100))), not args.no_cache)
+    students = max(1, min(args.students, 100))
+    modes = [False, True] if args.compare else [not args.no_cache]
+    text = "\n".join(report(bench(students, cache), cache) for cache in modes)
     print(text)
     if args.write_readme:
         write_readme(text)
