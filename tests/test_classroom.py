@@ -144,3 +144,13 @@ def test_locked_database_records_nothing_and_recovers(tmp_path):
         other.rollback()
         other.close()
     assert store.record("lab", "q", "b", "s2") and store.problem == ""
+
+
+def test_full_database_records_nothing_and_says_why(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3")
+    conn = store._connect()  # this thread's connection: cap the file at its present size, as a full disk would
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count={pages}")
+    results = [store.record("lab", "q", "a", f"student-{i:04d}-{'x' * 200}") for i in range(200)]
+    assert False in results  # the bound is 200 rows of 200+ bytes: a few pages
+    assert "full" in store.problem and "not being recorded" in store.problem

@@ -128,6 +128,10 @@ class VoteStore:
             recent = self._recent[student]
             while recent and recent[0] < now - 60:
                 recent.popleft()
+            if len(self._recent) > 10_000:  # a long-running Space: forget students quiet for a minute
+                for key in [k for k, q in self._recent.items() if not q or q[-1] < now - 60]:
+                    del self._recent[key]
+                recent = self._recent[student]
             if len(recent) >= self.votes_per_minute:
                 return False
             recent.append(now)
