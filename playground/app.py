@@ -199,12 +199,12 @@ def build_app(
     labs = collect_labs(pm)
     failed_early = list(pm.errors)  # import or register failures: no lab to build
     votes = votes if votes is not None else VoteStore()
-    classroom = Classroom(votes)
     results = ResultCache()  # a class pressing Run with the same settings computes once
     # Files users upload or download (model zips among them) are removed from Gradio's
     # cache once they are an hour old, checked every hour, so a class demo's disk stays bounded.
     with gr.Blocks(title="Contrastive playground", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(HEADER)
+        classroom = Classroom(votes)  # inside the Blocks: it holds the browser's anonymous id
         with gr.Tabs() as tabs:
             with gr.Tab("Start", id="start"):
                 build_start_page(labs, failed_early, pm, tabs)

@@ -2,7 +2,7 @@
 vote, class codes kept apart, the instructor view and its token, a broken database."""
 from __future__ import annotations
 
-import time
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -32,6 +32,13 @@ def student(url: str, code: str = "") -> Client:
     return Client(url, verbose=False, headers=headers)
 
 
+def vote(client: Client, choice, api_name: str = "/anisotropy_class_run") -> str:
+    """Send a prediction as a browser does after a run (no id in its localStorage yet); the bars' text."""
+    text, browser = client.predict(choice, None, api_name=api_name)
+    assert len(browser) == 32  # the anonymous id the browser keeps
+    return text
+
+
 @pytest.fixture
 def served(serve, tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_INSTRUCTOR_TOKEN", TOKEN)
@@ -48,7 +55,7 @@ def test_thirty_concurrent_students_vote_and_run_and_no_vote_is_lost(served):
         client = student(url)
         client.predict("glove", "minilm", None, i % 3, 0.1, "after", "pca", choices[i % 3], "total",
                        api_name="/anisotropy_run")
-        return client.predict(choices[i % 3], api_name="/anisotropy_class_run")
+        return vote(client, choices[i % 3])
 
     with ThreadPoolExecutor(max_workers=30) as pool:
         shown = list(pool.map(one_student, range(30), timeout=600))
@@ -62,22 +69,34 @@ def test_thirty_concurrent_students_vote_and_run_and_no_vote_is_lost(served):
 def test_bars_only_after_ones_own_vote_and_class_codes_never_mix(served):
     url, votes, _ = served
     quiet, loud, other = student(url, "bio1"), student(url, "bio1"), student(url, "chem2")
-    loud.predict("high", api_name="/anisotropy_class_run")
-    assert "How your class voted" not in quiet.predict(None, api_name="/anisotropy_class_run")
-    other_text = other.predict("low", api_name="/anisotropy_class_run")
+    vote(loud, "high")
+    assert "How your class voted" not in vote(quiet, None)
+    other_text = vote(other, "low")
     assert "(1 vote)" in other_text and "100% (1) " in other_text  # chem2 sees only its own vote
-    quiet_text = quiet.predict("middle", api_name="/anisotropy_class_run")
+    quiet_text = vote(quiet, "middle")
     assert "(2 votes)" in quiet_text and "← you" in quiet_text
     assert votes.distribution("anisotropy", "run", "bio1") == {"low": 0, "middle": 1, "high": 1}
     assert votes.distribution("anisotropy", "run", "chem2") == {"low": 1, "middle": 0, "high": 0}
     with pytest.raises(Exception, match="not in the list of choices|not one of the choices"):
-        quiet.predict("sideways", api_name="/anisotropy_class_run")
+        vote(quiet, "sideways")
+
+
+def test_one_browser_keeps_one_vote_across_reloads(served):
+    url, votes, _ = served
+    _, kept = student(url).predict("high", None, api_name="/anisotropy_class_run")
+    # the page reloaded: a new session, the same id from the browser's localStorage
+    text, again = student(url).predict("low", kept, api_name="/anisotropy_class_run")
+    assert again == kept and "(1 vote)" in text
+    assert votes.distribution("anisotropy", "run") == {"low": 1, "middle": 0, "high": 0}
+    for path in (votes.path, votes.path + "-wal"):  # only its hash is stored
+        if os.path.exists(path):
+            assert kept.encode() not in open(path, "rb").read()
 
 
 def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_path):
     url, votes, _ = served
-    student(url, "bio1").predict("high", api_name="/anisotropy_class_run")
-    student(url, "chem2").predict("low", api_name="/anisotropy_class_run")
+    vote(student(url, "bio1"), "high")
+    vote(student(url, "chem2"), "low")
     teacher = Client(url, verbose=False)
     for wrong in ("", "teacher-token-12", "x" * 40):
         with pytest.raises(Exception, match="Wrong or missing instructor token"):
@@ -105,10 +124,10 @@ def test_no_instructor_view_without_the_variable(serve, tmp_path, monkeypatch):
 def test_data_survives_a_server_restart(serve, tmp_path):
     path = str(tmp_path / "votes.sqlite3")
     first = anisotropy_app(VoteStore(path))
-    student(serve(first), "bio1").predict("low", api_name="/anisotropy_class_run")
+    vote(student(serve(first), "bio1"), "low")
     first.close()
     second_url = serve(anisotropy_app(VoteStore(path)))  # a fresh process would do the same
-    text = student(second_url, "bio1").predict("high", api_name="/anisotropy_class_run")
+    text = vote(student(second_url, "bio1"), "high")
     assert "(2 votes)" in text
 
 
@@ -121,7 +140,7 @@ def test_an_unwritable_database_leaves_the_lab_working(serve, tmp_path, monkeypa
     client = student(url)
     out = client.predict("glove", "minilm", None, 0, 0.1, "after", "pca", "high", "total", api_name="/anisotropy_run")
     assert "You predicted" in out[0] or "predict" in out[0].lower()
-    text = client.predict("high", api_name="/anisotropy_class_run")
+    text = vote(client, "high")
     assert "could not be stored" in text
     view = Client(url, verbose=False).predict(TOKEN, "", api_name="/classroom_votes")
     assert "Votes are not being recorded" in view
@@ -141,6 +160,6 @@ def test_every_lab_builds_and_answers_its_votes_when_the_database_cannot_be_writ
                     "fine_tune", "train_clip", "simclr"}
     client = Client(serve(demo), verbose=False)
     for (lab, question), q in sorted(votes.questions.items()):
-        text = client.predict(q.choices[0], api_name=f"/{lab}_class_{question}")
+        text = vote(client, q.choices[0], f"/{lab}_class_{question}")
         assert "could not be stored" in text, (lab, question)
     assert "not being recorded" in votes.problem

@@ -24,6 +24,13 @@ def test_student_votes_and_runs_and_the_instructor_sees_the_vote(serve, browser,
     page.get_by_text("How your class voted (1 vote)").filter(visible=True).first.wait_for()
     page.get_by_text("← you").filter(visible=True).first.wait_for()
     assert votes.distribution("anisotropy", "run", "bio1")["high"] == 1  # the link's class code reached the store
+    # the student reloads and changes their mind: still one student, one vote (the browser kept its id)
+    page.reload()
+    open_tab(page, "Text anisotropy")
+    page.get_by_label(PREDICT_CHOICES["middle"]).check()
+    page.get_by_role("button", name="Run the experiment").click()
+    page.get_by_text("(1) Somewhere around 0.3 to 0.6 ← you").filter(visible=True).first.wait_for(timeout=180_000)
+    assert votes.distribution("anisotropy", "run", "bio1") == {"low": 0, "middle": 1, "high": 0}
 
     teacher = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
@@ -38,6 +45,6 @@ def test_student_votes_and_runs_and_the_instructor_sees_the_vote(serve, browser,
         desk.get_by_label("Instructor token").fill(TOKEN)
         desk.get_by_role("button", name="Show the class's votes").click()
         desk.get_by_text("Class bio1").filter(visible=True).first.wait_for()
-        desk.get_by_text("100% (1) high").filter(visible=True).first.wait_for()
+        desk.get_by_text("100% (1) middle").filter(visible=True).first.wait_for()
     finally:
         teacher.close()

@@ -14,6 +14,7 @@ once they have voted this round, the class's distribution is shown. Outside the 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Optional
 from urllib.parse import parse_qs, urlparse
 
@@ -22,13 +23,23 @@ import gradio as gr
 from .store import VoteRefused, VoteStore, class_code
 
 BAR_WIDTH = 20
+BROWSER_KEY = "playground-class-student"  # the browser's localStorage key for its anonymous id
+_BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
 WAITING = "*Pick a prediction before you run to see how your class voted.*"
 
 
-def student_id(request: Optional[gr.Request]) -> str:
-    """An anonymous id for this browser session (a hash: the session id itself is never stored)."""
+def browser_id(stored: Optional[str], request: Optional[gr.Request]) -> str:
+    """The browser's anonymous id: the one its localStorage holds, else a new one (derived
+    from this session, so one session without storage, an API client, keeps one id)."""
+    if isinstance(stored, str) and _BROWSER_ID.match(stored):
+        return stored
     session = getattr(request, "session_hash", None) or ""
-    return hashlib.sha256(f"playground-class:{session}".encode()).hexdigest()[:16] if session else ""
+    return hashlib.sha256(f"playground-browser:{session}".encode()).hexdigest()[:32] if session else ""
+
+
+def student_id(browser: str) -> str:
+    """What the database stores for a student: a hash of the browser's id, never the id itself."""
+    return hashlib.sha256(f"playground-class:{browser}".encode()).hexdigest()[:16] if browser else ""
 
 
 def request_class(request: Optional[gr.Request]) -> str:
@@ -60,6 +71,7 @@ class Classroom:
 
     def __init__(self, store: VoteStore) -> None:
         self.store = store
+        self.browser = gr.BrowserState(None, storage_key=BROWSER_KEY)  # the anonymous id, kept across reloads
 
 
 class ClassVotes:
@@ -68,6 +80,7 @@ class ClassVotes:
     def __init__(self, ctx, question: str, prediction: gr.Radio) -> None:
         room: Optional[Classroom] = getattr(ctx, "classroom", None)
         self.store = room.store if room is not None else None
+        self.browser = room.browser if room is not None else None
         self.lab, self.question, self.prediction = ctx.lab_id, question, prediction
         self.view = None
         if self.store is None:
@@ -77,9 +90,13 @@ class ClassVotes:
         self.store.register(self.lab, question, str(prediction.label or question), [v for _, v in choices])
         self.view = gr.Markdown()
 
-    def vote_and_show(self, choice: Optional[str], request: gr.Request):
-        """Record ``choice`` (if any) for this student and class; the bars once they have voted."""
-        student, code = student_id(request), request_class(request)
+    def vote_and_show(self, choice: Optional[str], stored_id: Optional[str], request: gr.Request):
+        """Record ``choice`` (if any) for this browser and class; the bars once it has voted.
+        Returns the text and the browser's id (for its localStorage)."""
+        browser = browser_id(stored_id, request)
+        return self.class_text(choice, student_id(browser), request_class(request)), browser
+
+    def class_text(self, choice: Optional[str], student: str, code: str) -> str:
         note = ""
         if choice and student:
             try:
@@ -95,5 +112,5 @@ class ClassVotes:
         """Chain the vote and the bars after ``event`` (a run's click), when it succeeds."""
         if self.store is None:
             return
-        event.success(self.vote_and_show, [self.prediction], [self.view],
+        event.success(self.vote_and_show, [self.prediction, self.browser], [self.view, self.browser],
                       api_name=f"{self.lab}_class_{self.question}", queue=False)
