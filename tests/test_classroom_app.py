@@ -32,9 +32,10 @@ def student(url: str, code: str = "") -> Client:
     return Client(url, verbose=False, headers=headers)
 
 
-def vote(client: Client, choice, api_name: str = "/anisotropy_class_run") -> str:
-    """Send a prediction as a browser does after a run (no id in its localStorage yet); the bars' text."""
-    text, browser = client.predict(choice, None, api_name=api_name)
+def vote(client: Client, choice, api_name: str = "/anisotropy_class_run", measured=None) -> str:
+    """Send a prediction as a browser does after a run (no id in its localStorage yet, and
+    the run's reveal as ``measured``); the bars' text."""
+    text, browser = client.predict(choice, None, measured, api_name=api_name)
     assert len(browser) == 32  # the anonymous id the browser keeps
     return text
 
@@ -83,9 +84,9 @@ def test_bars_only_after_ones_own_vote_and_class_codes_never_mix(served):
 
 def test_one_browser_keeps_one_vote_across_reloads(served):
     url, votes, _ = served
-    _, kept = student(url).predict("high", None, api_name="/anisotropy_class_run")
+    _, kept = student(url).predict("high", None, None, api_name="/anisotropy_class_run")
     # the page reloaded: a new session, the same id from the browser's localStorage
-    text, again = student(url).predict("low", kept, api_name="/anisotropy_class_run")
+    text, again = student(url).predict("low", kept, None, api_name="/anisotropy_class_run")
     assert again == kept and "(1 vote)" in text
     assert votes.distribution("anisotropy", "run") == {"low": 1, "middle": 0, "high": 0}
     for path in (votes.path, votes.path + "-wal"):  # only its hash is stored
@@ -95,8 +96,8 @@ def test_one_browser_keeps_one_vote_across_reloads(served):
 
 def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_path):
     url, votes, _ = served
-    vote(student(url, "bio1"), "high")
-    vote(student(url, "chem2"), "low")
+    vote(student(url, "bio1"), "high", measured="The measurement says: above 0.7.")
+    vote(student(url, "chem2"), "low", measured="chem2's own run")
     teacher = Client(url, verbose=False)
     for wrong in ("", "teacher-token-12", "x" * 40):
         with pytest.raises(Exception, match="Wrong or missing instructor token"):
@@ -104,7 +105,9 @@ def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_p
         with pytest.raises(Exception, match="Wrong or missing instructor token"):
             teacher.predict(wrong, "bio1", api_name="/classroom_export")
     view = teacher.predict(TOKEN, "bio1", api_name="/classroom_votes")
-    assert "anisotropy · run" in view and "100% (1) high" in view and "(1) low" not in view.replace("0% (0) low", "")
+    assert "anisotropy · run" in view and "100% (1) high" in view and "(1) low" not in view
+    assert "The measurement says: above 0.7." in view and "chem2's own run" not in view
+    assert "No run in this class yet" in view  # the other questions
     exported = open(teacher.predict(TOKEN, "bio1", api_name="/classroom_export")).read()
     assert exported.count("\n") == 2 and ",high," in exported and ",low," not in exported
     view = teacher.predict(TOKEN, "bio1", "anisotropy · run", api_name="/classroom_new_round")

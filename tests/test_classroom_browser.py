@@ -46,5 +46,7 @@ def test_student_votes_and_runs_and_the_instructor_sees_the_vote(serve, browser,
         desk.get_by_role("button", name="Show the class's votes").click()
         desk.get_by_text("Class bio1").filter(visible=True).first.wait_for()
         desk.get_by_text("100% (1) middle").filter(visible=True).first.wait_for()
+        desk.get_by_text("the latest run in this class").filter(visible=True).first.wait_for()
+        desk.locator("blockquote", has_text="separation AUC").filter(visible=True).first.wait_for()  # the reveal
     finally:
         teacher.close()

@@ -17,7 +17,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass
 from typing import Optional
 
@@ -26,6 +26,7 @@ log = logging.getLogger("playground")
 DATA_ENV = "PLAYGROUND_DATA_DIR"
 DEFAULT_CLASS = "default"
 VOTES_PER_MINUTE = int(os.environ.get("PLAYGROUND_VOTES_PER_MINUTE", "20"))
+MEASURED_CHARS = 1200
 _CLASS_CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 SCHEMA = """
@@ -79,6 +80,7 @@ class VoteStore:
         self.busy_timeout = busy_timeout  # seconds a writer waits for another's lock
         self.questions: dict[tuple[str, str], Question] = {}
         self.problem = ""  # why votes are not being recorded, for the instructor view; "" when all is well
+        self.measured: OrderedDict[tuple[str, str, str], str] = OrderedDict()  # (class, lab, question) -> reveal
         self._local = threading.local()
         self._lock = threading.Lock()
         self._recent: dict[str, deque] = defaultdict(deque)
@@ -90,6 +92,15 @@ class VoteStore:
         q = Question(lab, question, text, tuple(str(c) for c in choices))
         self.questions[(lab, question)] = q
         return q
+
+    def note_measured(self, lab: str, question: str, reveal: str, code: str = DEFAULT_CLASS) -> None:
+        """Keep the latest measured answer (a run's reveal text) of ``question`` in class ``code``,
+        in memory only, for the instructor view; bounded to the most recent 1000."""
+        with self._lock:
+            self.measured[(code, lab, question)] = str(reveal)[:MEASURED_CHARS]
+            self.measured.move_to_end((code, lab, question))
+            while len(self.measured) > 1000:
+                self.measured.popitem(last=False)
 
     # --- connection ------------------------------------------------------------------
     def _connect(self) -> Optional[sqlite3.Connection]:

@@ -2,13 +2,14 @@
 
 In a lab's ``build``::
 
-    votes = ClassVotes(ctx, "run", guess)   # where the bars go, next to the reveal
+    votes = ClassVotes(ctx, "run", guess, revealed)   # where the bars go, next to the reveal
     ...
     event = run.click(...)
     votes.after(event)                       # record the vote and show the bars after the run
 
 After a successful run the student's prediction (if any) is stored for their class and,
-once they have voted this round, the class's distribution is shown. Outside the shell
+once they have voted this round, the class's distribution is shown; the reveal's text
+(the measured answer) is kept, in memory, for the instructor view. Outside the shell
 (``ctx.classroom`` is None) both calls do nothing.
 """
 from __future__ import annotations
@@ -77,11 +78,11 @@ class Classroom:
 class ClassVotes:
     """A lab question's class distribution, placed where it is created (see the module docstring)."""
 
-    def __init__(self, ctx, question: str, prediction: gr.Radio) -> None:
+    def __init__(self, ctx, question: str, prediction: gr.Radio, reveal: gr.Markdown) -> None:
         room: Optional[Classroom] = getattr(ctx, "classroom", None)
         self.store = room.store if room is not None else None
         self.browser = room.browser if room is not None else None
-        self.lab, self.question, self.prediction = ctx.lab_id, question, prediction
+        self.lab, self.question, self.prediction, self.reveal = ctx.lab_id, question, prediction, reveal
         self.view = None
         if self.store is None:
             return
@@ -90,11 +91,14 @@ class ClassVotes:
         self.store.register(self.lab, question, str(prediction.label or question), [v for _, v in choices])
         self.view = gr.Markdown()
 
-    def vote_and_show(self, choice: Optional[str], stored_id: Optional[str], request: gr.Request):
-        """Record ``choice`` (if any) for this browser and class; the bars once it has voted.
-        Returns the text and the browser's id (for its localStorage)."""
-        browser = browser_id(stored_id, request)
-        return self.class_text(choice, student_id(browser), request_class(request)), browser
+    def vote_and_show(self, choice: Optional[str], stored_id: Optional[str], measured: Optional[str],
+                      request: gr.Request):
+        """Record ``choice`` (if any) for this browser and class, and the reveal's text for the
+        instructor; the bars once it has voted. Returns the text and the browser's id (for its localStorage)."""
+        browser, code = browser_id(stored_id, request), request_class(request)
+        if measured:
+            self.store.note_measured(self.lab, self.question, str(measured), code)
+        return self.class_text(choice, student_id(browser), code), browser
 
     def class_text(self, choice: Optional[str], student: str, code: str) -> str:
         note = ""
@@ -112,5 +116,5 @@ class ClassVotes:
         """Chain the vote and the bars after ``event`` (a run's click), when it succeeds."""
         if self.store is None:
             return
-        event.success(self.vote_and_show, [self.prediction, self.browser], [self.view, self.browser],
+        event.success(self.vote_and_show, [self.prediction, self.browser, self.reveal], [self.view, self.browser],
                       api_name=f"{self.lab}_class_{self.question}", queue=False)

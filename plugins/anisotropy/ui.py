@@ -151,7 +151,7 @@ def build(ctx: LabContext) -> None:
     guess = gr.Radio([(text, key) for key, text in PREDICT_CHOICES.items()], label=PREDICT_QUESTION)
     run = gr.Button("Run the experiment", variant="primary")
     revealed = gr.Markdown()
-    run_votes = ClassVotes(ctx, "run", guess)
+    run_votes = ClassVotes(ctx, "run", guess, revealed)
     table = gr.Dataframe(label="Figures (each row's meaning on the right)", interactive=False, wrap=True)
     with gr.Row(equal_height=False):
         left, right = _column("A"), _column("B")
@@ -163,7 +163,7 @@ def build(ctx: LabContext) -> None:
                                label=isotropy.PREDICT_QUESTION)
     remeasure = gr.Button("Re-measure after post-processing")
     shift_revealed = gr.Markdown()
-    shift_votes = ClassVotes(ctx, "postprocess", guess_shift)
+    shift_votes = ClassVotes(ctx, "postprocess", guess_shift, shift_revealed)
     shift_table = gr.Dataframe(label="Raw and post-processed figures, side by side", interactive=False, wrap=True)
     with gr.Row():
         prepare = gr.Button("Prepare downloads: figures as JSON and CSV, plots as PNG")

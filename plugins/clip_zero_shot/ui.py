@@ -72,7 +72,7 @@ def build(ctx: LabContext) -> None:
             scores = gr.Label(label="Scores", num_top_classes=10)
             bar = gr.Plot(label="All labels, sorted")
             revealed = gr.Markdown()
-            votes = ClassVotes(ctx, "run", guess)
+            votes = ClassVotes(ctx, "run", guess, revealed)
             view = gr.Image(label="What the ViT sees", interactive=False, type="numpy", height=360)
             view_caption = gr.Markdown()
     with gr.Accordion("Several photos at once: the image × label matrix", open=True):

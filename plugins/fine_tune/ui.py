@@ -133,7 +133,7 @@ def build(ctx: LabContext) -> None:
         stop = gr.Button("Stop", variant="stop", scale=1)
     status = gr.Markdown()
     revealed = gr.Markdown()
-    votes = ClassVotes(ctx, "run", guess)
+    votes = ClassVotes(ctx, "run", guess, revealed)
     table = gr.Dataframe(label="Held-out retrieval, before and after", interactive=False, elem_id="fine_tune_metrics")
     metrics_plot = gr.Plot(label="Metrics before and after")
     with gr.Row(equal_height=False):

@@ -80,7 +80,7 @@ def build(ctx: LabContext) -> None:
                 siglip_scores = gr.Label(label="Right model's scores", num_top_classes=10)
             bars = gr.Plot(label="Side by side")
             revealed = gr.Markdown()
-            votes = ClassVotes(ctx, "scores", guess)
+            votes = ClassVotes(ctx, "scores", guess, revealed)
     with gr.Accordion("The raw logits: scale × cosine + bias", open=True):
         table = gr.Dataframe(
             headers=["model", "scoring", "label", "cosine", "scale", "bias", "logit", "probability"],
@@ -102,7 +102,7 @@ def build(ctx: LabContext) -> None:
         loss_run = gr.Button("Compute both losses", variant="primary")
         loss_plot = gr.Plot(label="Loss against batch size")
         loss_reveal = gr.Markdown()
-        loss_votes = ClassVotes(ctx, "losses", loss_guess)
+        loss_votes = ClassVotes(ctx, "losses", loss_guess, loss_reveal)
         loss_table = gr.Dataframe(interactive=False, label="The numbers")
     last = gr.State(None)
 

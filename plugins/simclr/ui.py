@@ -109,7 +109,7 @@ def build(ctx: LabContext) -> None:
     augment_prediction = gr.Radio(lesson.AUGMENT_CHOICES, label=lesson.AUGMENT_QUESTION)
     augment_button = gr.Button("Run experiment 1 (three runs on the shapes)")
     augment_reveal = gr.Markdown()
-    augment_votes = ClassVotes(ctx, "augment", augment_prediction)
+    augment_votes = ClassVotes(ctx, "augment", augment_prediction, augment_reveal)
     augment_plot = gr.Plot(label="Probe accuracy by augmentations used")
     augment_table = gr.Dataframe(label="Every run", interactive=False)
 
@@ -121,7 +121,7 @@ def build(ctx: LabContext) -> None:
     batch_prediction = gr.Radio(lesson.BATCH_CHOICES, label=lesson.BATCH_QUESTION)
     batch_button = gr.Button("Run experiment 2 (one run per batch size)")
     batch_reveal = gr.Markdown()
-    batch_votes = ClassVotes(ctx, "batch", batch_prediction)
+    batch_votes = ClassVotes(ctx, "batch", batch_prediction, batch_reveal)
     batch_plot = gr.Plot(label="Probe accuracy vs batch size")
     batch_table = gr.Dataframe(label="Every run", interactive=False)
 

@@ -70,7 +70,7 @@ def build(ctx: LabContext) -> None:
     predict = gr.Radio(PREDICT_CHOICES, label=PREDICT_QUESTION)
     run_button = gr.Button("Train a head at each τ", variant="primary")
     reveal_md = gr.Markdown()
-    votes = ClassVotes(ctx, "run", predict)
+    votes = ClassVotes(ctx, "run", predict, reveal_md)
     summary_plot = gr.Plot(label="Loss, alignment and uniformity against τ")
     table = gr.Dataframe(interactive=False, label="Per τ")
     projections_plot = gr.Plot(label="2-D views")

@@ -86,7 +86,7 @@ def build(ctx: LabContext) -> None:
     train_button = gr.Button("Train", variant="primary")
     summary = gr.Markdown()
     heldout_reveal = gr.Markdown()
-    heldout_votes = ClassVotes(ctx, "heldout", heldout_prediction)
+    heldout_votes = ClassVotes(ctx, "heldout", heldout_prediction, heldout_reveal)
     gallery = gr.Gallery(label="The snapshot batch: images 1-8 (columns of the matrices)", columns=8, height=200,
                          format="png", object_fit="contain")
     snapshots_plot = gr.Plot(label="Caption x image similarity over training")
@@ -105,7 +105,7 @@ def build(ctx: LabContext) -> None:
     batch_prediction = gr.Radio(lesson.BATCH_CHOICES, label=lesson.BATCH_QUESTION)
     compare_button = gr.Button("Compare both losses (two runs per batch size: several minutes)", variant="secondary")
     batch_reveal = gr.Markdown()
-    batch_votes = ClassVotes(ctx, "batch", batch_prediction)
+    batch_votes = ClassVotes(ctx, "batch", batch_prediction, batch_reveal)
     compare_plot = gr.Plot(label="Held-out accuracy vs batch size")
     compare_table = gr.Dataframe(headers=COMPARE_COLUMNS, label="Every run", interactive=False)
 

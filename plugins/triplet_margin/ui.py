@@ -142,7 +142,7 @@ def build(ctx: LabContext) -> None:
                        info="moving it redraws the figures and examples without recomputing")
     run_button = gr.Button("Run the margin sweep", variant="primary")
     reveal = gr.Markdown()
-    votes = ClassVotes(ctx, "run", predict)
+    votes = ClassVotes(ctx, "run", predict, reveal)
     sweep_plot = gr.Plot(label="Margin sweep")
     summary = gr.Markdown()
     distances_plot = gr.Plot(label="Distances")
@@ -189,7 +189,7 @@ def build(ctx: LabContext) -> None:
     train_predict = gr.Radio(TRAIN_PREDICT_CHOICES, label=TRAIN_PREDICT_QUESTION)
     train_button = gr.Button("Train the projection (uses α, distance and negatives above)", variant="primary")
     train_reveal_md = gr.Markdown()
-    train_votes = ClassVotes(ctx, "train", train_predict)
+    train_votes = ClassVotes(ctx, "train", train_predict, train_reveal_md)
     train_plot = gr.Plot(label="Training")
     train_table = gr.Dataframe(interactive=False, label="Held-out figures, before and after")
 
