@@ -8,10 +8,14 @@ from typing import Optional
 import gradio as gr
 import pandas as pd
 
+from .classroom import VoteStore
+from .classroom.instructor import build_instructor_tab, instructor_token
+from .classroom.ui import Classroom
 from .lab import Lab, LabContext
 from .lazy import warm_up
 from .plugins import PlaygroundPluginManager, PluginError, collect_labs, create_plugin_manager
 from .registry import ModelRegistry, create_registry
+from .result_cache import ResultCache
 from .ui import friendly_errors, session_id
 
 log = logging.getLogger("playground")
@@ -70,7 +74,8 @@ def unprefixed_api_names(lab: Lab, fns: list) -> list[str]:
     ]
 
 
-def build_lab_tab(lab: Lab, registry: ModelRegistry, pm: PlaygroundPluginManager, tab: gr.Tab) -> None:
+def build_lab_tab(lab: Lab, registry: ModelRegistry, pm: PlaygroundPluginManager, tab: gr.Tab,
+                  classroom: Optional[Classroom] = None, results: Optional[ResultCache] = None) -> None:
     """Build one lab inside the open tab; a failing ``build`` leaves an error panel, and
     an event whose ``api_name`` does not start with the lab id is reported above the lab."""
     if not is_builtin(lab, pm):
@@ -83,7 +88,8 @@ def build_lab_tab(lab: Lab, registry: ModelRegistry, pm: PlaygroundPluginManager
     failed = None
     with gr.Column() as body:
         try:
-            lab.build(LabContext(registry=registry, lab_id=lab.id, tab=tab))
+            lab.build(LabContext(registry=registry, lab_id=lab.id, tab=tab, classroom=classroom,
+                                results=results))
         except Exception as exc:
             log.exception("lab %s failed to build", lab.id)
             failed = pm.record_error(lab.plugin, "build", exc)
@@ -182,24 +188,30 @@ def build_plugins_panel(pm: PlaygroundPluginManager) -> None:
 
 
 def build_app(
-    pm: Optional[PlaygroundPluginManager] = None, registry: Optional[ModelRegistry] = None
+    pm: Optional[PlaygroundPluginManager] = None, registry: Optional[ModelRegistry] = None,
+    votes: Optional[VoteStore] = None,
 ) -> gr.Blocks:
     """The whole app: header, one tab per lab (ordered by ``order`` then title), a tab per
-    plugin that failed before it could build, and the Models and Plugins panels."""
+    plugin that failed before it could build, the Models and Plugins panels, and the
+    Instructor tab when ``PLAYGROUND_INSTRUCTOR_TOKEN`` is set. ``votes`` is the class's
+    vote store (by default a file under ``PLAYGROUND_DATA_DIR``)."""
     pm = pm if pm is not None else create_plugin_manager()
     registry = registry if registry is not None else create_registry(pm)
     labs = collect_labs(pm)
     failed_early = list(pm.errors)  # import or register failures: no lab to build
+    votes = votes if votes is not None else VoteStore()
+    results = ResultCache()  # a class pressing Run with the same settings computes once
     # Files users upload or download (model zips among them) are removed from Gradio's
     # cache once they are an hour old, checked every hour, so a class demo's disk stays bounded.
     with gr.Blocks(title="Contrastive playground", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(HEADER)
+        classroom = Classroom(votes)  # inside the Blocks: it holds the browser's anonymous id
         with gr.Tabs() as tabs:
             with gr.Tab("Start", id="start"):
                 build_start_page(labs, failed_early, pm, tabs)
             for lab in labs:
                 with gr.Tab(lab.title, id=lab.id) as tab:
-                    build_lab_tab(lab, registry, pm, tab)
+                    build_lab_tab(lab, registry, pm, tab, classroom, results)
             for error in failed_early:
                 with gr.Tab(f"⚠ {error.plugin}", id=f"error-{error.plugin}"):
                     error_panel(error)
@@ -207,6 +219,9 @@ def build_app(
                 build_models_panel(registry)
             with gr.Tab("Plugins", id="plugins"):
                 build_plugins_panel(pm)
+            if instructor_token():  # without the variable the tab does not exist
+                with gr.Tab("Instructor", id="instructor"):
+                    build_instructor_tab(votes)
 
         def forget_session(request: gr.Request):
             registry.drop_session(session_id(request))
@@ -216,6 +231,8 @@ def build_app(
     demo.playground_registry = registry  # for tests and the CLI
     demo.playground_plugins = pm
     demo.playground_labs = labs
+    demo.playground_votes = votes
+    demo.playground_results = results
     warm_up()  # torch and friends, in the background: building the tabs imported none of them
     return demo
 

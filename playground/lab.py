@@ -40,6 +40,8 @@ class LabContext:
     registry: "ModelRegistry"
     lab_id: str = ""
     tab: Any = None  # the gr.Tab the lab is built in (e.g. ``ctx.tab.select(...)`` to refresh pickers)
+    results: Any = None  # the shell's ``ResultCache`` for deterministic runs; None outside the app
+    classroom: Any = None  # the class's votes (``playground.classroom.ui.ClassVotes`` uses it); None outside the app
 
 
 @dataclass

@@ -17,6 +17,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("PLAYGROUND_UMAP_WARMUP", "0")  # no background numba compile competing with the tests
 os.environ.pop("PLAYGROUND_HUB", None)
 os.environ.pop("SPACE_ID", None)
+os.environ.setdefault("PLAYGROUND_DATA_DIR", __import__("tempfile").mkdtemp(prefix="playground-votes-"))  # the class votes of test apps
 
 CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -7,13 +7,18 @@ here (a daemon thread, once per process) so the first UMAP click does not wait.
 """
 from __future__ import annotations
 
+import copy
 from typing import Optional
 
 import gradio as gr
+import pandas as pd
+from gradio.components.plot import PlotData
 
 from playground import geometry
+from playground.classroom.ui import ClassVotes
 from playground.downloads import write_downloads
 from playground.lab import LabContext
+from playground.result_cache import run_key
 from playground.ui import friendly_errors, model_choices, session_id
 
 from . import isotropy
@@ -107,6 +112,11 @@ def _model_title(result: AnisotropyResult, model_id: str, side: str) -> str:
     )
 
 
+def _plot_data(figure) -> PlotData:
+    """A plotly figure serialised once, so a cached run is not re-serialised for every student."""
+    return PlotData(type="plotly", plot=figure.to_json())
+
+
 def build(ctx: LabContext) -> None:
     registry = ctx.registry
     geometry.warm_up_umap()  # background, once per process; PLAYGROUND_UMAP_WARMUP=0 turns it off
@@ -141,6 +151,7 @@ def build(ctx: LabContext) -> None:
     guess = gr.Radio([(text, key) for key, text in PREDICT_CHOICES.items()], label=PREDICT_QUESTION)
     run = gr.Button("Run the experiment", variant="primary")
     revealed = gr.Markdown()
+    run_votes = ClassVotes(ctx, "run", guess, revealed)
     table = gr.Dataframe(label="Figures (each row's meaning on the right)", interactive=False, wrap=True)
     with gr.Row(equal_height=False):
         left, right = _column("A"), _column("B")
@@ -152,6 +163,7 @@ def build(ctx: LabContext) -> None:
                                label=isotropy.PREDICT_QUESTION)
     remeasure = gr.Button("Re-measure after post-processing")
     shift_revealed = gr.Markdown()
+    shift_votes = ClassVotes(ctx, "postprocess", guess_shift, shift_revealed)
     shift_table = gr.Dataframe(label="Raw and post-processed figures, side by side", interactive=False, wrap=True)
     with gr.Row():
         prepare = gr.Button("Prepare downloads: figures as JSON and CSV, plots as PNG")
@@ -175,17 +187,32 @@ def build(ctx: LabContext) -> None:
         if scale not in NOISE_SCALES:
             raise ValueError(f"Choose how much noise σ means: {', '.join(NOISE_SCALES)}.")
         frame = load_texts(path or None)
-        result = analyse(
-            registry, ids, frame, sigma=float(sigma_value if sigma_value is not None else DEFAULT_SIGMAS[scale]),
-            noise=noise_mode, noise_scale=scale, seed=int(seed_value or 0), projection=method or "pca",
-            session=session_id(request), progress=lambda f, m: progress(f, desc=m),
-        )
-        progress(0.98, desc="drawing the plots")
-        outputs = [reveal(result, prediction), result.table()]
-        for model_id, side in zip(ids, "AB"):
-            outputs += [_model_title(result, model_id, side), heatmap_figure(result, model_id),
-                        histogram_figure(result, model_id), projection_figure(result, model_id)]
-        return [*outputs, sweep_figure(result), result, None]
+        settings = dict(sigma=float(sigma_value if sigma_value is not None else DEFAULT_SIGMAS[scale]),
+                        noise=noise_mode, noise_scale=scale, seed=int(seed_value or 0), projection=method or "pca")
+        session = session_id(request)
+
+        def compute_and_draw():
+            result = analyse(registry, ids, frame, session=session, progress=lambda f, m: progress(f, desc=m),
+                             **settings)
+            progress(0.98, desc="drawing the plots")
+            views = [result.table()]
+            for model_id, side in zip(ids, "AB"):
+                views += [_model_title(result, model_id, side), *map(_plot_data, (
+                    heatmap_figure(result, model_id), histogram_figure(result, model_id),
+                    projection_figure(result, model_id)))]
+            return result, [*views, _plot_data(sweep_figure(result))]
+
+        result, views = cached(run_key_for(ids, frame, settings, session), compute_and_draw)
+        # each student gets their own copy of the result: re-projecting it must not change another's
+        return [reveal(result, prediction), *views, copy.deepcopy(result), None]
+
+    def run_key_for(ids, frame, settings, session):
+        # a model trained in this session is this session's own: its runs are not shared
+        versions = [(i, repr(registry.specs[i])) if i in registry.specs else (i, session) for i in ids]
+        return run_key("anisotropy", versions, int(pd.util.hash_pandas_object(frame).sum()), settings)
+
+    def cached(key, compute):
+        return ctx.results.get_or_compute(key, compute) if ctx.results is not None else compute()
 
     @friendly_errors
     def remeasure_shifted(chosen, prediction, result: Optional[AnisotropyResult], progress=gr.Progress()):
@@ -221,12 +248,13 @@ def build(ctx: LabContext) -> None:
         return gr.update(choices=choices, value=a), gr.update(choices=choices, value=b)
 
     column_outputs = [c for col in (left, right) for c in (col["title"], col["heat"], col["hist"], col["proj"])]
-    run.click(
+    run_event = run.click(
         run_experiment, [model_a, model_b, upload, seed, sigma, noise, projection, guess, noise_scale],
         [revealed, table, *column_outputs, sweep, state, files], api_name="anisotropy_run",
     )
-    remeasure.click(remeasure_shifted, [methods, guess_shift, state], [shift_revealed, shift_table],
-                    api_name="anisotropy_postprocess")
+    run_votes.after(run_event)
+    shift_votes.after(remeasure.click(remeasure_shifted, [methods, guess_shift, state], [shift_revealed, shift_table],
+                    api_name="anisotropy_postprocess"))
     noise_scale.change(scale_changed, noise_scale, sigma, api_name="anisotropy_noise_scale")
     projection.change(reproject, [projection, state], [left["proj"], right["proj"], state],
                       api_name="anisotropy_project")

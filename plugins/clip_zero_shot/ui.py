@@ -14,6 +14,7 @@ from typing import Optional
 
 import gradio as gr
 
+from playground.classroom.ui import ClassVotes
 from playground.images import GALLERY_START, bundled_photos, gallery_photos, load_image, photo_file, source_name
 from playground.lab import LabContext
 from playground.ui import friendly_errors, model_choices, session_id
@@ -71,6 +72,7 @@ def build(ctx: LabContext) -> None:
             scores = gr.Label(label="Scores", num_top_classes=10)
             bar = gr.Plot(label="All labels, sorted")
             revealed = gr.Markdown()
+            votes = ClassVotes(ctx, "run", guess, revealed)
             view = gr.Image(label="What the ViT sees", interactive=False, type="numpy", height=360)
             view_caption = gr.Markdown()
     with gr.Accordion("Several photos at once: the image × label matrix", open=True):
@@ -153,12 +155,12 @@ def build(ctx: LabContext) -> None:
         ctx.tab.select(
             refresh_models, model, [model, note], api_name="clip_zero_shot_models", preprocess=False,
         )
-    run.click(
+    votes.after(run.click(
         score_photo, [image, labels, template, model], [scores, last], api_name="clip_zero_shot", preprocess=False,
     ).success(
         draw_photo, [last, guess, model], [bar, view, view_caption, revealed, model, note],
         api_name="clip_zero_shot_figures", preprocess=False,
-    )
+    ))
     matrix_run.click(
         score_gallery, [gallery, labels, template, model], [heatmap, matrix_info],
         api_name="clip_zero_shot_matrix", preprocess=False,

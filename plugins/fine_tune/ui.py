@@ -13,6 +13,7 @@ from typing import Optional
 import gradio as gr
 import pandas as pd
 
+from playground.classroom.ui import ClassVotes
 from playground.downloads import write_downloads
 from playground.lab import LabContext
 from playground.ui import friendly_errors, model_choices, session_id
@@ -132,6 +133,7 @@ def build(ctx: LabContext) -> None:
         stop = gr.Button("Stop", variant="stop", scale=1)
     status = gr.Markdown()
     revealed = gr.Markdown()
+    votes = ClassVotes(ctx, "run", guess, revealed)
     table = gr.Dataframe(label="Held-out retrieval, before and after", interactive=False, elem_id="fine_tune_metrics")
     metrics_plot = gr.Plot(label="Metrics before and after")
     with gr.Row(equal_height=False):
@@ -223,8 +225,8 @@ def build(ctx: LabContext) -> None:
 
     outputs = [status, revealed, table, metrics_plot, loss_plot, similarity_plot, settings_file, last_model,
                base_model, zip_file]
-    train.click(run_training, [base_model, source, upload, seed, epochs, batch_size, max_steps, learning_rate,
-                               scale, layers, guess], outputs, api_name="fine_tune_run")
+    votes.after(train.click(run_training, [base_model, source, upload, seed, epochs, batch_size, max_steps, learning_rate,
+                               scale, layers, guess], outputs, api_name="fine_tune_run"))
     stop.click(request_stop, None, status, api_name="fine_tune_stop", queue=False)
     zip_button.click(model_zip, last_model, zip_file, api_name="fine_tune_model_zip")
     @friendly_errors

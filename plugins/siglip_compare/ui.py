@@ -13,6 +13,7 @@ from typing import Optional
 import gradio as gr
 import pandas as pd
 
+from playground.classroom.ui import ClassVotes
 from playground.images import bundled_photos, load_image, photo_file, source_name
 from playground.lab import LabContext
 from playground.ui import friendly_errors, model_choices, session_id
@@ -79,6 +80,7 @@ def build(ctx: LabContext) -> None:
                 siglip_scores = gr.Label(label="Right model's scores", num_top_classes=10)
             bars = gr.Plot(label="Side by side")
             revealed = gr.Markdown()
+            votes = ClassVotes(ctx, "scores", guess, revealed)
     with gr.Accordion("The raw logits: scale × cosine + bias", open=True):
         table = gr.Dataframe(
             headers=["model", "scoring", "label", "cosine", "scale", "bias", "logit", "probability"],
@@ -100,6 +102,7 @@ def build(ctx: LabContext) -> None:
         loss_run = gr.Button("Compute both losses", variant="primary")
         loss_plot = gr.Plot(label="Loss against batch size")
         loss_reveal = gr.Markdown()
+        loss_votes = ClassVotes(ctx, "losses", loss_guess, loss_reveal)
         loss_table = gr.Dataframe(interactive=False, label="The numbers")
     last = gr.State(None)
 
@@ -181,19 +184,19 @@ def build(ctx: LabContext) -> None:
     if ctx.tab is not None:
         ctx.tab.select(refresh_models, [clip_model, siglip_model], [clip_model, siglip_model, note],
                        api_name="siglip_compare_models", preprocess=False)
-    run.click(
+    votes.after(run.click(
         score_both, [image, labels, template, clip_model, siglip_model], [clip_scores, siglip_scores, last],
         api_name="siglip_compare", preprocess=False,
     ).success(
         draw_both, [last, guess, clip_model, siglip_model],
         [bars, revealed, table, notes, clip_model, siglip_model, note], api_name="siglip_compare_figures",
         preprocess=False,
-    )
+    ))
     matrix_run.click(
         score_gallery, [gallery, labels, template, clip_model, siglip_model], [left_matrix, right_matrix],
         api_name="siglip_compare_matrix", preprocess=False,
     )
-    loss_run.click(
+    loss_votes.after(loss_run.click(
         run_losses, [clip_model, siglip_model, loss_guess], [loss_plot, loss_reveal, loss_table],
         api_name="siglip_compare_losses", preprocess=False,
-    )
+    ))

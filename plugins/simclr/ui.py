@@ -8,6 +8,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from playground.classroom.ui import ClassVotes
 from playground.lab import LabContext
 from playground.registry import on_zero_gpu
 from playground.ui import check_numbers, friendly_errors, session_id
@@ -103,6 +104,7 @@ def build(ctx: LabContext) -> None:
     augment_prediction = gr.Radio(lesson.AUGMENT_CHOICES, label=lesson.AUGMENT_QUESTION)
     augment_button = gr.Button("Run experiment 1 (three runs on the shapes)")
     augment_reveal = gr.Markdown()
+    augment_votes = ClassVotes(ctx, "augment", augment_prediction, augment_reveal)
     augment_plot = gr.Plot(label="Probe accuracy by augmentations used")
     augment_table = gr.Dataframe(label="Every run", interactive=False)
 
@@ -114,6 +116,7 @@ def build(ctx: LabContext) -> None:
     batch_prediction = gr.Radio(lesson.BATCH_CHOICES, label=lesson.BATCH_QUESTION)
     batch_button = gr.Button("Run experiment 2 (one run per batch size)")
     batch_reveal = gr.Markdown()
+    batch_votes = ClassVotes(ctx, "batch", batch_prediction, batch_reveal)
     batch_plot = gr.Plot(label="Probe accuracy vs batch size")
     batch_table = gr.Dataframe(label="Every run", interactive=False)
 
@@ -206,7 +209,7 @@ def build(ctx: LabContext) -> None:
     )
     stop_button.click(request_stop, None, status, api_name="simclr_stop", queue=False)
     colour_by.change(recolour, [run_state, colour_by], projection_plot, api_name="simclr_projection")
-    augment_button.click(run_augment, [*controls, augment_prediction], [augment_reveal, augment_plot, augment_table],
-                         api_name="simclr_augment")
-    batch_button.click(run_batch, [sweep_sizes, sweep_images, *controls, batch_prediction],
-                       [batch_reveal, batch_plot, batch_table], api_name="simclr_batch")
+    augment_votes.after(augment_button.click(run_augment, [*controls, augment_prediction], [augment_reveal, augment_plot, augment_table],
+                         api_name="simclr_augment"))
+    batch_votes.after(batch_button.click(run_batch, [sweep_sizes, sweep_images, *controls, batch_prediction],
+                       [batch_reveal, batch_plot, batch_table], api_name="simclr_batch"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
+from playground.classroom.ui import ClassVotes
 from playground.lab import LabContext
 from playground.ui import first_available, friendly_errors, model_choices, session_id
 
@@ -69,6 +70,7 @@ def build(ctx: LabContext) -> None:
     predict = gr.Radio(PREDICT_CHOICES, label=PREDICT_QUESTION)
     run_button = gr.Button("Train a head at each τ", variant="primary")
     reveal_md = gr.Markdown()
+    votes = ClassVotes(ctx, "run", predict, reveal_md)
     summary_plot = gr.Plot(label="Loss, alignment and uniformity against τ")
     table = gr.Dataframe(interactive=False, label="Per τ")
     projections_plot = gr.Plot(label="2-D views")
@@ -88,10 +90,10 @@ def build(ctx: LabContext) -> None:
         return (reveal(result, prediction), summary_figure(result), rows, projections_figure(result),
                 softmax_figure(result))
 
-    run_button.click(
+    votes.after(run_button.click(
         run_sweep, [model, positives, taus, per_label, steps, seed, predict],
         [reveal_md, summary_plot, table, projections_plot, softmax_plot], api_name="temperature_run",
-    )
+    ))
 
     gr.Markdown(LIVE_LESSON, elem_classes=["lesson"])
     with gr.Row():

@@ -5,6 +5,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from playground.classroom.ui import ClassVotes
 from playground.downloads import write_downloads
 from playground.lab import LabContext
 from playground.ui import check_numbers, friendly_errors, session_id
@@ -80,6 +81,7 @@ def build(ctx: LabContext) -> None:
     train_button = gr.Button("Train", variant="primary")
     summary = gr.Markdown()
     heldout_reveal = gr.Markdown()
+    heldout_votes = ClassVotes(ctx, "heldout", heldout_prediction, heldout_reveal)
     gallery = gr.Gallery(label="The snapshot batch: images 1-8 (columns of the matrices)", columns=8, height=200,
                          format="png", object_fit="contain")
     snapshots_plot = gr.Plot(label="Caption x image similarity over training")
@@ -98,6 +100,7 @@ def build(ctx: LabContext) -> None:
     batch_prediction = gr.Radio(lesson.BATCH_CHOICES, label=lesson.BATCH_QUESTION)
     compare_button = gr.Button("Compare both losses (two runs per batch size: several minutes)", variant="secondary")
     batch_reveal = gr.Markdown()
+    batch_votes = ClassVotes(ctx, "batch", batch_prediction, batch_reveal)
     compare_plot = gr.Plot(label="Held-out accuracy vs batch size")
     compare_table = gr.Dataframe(headers=COMPARE_COLUMNS, label="Every run", interactive=False)
 
@@ -151,13 +154,13 @@ def build(ctx: LabContext) -> None:
                           ignore_index=True)
         return lesson.reveal_batch(prediction, compares), compare_figure(compares[0]), table
 
-    train_button.click(
+    heldout_votes.after(train_button.click(
         run_training, [loss, batch_size, steps, lr, seed, image_tower, text_tower, bias_init, heldout_prediction],
         [summary, heldout_reveal, gallery, snapshots_plot, loss_plot, accuracy_plot, downloads],
         api_name="train_clip_train",
-    )
-    compare_button.click(
+    ))
+    batch_votes.after(compare_button.click(
         run_comparison, [compare_sizes, compare_examples, lr, seed, image_tower, text_tower, bias_init, batch_prediction,
                          compare_seeds],
         [batch_reveal, compare_plot, compare_table], api_name="train_clip_compare",
-    )
+    ))

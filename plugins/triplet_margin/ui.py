@@ -8,6 +8,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from playground.classroom.ui import ClassVotes
 from playground.lab import LabContext
 from playground.models.base import TextModel
 from playground.ui import first_available, friendly_errors, model_choices, session_id
@@ -141,6 +142,7 @@ def build(ctx: LabContext) -> None:
                        info="moving it redraws the figures and examples without recomputing")
     run_button = gr.Button("Run the margin sweep", variant="primary")
     reveal = gr.Markdown()
+    votes = ClassVotes(ctx, "run", predict, reveal)
     sweep_plot = gr.Plot(label="Margin sweep")
     summary = gr.Markdown()
     distances_plot = gr.Plot(label="Distances")
@@ -170,12 +172,12 @@ def build(ctx: LabContext) -> None:
             raise ValueError("Run the margin sweep first; then the margin slider redraws its figures.")
         return _margin_views(result, float(margin_))
 
-    run_button.click(
+    votes.after(run_button.click(
         run_sweep,
         [model_a, model_b, metric, mining, upload, per_label, n_triplets, seed, margin, predict],
         [result_state, reveal, sweep_plot, summary, distances_plot, examples],
         api_name="triplet_margin_run",
-    )
+    ))
     margin.release(change_margin, [result_state, margin], [sweep_plot, summary, distances_plot, examples],
                    api_name="triplet_margin_margin")
 
@@ -187,6 +189,7 @@ def build(ctx: LabContext) -> None:
     train_predict = gr.Radio(TRAIN_PREDICT_CHOICES, label=TRAIN_PREDICT_QUESTION)
     train_button = gr.Button("Train the projection (uses α, distance and negatives above)", variant="primary")
     train_reveal_md = gr.Markdown()
+    train_votes = ClassVotes(ctx, "train", train_predict, train_reveal_md)
     train_plot = gr.Plot(label="Training")
     train_table = gr.Dataframe(interactive=False, label="Held-out figures, before and after")
 
@@ -212,12 +215,12 @@ def build(ctx: LabContext) -> None:
             registry.add_session_model(session, trained_id, ProjectedModel(base, result.weight))
         return train_reveal(result, prediction), training_figure(result), pd.DataFrame(compute.summary_rows(result))
 
-    train_button.click(
+    train_votes.after(train_button.click(
         train,
         [train_model, metric, mining, upload, per_label, seed, margin, steps, lr, train_predict],
         [train_reveal_md, train_plot, train_table],
         api_name="triplet_margin_train",
-    )
+    ))
 
     def refresh_pickers(request: gr.Request):
         fresh = model_choices(registry, "text", session_id(request))

@@ -1,0 +1,255 @@
+"""The class's votes in SQLite: who (an anonymous id) predicted what, for which lab
+question, in which class and round. No gradio here.
+
+A vote is ``(lab, question, choice, student, time, class_code, round)``; only a
+student's latest vote per question and round counts. Questions and their choices are
+registered first (``register``); a vote for anything else is refused. A database that
+cannot be opened or written never raises into a lab: ``record`` then returns False and
+``problem`` says why, for the instructor view.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections import OrderedDict, defaultdict, deque
+from dataclasses import dataclass
+from typing import Optional
+
+log = logging.getLogger("playground")
+
+DATA_ENV = "PLAYGROUND_DATA_DIR"
+DEFAULT_CLASS = "default"
+VOTES_PER_MINUTE = int(os.environ.get("PLAYGROUND_VOTES_PER_MINUTE", "20"))
+MEASURED_CHARS = 1200
+_CLASS_CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS votes (
+    class_code TEXT NOT NULL, lab TEXT NOT NULL, question TEXT NOT NULL, round INTEGER NOT NULL,
+    student TEXT NOT NULL, choice TEXT NOT NULL, time REAL NOT NULL,
+    PRIMARY KEY (class_code, lab, question, round, student)
+);
+CREATE TABLE IF NOT EXISTS rounds (
+    class_code TEXT NOT NULL, lab TEXT NOT NULL, question TEXT NOT NULL, round INTEGER NOT NULL,
+    PRIMARY KEY (class_code, lab, question)
+);
+"""
+
+
+class VoteRefused(ValueError):
+    """A vote for an unregistered question or choice, a bad class code, or too many votes."""
+
+
+@dataclass(frozen=True)
+class Question:
+    lab: str
+    question: str
+    text: str
+    choices: tuple[str, ...]
+
+
+def default_data_dir() -> str:
+    """``PLAYGROUND_DATA_DIR``; else ``/data`` (a Space's persistent storage) when it is
+    a writable folder; else ``data`` in the working directory."""
+    if os.environ.get(DATA_ENV):
+        return os.environ[DATA_ENV]
+    if os.path.isdir("/data") and os.access("/data", os.W_OK):
+        return "/data"
+    return os.path.abspath("data")
+
+
+def class_code(raw: Optional[str]) -> str:
+    """The class code from ``?class=CODE``: letters, digits, '-' and '_' (up to 40), else the default class."""
+    raw = (raw or "").strip()
+    return raw if _CLASS_CODE.match(raw) else DEFAULT_CLASS
+
+
+class VoteStore:
+    """Thread-safe: one connection per thread, WAL mode, a busy timeout for concurrent writers."""
+
+    def __init__(self, path: Optional[str] = None, votes_per_minute: int = VOTES_PER_MINUTE,
+                 busy_timeout: float = 10.0) -> None:
+        self.path = path or os.path.join(default_data_dir(), "classroom.sqlite3")
+        self.votes_per_minute = votes_per_minute
+        self.busy_timeout = busy_timeout  # seconds a writer waits for another's lock
+        self.questions: dict[tuple[str, str], Question] = {}
+        self.problem = ""  # why votes are not being recorded, for the instructor view; "" when all is well
+        self.measured: OrderedDict[tuple[str, str, str], str] = OrderedDict()  # (class, lab, question) -> reveal
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._recent: dict[str, deque] = defaultdict(deque)
+        self._connect()
+
+    # --- questions -------------------------------------------------------------------
+    def register(self, lab: str, question: str, text: str, choices) -> Question:
+        """Declare a lab's prediction question and its allowed choices (strings)."""
+        q = Question(lab, question, text, tuple(str(c) for c in choices))
+        self.questions[(lab, question)] = q
+        return q
+
+    def note_measured(self, lab: str, question: str, reveal: str, code: str = DEFAULT_CLASS) -> None:
+        """Keep the latest measured answer (a run's reveal text) of ``question`` in class ``code``,
+        in memory only, for the instructor view; bounded to the most recent 1000."""
+        with self._lock:
+            self.measured[(code, lab, question)] = str(reveal)[:MEASURED_CHARS]
+            self.measured.move_to_end((code, lab, question))
+            while len(self.measured) > 1000:
+                self.measured.popitem(last=False)
+
+    # --- connection ------------------------------------------------------------------
+    def _connect(self) -> Optional[sqlite3.Connection]:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(SCHEMA)
+            conn.commit()
+        except (sqlite3.Error, OSError) as exc:
+            self._fail("open", exc)
+            return None
+        self._local.conn = conn
+        return conn
+
+    def _fail(self, what: str, exc: Exception) -> None:
+        self.problem = f"Votes are not being recorded: the database {self.path} could not be {what}ed ({exc})."
+        log.warning(self.problem)
+
+    # --- votes -----------------------------------------------------------------------
+    def _check(self, lab: str, question: str, choice: str, code: str) -> None:
+        q = self.questions.get((lab, question))
+        if q is None:
+            raise VoteRefused(f"Unknown question {question!r} of lab {lab!r}: votes go only to registered questions.")
+        if choice not in q.choices:
+            raise VoteRefused(f"{choice!r} is not one of the choices of this question: {', '.join(q.choices)}.")
+        if not _CLASS_CODE.match(code):
+            raise VoteRefused("A class code is letters, digits, '-' or '_', up to 40 characters.")
+
+    def _rate_ok(self, student: str, now: float) -> bool:
+        with self._lock:
+            recent = self._recent[student]
+            while recent and recent[0] < now - 60:
+                recent.popleft()
+            if len(self._recent) > 10_000:  # a long-running Space: forget students quiet for a minute
+                for key in [k for k, q in self._recent.items() if not q or q[-1] < now - 60]:
+                    del self._recent[key]
+                recent = self._recent[student]
+            if len(recent) >= self.votes_per_minute:
+                return False
+            recent.append(now)
+            return True
+
+    def record(self, lab: str, question: str, choice: str, student: str, code: str = DEFAULT_CLASS) -> bool:
+        """Store ``student``'s vote (replacing their earlier one this round). Raises
+        ``VoteRefused`` for an unknown question or choice or too many votes a minute;
+        returns False, and sets ``problem``, when the database cannot be written."""
+        self._check(lab, question, choice, code)
+        now = time.time()
+        if not self._rate_ok(student, now):
+            raise VoteRefused(f"Too many votes: at most {self.votes_per_minute} a minute. Wait a moment.")
+        conn = self._connect()
+        if conn is None:
+            return False
+        try:
+            with conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (code, lab, question, self._round(conn, code, lab, question), student, choice, now),
+                )
+        except sqlite3.Error as exc:
+            self._fail("writ", exc)
+            return False
+        self.problem = ""
+        return True
+
+    def _round(self, conn, code: str, lab: str, question: str) -> int:
+        row = conn.execute("SELECT round FROM rounds WHERE class_code=? AND lab=? AND question=?",
+                           (code, lab, question)).fetchone()
+        return row[0] if row else 1
+
+    def current_round(self, lab: str, question: str, code: str = DEFAULT_CLASS) -> int:
+        conn = self._connect()
+        try:
+            return self._round(conn, code, lab, question) if conn else 1
+        except sqlite3.Error:
+            return 1
+
+    def has_voted(self, lab: str, question: str, student: str, code: str = DEFAULT_CLASS) -> bool:
+        conn = self._connect()
+        if conn is None:
+            return False
+        try:
+            row = conn.execute(
+                "SELECT 1 FROM votes WHERE class_code=? AND lab=? AND question=? AND round=? AND student=?",
+                (code, lab, question, self._round(conn, code, lab, question), student)).fetchone()
+        except sqlite3.Error:
+            return False
+        return row is not None
+
+    def distribution(self, lab: str, question: str, code: str = DEFAULT_CLASS, round_: Optional[int] = None) -> dict:
+        """``{choice: count}`` for every registered choice, in this class and round (the current one by default)."""
+        q = self.questions.get((lab, question))
+        counts = {c: 0 for c in (q.choices if q else ())}
+        conn = self._connect()
+        if conn is None:
+            return counts
+        try:
+            round_ = round_ or self._round(conn, code, lab, question)
+            rows = conn.execute(
+                "SELECT choice, COUNT(*) FROM votes WHERE class_code=? AND lab=? AND question=? AND round=? "
+                "GROUP BY choice", (code, lab, question, round_)).fetchall()
+        except sqlite3.Error:
+            return counts
+        for choice, n in rows:
+            counts[choice] = counts.get(choice, 0) + n
+        return counts
+
+    # --- the instructor's actions ----------------------------------------------------
+    def new_round(self, lab: str, question: str, code: str = DEFAULT_CLASS) -> int:
+        """Start the next round of ``question`` for ``code`` (re-voting after discussion); returns its number."""
+        conn = self._connect()
+        if conn is None:
+            raise OSError(self.problem)
+        with conn:
+            nxt = self._round(conn, code, lab, question) + 1
+            conn.execute("INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?)", (code, lab, question, nxt))
+        return nxt
+
+    def reset(self, code: str = DEFAULT_CLASS) -> int:
+        """Delete every vote and round of class ``code``; returns how many votes went."""
+        conn = self._connect()
+        if conn is None:
+            raise OSError(self.problem)
+        with conn:
+            n = conn.execute("DELETE FROM votes WHERE class_code=?", (code,)).rowcount
+            conn.execute("DELETE FROM rounds WHERE class_code=?", (code,))
+        return n
+
+    def export_csv(self, code: str = DEFAULT_CLASS) -> str:
+        """Class ``code``'s votes as CSV text (lab, question, round, student, choice, time)."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["lab", "question", "round", "student", "choice", "time"])
+        conn = self._connect()
+        if conn is not None:
+            writer.writerows(conn.execute(
+                "SELECT lab, question, round, student, choice, time FROM votes WHERE class_code=? "
+                "ORDER BY lab, question, round, time", (code,)))
+        return out.getvalue()
+
+    def count(self, code: Optional[str] = None) -> int:
+        conn = self._connect()
+        if conn is None:
+            return 0
+        if code is None:
+            return conn.execute("SELECT COUNT(*) FROM votes").fetchone()[0]
+        return conn.execute("SELECT COUNT(*) FROM votes WHERE class_code=?", (code,)).fetchone()[0]

@@ -1,0 +1,120 @@
+"""The one helper every lab uses to show the class's votes beside its reveal.
+
+In a lab's ``build``::
+
+    votes = ClassVotes(ctx, "run", guess, revealed)   # where the bars go, next to the reveal
+    ...
+    event = run.click(...)
+    votes.after(event)                       # record the vote and show the bars after the run
+
+After a successful run the student's prediction (if any) is stored for their class and,
+once they have voted this round, the class's distribution is shown; the reveal's text
+(the measured answer) is kept, in memory, for the instructor view. Outside the shell
+(``ctx.classroom`` is None) both calls do nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Optional
+from urllib.parse import parse_qs, urlparse
+
+import gradio as gr
+
+from .store import VoteRefused, VoteStore, class_code
+
+BAR_WIDTH = 20
+BROWSER_KEY = "playground-class-student"  # the browser's localStorage key for its anonymous id
+_BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
+WAITING = "*Pick a prediction before you run to see how your class voted.*"
+
+
+def browser_id(stored: Optional[str], request: Optional[gr.Request]) -> str:
+    """The browser's anonymous id: the one its localStorage holds, else a new one (derived
+    from this session, so one session without storage, an API client, keeps one id)."""
+    if isinstance(stored, str) and _BROWSER_ID.match(stored):
+        return stored
+    session = getattr(request, "session_hash", None) or ""
+    return hashlib.sha256(f"playground-browser:{session}".encode()).hexdigest()[:32] if session else ""
+
+
+def student_id(browser: str) -> str:
+    """What the database stores for a student: a hash of the browser's id, never the id itself."""
+    return hashlib.sha256(f"playground-class:{browser}".encode()).hexdigest()[:16] if browser else ""
+
+
+def request_class(request: Optional[gr.Request]) -> str:
+    """The class code from the page's ``?class=CODE`` (the request's own query, else its Referer)."""
+    if request is None:
+        return class_code(None)
+    code = (getattr(request, "query_params", None) or {}).get("class")
+    if not code:
+        referer = (getattr(request, "headers", None) or {}).get("referer", "")
+        code = (parse_qs(urlparse(referer).query).get("class") or [None])[0]
+    return class_code(code)
+
+
+def bars(counts: dict, mine: Optional[str] = None, labels: Optional[dict] = None) -> str:
+    """Markdown bars: one line per choice, its share of the votes, the student's own marked."""
+    total = sum(counts.values())
+    lines = [f"**How your class voted** ({total} vote{'s' if total != 1 else ''}):", ""]
+    for choice, n in counts.items():
+        share = n / total if total else 0.0
+        filled = round(share * BAR_WIDTH)
+        bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+        you = " ← you" if choice == mine else ""
+        lines.append(f"- `{bar}` {share:.0%} ({n}) {(labels or {}).get(choice, choice)}{you}")
+    return "\n".join(lines)
+
+
+class Classroom:
+    """What the shell hands labs as ``ctx.classroom``: the vote store of this app."""
+
+    def __init__(self, store: VoteStore) -> None:
+        self.store = store
+        self.browser = gr.BrowserState(None, storage_key=BROWSER_KEY)  # the anonymous id, kept across reloads
+
+
+class ClassVotes:
+    """A lab question's class distribution, placed where it is created (see the module docstring)."""
+
+    def __init__(self, ctx, question: str, prediction: gr.Radio, reveal: gr.Markdown) -> None:
+        room: Optional[Classroom] = getattr(ctx, "classroom", None)
+        self.store = room.store if room is not None else None
+        self.browser = room.browser if room is not None else None
+        self.lab, self.question, self.prediction, self.reveal = ctx.lab_id, question, prediction, reveal
+        self.view = None
+        if self.store is None:
+            return
+        choices = [(str(label), str(value)) for label, value in prediction.choices]
+        self.labels = dict((value, label) for label, value in choices)
+        self.store.register(self.lab, question, str(prediction.label or question), [v for _, v in choices])
+        self.view = gr.Markdown()
+
+    def vote_and_show(self, choice: Optional[str], stored_id: Optional[str], measured: Optional[str],
+                      request: gr.Request):
+        """Record ``choice`` (if any) for this browser and class, and the reveal's text for the
+        instructor; the bars once it has voted. Returns the text and the browser's id (for its localStorage)."""
+        browser, code = browser_id(stored_id, request), request_class(request)
+        if measured:
+            self.store.note_measured(self.lab, self.question, str(measured), code)
+        return self.class_text(choice, student_id(browser), code), browser
+
+    def class_text(self, choice: Optional[str], student: str, code: str) -> str:
+        note = ""
+        if choice and student:
+            try:
+                if not self.store.record(self.lab, self.question, str(choice), student, code):
+                    note = "\n\n*Your vote could not be stored just now; the result above is still yours.*"
+            except VoteRefused as exc:
+                raise gr.Error(str(exc)) from exc
+        if not student or not self.store.has_voted(self.lab, self.question, student, code):
+            return WAITING + note
+        return bars(self.store.distribution(self.lab, self.question, code), choice, self.labels) + note
+
+    def after(self, event) -> None:
+        """Chain the vote and the bars after ``event`` (a run's click), when it succeeds."""
+        if self.store is None:
+            return
+        event.success(self.vote_and_show, [self.prediction, self.browser, self.reveal], [self.view, self.browser],
+                      api_name=f"{self.lab}_class_{self.question}", queue=False)

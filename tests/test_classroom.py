@@ -1,0 +1,156 @@
+"""The vote store and the instructor's token check, without a server."""
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+import pytest
+
+from playground.classroom import DEFAULT_CLASS, VoteRefused, VoteStore, class_code
+from playground.classroom.instructor import overview, token_ok
+from playground.classroom.ui import bars
+
+
+def store_at(path, **kwargs) -> VoteStore:
+    store = VoteStore(str(path), **kwargs)
+    store.register("lab", "q", "Which?", ["a", "b", "c"])
+    return store
+
+
+def test_latest_vote_counts_once_per_student(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3")
+    assert store.record("lab", "q", "a", "s1")
+    assert store.record("lab", "q", "b", "s1")  # changed their mind: only the latest counts
+    assert store.record("lab", "q", "b", "s2")
+    assert store.distribution("lab", "q") == {"a": 0, "b": 2, "c": 0}
+    assert store.has_voted("lab", "q", "s1") and not store.has_voted("lab", "q", "s3")
+
+
+def test_unknown_question_choice_or_class_code_is_refused(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3")
+    with pytest.raises(VoteRefused, match="Unknown question"):
+        store.record("lab", "nope", "a", "s1")
+    with pytest.raises(VoteRefused, match="not one of the choices"):
+        store.record("lab", "q", "z", "s1")
+    with pytest.raises(VoteRefused, match="class code"):
+        store.record("lab", "q", "a", "s1", code="no spaces; drop table")
+    assert store.count() == 0
+    assert class_code("x' OR 1=1") == DEFAULT_CLASS and class_code("bio-101") == "bio-101"
+
+
+def test_rate_limit_per_student(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3", votes_per_minute=3)
+    for _ in range(3):
+        store.record("lab", "q", "a", "s1")
+    with pytest.raises(VoteRefused, match="Too many votes"):
+        store.record("lab", "q", "a", "s1")
+    assert store.record("lab", "q", "a", "s2")  # another student is not held back
+
+
+def test_two_class_codes_never_mix(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3")
+    store.record("lab", "q", "a", "s1", code="morning")
+    store.record("lab", "q", "c", "s2", code="evening")
+    assert store.distribution("lab", "q", "morning") == {"a": 1, "b": 0, "c": 0}
+    assert store.distribution("lab", "q", "evening") == {"a": 0, "b": 0, "c": 1}
+    assert "s2" not in store.export_csv("morning") and "s1" in store.export_csv("morning")
+    store.reset("morning")
+    assert store.count("morning") == 0 and store.count("evening") == 1
+
+
+def test_new_round_keeps_the_first_and_counts_revotes_apart(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3")
+    store.record("lab", "q", "a", "s1")
+    assert store.new_round("lab", "q") == 2
+    assert not store.has_voted("lab", "q", "s1")
+    store.record("lab", "q", "c", "s1")
+    assert store.distribution("lab", "q", round_=1)["a"] == 1
+    assert store.distribution("lab", "q") == {"a": 0, "b": 0, "c": 1}
+    assert store.count() == 2
+
+
+def test_votes_survive_a_restart(tmp_path):
+    path = tmp_path / "v.sqlite3"
+    store_at(path).record("lab", "q", "b", "s1", code="c1")
+    again = store_at(path)  # a new store on the same file: the server restarted
+    assert again.distribution("lab", "q", "c1")["b"] == 1
+
+
+def test_concurrent_writers_lose_no_vote(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3")
+
+    def vote(i):
+        store.record("lab", "q", "abc"[i % 3], f"s{i}")
+
+    threads = [threading.Thread(target=vote, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.count() == 40
+    assert store.distribution("lab", "q") == {"a": 14, "b": 13, "c": 13}
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files anyway")
+def test_read_only_database_records_nothing_and_says_why(tmp_path):
+    path = tmp_path / "v.sqlite3"
+    store_at(path).record("lab", "q", "a", "s1")
+    for name in os.listdir(tmp_path):
+        os.chmod(tmp_path / name, stat.S_IRUSR)
+    os.chmod(tmp_path, stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        store = store_at(path)
+        assert store.record("lab", "q", "b", "s2") is False
+        assert "not being recorded" in store.problem
+        assert "not being recorded" in overview(store, DEFAULT_CLASS)
+    finally:
+        os.chmod(tmp_path, stat.S_IRWXU)
+
+
+def test_unwritable_folder_records_nothing_and_says_why(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    store = store_at(blocker / "sub" / "v.sqlite3")  # cannot be created, even as root
+    assert store.record("lab", "q", "a", "s1") is False
+    assert "not being recorded" in store.problem
+    assert store.distribution("lab", "q") == {"a": 0, "b": 0, "c": 0}
+
+
+def test_token_is_compared_only_when_set(monkeypatch):
+    monkeypatch.delenv("PLAYGROUND_INSTRUCTOR_TOKEN", raising=False)
+    assert not token_ok("") and not token_ok("anything")
+    monkeypatch.setenv("PLAYGROUND_INSTRUCTOR_TOKEN", "s3cret")
+    assert token_ok("s3cret") and not token_ok("s3cre") and not token_ok(None)
+
+
+def test_bars_mark_the_students_own_vote():
+    text = bars({"a": 3, "b": 1}, mine="b")
+    assert "75% (3) a" in text and "25% (1) b ← you" in text and "4 votes" in text
+
+
+def test_locked_database_records_nothing_and_recovers(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "v.sqlite3"
+    store = store_at(path, busy_timeout=0.2)
+    store.record("lab", "q", "a", "s1")
+    other = sqlite3.connect(str(path))
+    other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    try:
+        assert store.record("lab", "q", "b", "s2") is False
+        assert "locked" in store.problem
+    finally:
+        other.rollback()
+        other.close()
+    assert store.record("lab", "q", "b", "s2") and store.problem == ""
+
+
+def test_full_database_records_nothing_and_says_why(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3")
+    conn = store._connect()  # this thread's connection: cap the file at its present size, as a full disk would
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count={pages}")
+    results = [store.record("lab", "q", "a", f"student-{i:04d}-{'x' * 200}") for i in range(200)]
+    assert False in results  # the bound is 200 rows of 200+ bytes: a few pages
+    assert "full" in store.problem and "not being recorded" in store.problem

@@ -1,0 +1,168 @@
+"""Classroom mode served: votes through gradio_client, the bars only after one's own
+vote, class codes kept apart, the instructor view and its token, a broken database."""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradio_client import Client
+
+from playground import create_plugin_manager, create_registry
+from playground.app import build_app
+from playground.classroom import VoteStore
+
+PLUGINS = ("playground.models.defaults", "plugins.anisotropy")
+TOKEN = "teacher-token-123"
+
+
+_registries = []  # one registry for the module: each model loads once
+
+
+def anisotropy_app(votes: VoteStore):
+    pm = create_plugin_manager(builtins=PLUGINS, entry_points=False)
+    if not _registries:
+        _registries.append(create_registry(pm, device="cpu"))
+    return build_app(pm, _registries[0], votes=votes)
+
+
+def student(url: str, code: str = "") -> Client:
+    """One student's browser: their own session, their class's link."""
+    headers = {"Referer": f"{url}?class={code}"} if code else None
+    return Client(url, verbose=False, headers=headers)
+
+
+def vote(client: Client, choice, api_name: str = "/anisotropy_class_run", measured=None) -> str:
+    """Send a prediction as a browser does after a run (no id in its localStorage yet, and
+    the run's reveal as ``measured``); the bars' text."""
+    text, browser = client.predict(choice, None, measured, api_name=api_name)
+    assert len(browser) == 32  # the anonymous id the browser keeps
+    return text
+
+
+@pytest.fixture
+def served(serve, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_INSTRUCTOR_TOKEN", TOKEN)
+    votes = VoteStore(str(tmp_path / "votes.sqlite3"))
+    demo = anisotropy_app(votes)
+    return serve(demo), votes, demo
+
+
+def test_thirty_concurrent_students_vote_and_run_and_no_vote_is_lost(served):
+    url, votes, demo = served
+    choices = ["low", "middle", "high"]
+
+    def one_student(i):
+        client = student(url)
+        client.predict("glove", "minilm", None, i % 3, 0.1, "after", "pca", choices[i % 3], "total",
+                       api_name="/anisotropy_run")
+        return vote(client, choices[i % 3])
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        shown = list(pool.map(one_student, range(30), timeout=600))
+    assert votes.count() == 30  # every vote is in the database
+    assert votes.distribution("anisotropy", "run") == {"low": 10, "middle": 10, "high": 10}
+    assert all("How your class voted" in text and "← you" in text for text in shown)
+    # three seeds among the thirty runs: three computed, the other 27 from the result cache
+    assert (demo.playground_results.misses, demo.playground_results.hits) == (3, 27)
+
+
+def test_bars_only_after_ones_own_vote_and_class_codes_never_mix(served):
+    url, votes, _ = served
+    quiet, loud, other = student(url, "bio1"), student(url, "bio1"), student(url, "chem2")
+    vote(loud, "high")
+    assert "How your class voted" not in vote(quiet, None)
+    other_text = vote(other, "low")
+    assert "(1 vote)" in other_text and "100% (1) " in other_text  # chem2 sees only its own vote
+    quiet_text = vote(quiet, "middle")
+    assert "(2 votes)" in quiet_text and "← you" in quiet_text
+    assert votes.distribution("anisotropy", "run", "bio1") == {"low": 0, "middle": 1, "high": 1}
+    assert votes.distribution("anisotropy", "run", "chem2") == {"low": 1, "middle": 0, "high": 0}
+    with pytest.raises(Exception, match="not in the list of choices|not one of the choices"):
+        vote(quiet, "sideways")
+
+
+def test_one_browser_keeps_one_vote_across_reloads(served):
+    url, votes, _ = served
+    _, kept = student(url).predict("high", None, None, api_name="/anisotropy_class_run")
+    # the page reloaded: a new session, the same id from the browser's localStorage
+    text, again = student(url).predict("low", kept, None, api_name="/anisotropy_class_run")
+    assert again == kept and "(1 vote)" in text
+    assert votes.distribution("anisotropy", "run") == {"low": 1, "middle": 0, "high": 0}
+    for path in (votes.path, votes.path + "-wal"):  # only its hash is stored
+        if os.path.exists(path):
+            assert kept.encode() not in open(path, "rb").read()
+
+
+def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_path):
+    url, votes, _ = served
+    vote(student(url, "bio1"), "high", measured="The measurement says: above 0.7.")
+    vote(student(url, "chem2"), "low", measured="chem2's own run")
+    teacher = Client(url, verbose=False)
+    for wrong in ("", "teacher-token-12", "x" * 40):
+        with pytest.raises(Exception, match="Wrong or missing instructor token"):
+            teacher.predict(wrong, "bio1", api_name="/classroom_votes")
+        with pytest.raises(Exception, match="Wrong or missing instructor token"):
+            teacher.predict(wrong, "bio1", api_name="/classroom_export")
+    view = teacher.predict(TOKEN, "bio1", api_name="/classroom_votes")
+    assert "anisotropy · run" in view and "100% (1) high" in view and "(1) low" not in view
+    assert "The measurement says: above 0.7." in view and "chem2's own run" not in view
+    assert "No run in this class yet" in view  # the other questions
+    exported = open(teacher.predict(TOKEN, "bio1", api_name="/classroom_export")).read()
+    assert exported.count("\n") == 2 and ",high," in exported and ",low," not in exported
+    view = teacher.predict(TOKEN, "bio1", "anisotropy · run", api_name="/classroom_new_round")
+    assert "(round 2)" in view
+    teacher.predict(TOKEN, "bio1", api_name="/classroom_reset")
+    assert votes.count("bio1") == 0 and votes.count("chem2") == 1
+
+
+def test_no_instructor_view_without_the_variable(serve, tmp_path, monkeypatch):
+    monkeypatch.delenv("PLAYGROUND_INSTRUCTOR_TOKEN", raising=False)
+    demo = anisotropy_app(VoteStore(str(tmp_path / "votes.sqlite3")))
+    assert not [fn for fn in demo.fns.values() if str(fn.api_name).startswith("classroom_")]
+    client = Client(serve(demo), verbose=False)
+    assert "classroom_votes" not in str(client.view_api(return_format="dict"))
+
+
+def test_data_survives_a_server_restart(serve, tmp_path):
+    path = str(tmp_path / "votes.sqlite3")
+    first = anisotropy_app(VoteStore(path))
+    vote(student(serve(first), "bio1"), "low")
+    first.close()
+    second_url = serve(anisotropy_app(VoteStore(path)))  # a fresh process would do the same
+    text = vote(student(second_url, "bio1"), "high")
+    assert "(2 votes)" in text
+
+
+def test_an_unwritable_database_leaves_the_lab_working(serve, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_INSTRUCTOR_TOKEN", TOKEN)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    votes = VoteStore(str(blocker / "votes.sqlite3"))
+    url = serve(anisotropy_app(votes))
+    client = student(url)
+    out = client.predict("glove", "minilm", None, 0, 0.1, "after", "pca", "high", "total", api_name="/anisotropy_run")
+    assert "You predicted" in out[0] or "predict" in out[0].lower()
+    text = vote(client, "high")
+    assert "could not be stored" in text
+    view = Client(url, verbose=False).predict(TOKEN, "", api_name="/classroom_votes")
+    assert "Votes are not being recorded" in view
+
+
+def test_every_lab_builds_and_answers_its_votes_when_the_database_cannot_be_written(serve, tmp_path):
+    from playground import create_registry
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    votes = VoteStore(str(blocker / "votes.sqlite3"))
+    pm = create_plugin_manager(entry_points=False)
+    demo = build_app(pm, create_registry(pm, device="cpu"), votes=votes)
+    assert not pm.errors  # every built-in lab built
+    labs = {lab for lab, _ in votes.questions}
+    assert labs == {"anisotropy", "triplet_margin", "temperature", "clip_zero_shot", "siglip_compare",
+                    "fine_tune", "train_clip", "simclr"}
+    client = Client(serve(demo), verbose=False)
+    for (lab, question), q in sorted(votes.questions.items()):
+        text = vote(client, q.choices[0], f"/{lab}_class_{question}")
+        assert "could not be stored" in text, (lab, question)
+    assert "not being recorded" in votes.problem

@@ -1,0 +1,52 @@
+"""Classroom mode in a real browser: a student of class bio1 predicts and runs; the
+instructor, in a second browser context, types the token and sees that vote."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import open_tab
+from playground.classroom import VoteStore
+from plugins.anisotropy.compute import PREDICT_CHOICES
+from test_classroom_app import TOKEN, anisotropy_app
+
+
+@pytest.mark.browser
+def test_student_votes_and_runs_and_the_instructor_sees_the_vote(serve, browser, page, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_INSTRUCTOR_TOKEN", TOKEN)
+    votes = VoteStore(str(tmp_path / "votes.sqlite3"))
+    url = serve(anisotropy_app(votes))
+
+    page.goto(url + "?class=bio1")
+    open_tab(page, "Text anisotropy")
+    page.get_by_label(PREDICT_CHOICES["high"]).check()
+    page.get_by_role("button", name="Run the experiment").click()
+    page.get_by_text("Your prediction was right").filter(visible=True).first.wait_for(timeout=180_000)
+    page.get_by_text("How your class voted (1 vote)").filter(visible=True).first.wait_for()
+    page.get_by_text("← you").filter(visible=True).first.wait_for()
+    assert votes.distribution("anisotropy", "run", "bio1")["high"] == 1  # the link's class code reached the store
+    # the student reloads and changes their mind: still one student, one vote (the browser kept its id)
+    page.reload()
+    open_tab(page, "Text anisotropy")
+    page.get_by_label(PREDICT_CHOICES["middle"]).check()
+    page.get_by_role("button", name="Run the experiment").click()
+    page.get_by_text("(1) Somewhere around 0.3 to 0.6 ← you").filter(visible=True).first.wait_for(timeout=180_000)
+    assert votes.distribution("anisotropy", "run", "bio1") == {"low": 0, "middle": 1, "high": 0}
+
+    teacher = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        desk = teacher.new_page()
+        desk.set_default_timeout(60_000)
+        desk.goto(url)
+        open_tab(desk, "Instructor")
+        desk.get_by_label("Class code").fill("bio1")
+        desk.get_by_label("Instructor token").fill("not-the-token")
+        desk.get_by_role("button", name="Show the class's votes").click()
+        desk.get_by_text("Wrong or missing instructor token").first.wait_for()
+        desk.get_by_label("Instructor token").fill(TOKEN)
+        desk.get_by_role("button", name="Show the class's votes").click()
+        desk.get_by_text("Class bio1").filter(visible=True).first.wait_for()
+        desk.get_by_text("100% (1) middle").filter(visible=True).first.wait_for()
+        desk.get_by_text("the latest run in this class").filter(visible=True).first.wait_for()
+        desk.locator("blockquote", has_text="separation AUC").filter(visible=True).first.wait_for()  # the reveal
+    finally:
+        teacher.close()
