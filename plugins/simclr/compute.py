@@ -26,6 +26,7 @@ from playground.geometry import limit_threads, project_2d
 from playground.lazy import torch
 from playground.losses import nt_xent
 from playground.registry import pick_device
+from playground.training import LossLog, adamw_with_schedule, optimise
 from playground.threads import torch_threads
 
 from .data import DATASETS, LabImages, load_images
@@ -215,14 +216,6 @@ class SimCLRResult:
         }
 
 
-def _lr_factor(step: int, steps: int) -> float:
-    """Linear warm-up over the first 5% of steps, then a cosine decay to zero."""
-    warm = max(1, steps // 20)
-    if step < warm:
-        return (step + 1) / warm
-    return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
-
-
 def _neighbours(x: np.ndarray, k: int) -> np.ndarray:
     """Each row's ``k`` nearest other rows by cosine, shape (n, k)."""
     z = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
@@ -257,15 +250,10 @@ def train_simclr(settings: SimCLRSettings, progress: ProgressFn = None, should_s
         device = torch.device(pick_device())  # the augmentations stay on the CPU, seeded; the net goes where the GPU is
         net = build_net(settings.encoder, settings.seed).to(device)
         net.train()
-        decay = [p for p in net.parameters() if p.ndim >= 2]
-        other = [p for p in net.parameters() if p.ndim < 2]
-        optimiser = torch.optim.AdamW([{"params": decay, "weight_decay": 1e-4}, {"params": other, "weight_decay": 0.0}],
-                                      lr=settings.lr)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: _lr_factor(s, settings.steps))
+        optimiser, schedule = adamw_with_schedule(net, settings.lr, weight_decay=1e-4, steps=settings.steps)
         rng = np.random.default_rng([settings.seed, 11])
         g = torch.Generator().manual_seed(int(settings.seed) * 7919 + 13)
-        losses, running, stopped = [], None, False
-        report_every = max(1, settings.steps // 100)
+        log, stopped = LossLog(settings.steps, progress), False
         for step in range(settings.steps):
             if should_stop is not None and should_stop():
                 stopped = True
@@ -273,15 +261,7 @@ def train_simclr(settings: SimCLRSettings, progress: ProgressFn = None, should_s
             batch = data.train.images[rng.choice(len(data.train), size=settings.batch_size, replace=False)]
             v1, v2 = two_views(batch, settings.augment, g)
             loss = nt_xent(net(v1.to(device)), net(v2.to(device)), temperature=settings.tau)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            value = float(loss.item())
-            losses.append(value)
-            running = value if running is None else 0.95 * running + 0.05 * value
-            if progress is not None and (step % report_every == 0 or step == settings.steps - 1):
-                progress(step + 1, settings.steps, running)
+            log.add(step, optimise(loss, optimiser, schedule))
         net.eval()
         train_x, train_z = net.features(to_float(data.train.images))
         test_x, test_z = net.features(to_float(data.test.images))
@@ -297,7 +277,7 @@ def train_simclr(settings: SimCLRSettings, progress: ProgressFn = None, should_s
         for a in data.attributes
     ]
     return SimCLRResult(
-        settings=settings, losses=losses, steps_done=len(losses), stopped=stopped,
+        settings=settings, losses=log.values, steps_done=len(log.values), stopped=stopped,
         seconds=time.perf_counter() - started, probes=probes, main_attribute=main,
         test_labels={k: v.copy() for k, v in data.test.labels.items()}, class_names=dict(data.test.classes),
         projection=project_2d(test_x, "pca", seed=settings.seed), queries=queries, neighbours=neighbours[queries],

@@ -22,6 +22,7 @@ import numpy as np
 from playground.lazy import F, LazyModule, no_grad, torch
 from playground.losses import clip_loss, siglip_loss
 from playground.threads import torch_threads
+from playground.training import LossLog, adamw_with_schedule, optimise
 
 from playground.data.shapes import (
     HELD_OUT, UNSEEN_COLOUR_WORDS, CaptionedImages, all_combos, class_prompts, combo_labels, make_split,
@@ -221,14 +222,6 @@ def _batch_loss(encoder: DualEncoder, image_emb: torch.Tensor, text_emb: torch.T
     return siglip_loss(image_emb, text_emb, encoder.scale(), encoder.bias)
 
 
-def _lr_factor(step: int, steps: int) -> float:
-    """Linear warm-up over the first 5% of steps, then a cosine decay to zero."""
-    warm = max(1, steps // 20)
-    if step < warm:
-        return (step + 1) / warm
-    return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
-
-
 @no_grad
 def similarity_matrix(encoder: DualEncoder, images: np.ndarray, captions: list[str]) -> np.ndarray:
     """Cosine similarity, captions (rows) x images (columns), in eval mode."""
@@ -275,18 +268,11 @@ def train_clip(
             bias_init=settings.bias_init,
         )
         encoder.train()
-        # weight decay on matrices only: not on biases, norms, the scale or the SigLIP bias
-        decay = [p for p in encoder.parameters() if p.ndim >= 2]
-        other = [p for p in encoder.parameters() if p.ndim < 2]
-        optimiser = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": 0.05}, {"params": other, "weight_decay": 0.0}], lr=settings.lr,
-        )
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: _lr_factor(s, settings.steps))
+        optimiser, schedule = adamw_with_schedule(encoder, settings.lr, weight_decay=0.05, steps=settings.steps)
         rng = np.random.default_rng([settings.seed, 99])
         counts = np.array([len(ix) for ix in data.caption_images])
         snapshot_at = sorted({int(round(x)) for x in np.linspace(0, settings.steps, settings.snapshots)}) if settings.snapshots else []
-        snapshots, losses, running = [], [], None
-        report_every = max(1, settings.steps // 100)
+        snapshots, log = [], LossLog(settings.steps, progress)
         for step in range(settings.steps + 1):
             if step in snapshot_at:
                 snapshots.append(similarity_matrix(encoder, data.display.images, data.display.captions))
@@ -297,17 +283,10 @@ def train_clip(
             image_emb = encoder.image_tower(model.pixels_to_tensor(data.train.images[picks]))
             text_emb = _embed_captions(encoder, data.caption_texts, ids, features)
             loss = _batch_loss(encoder, image_emb, text_emb)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            value = float(loss.item())
-            losses.append(value)
-            running = value if running is None else 0.95 * running + 0.05 * value
-            if progress is not None and (step % report_every == 0 or step == settings.steps - 1):
-                progress(step + 1, settings.steps, running)
+            log.add(step, optimise(loss, optimiser, schedule))
         encoder.eval()
         scores = _zero_shot_scores(encoder, data)
+    losses = log.values
     tail = losses[-max(1, len(losses) // 20):]
     return TrainResult(
         settings=settings, losses=losses, snapshot_steps=snapshot_at, snapshots=snapshots,
