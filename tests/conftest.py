@@ -111,17 +111,26 @@ def browser():
         b.close()
 
 
+@contextlib.contextmanager
+def screenshotted_page(browser, name: str, width: int = 1400, height: int = 1000):
+    """A fresh page of ``width`` × ``height``; its screenshot goes to artifacts/NAME.png afterwards."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        yield pg
+    finally:
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        with contextlib.suppress(Exception):
+            pg.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
+        context.close()
+
+
 @pytest.fixture
 def page(browser, request):
     """A fresh page; a screenshot is saved to artifacts/ after the test."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    yield pg
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    with contextlib.suppress(Exception):
-        pg.screenshot(path=os.path.join(ARTIFACTS, f"{request.node.name}.png"), full_page=True)
-    context.close()
+    with screenshotted_page(browser, request.node.name) as pg:
+        yield pg
 
 
 def open_tab(page, title: str) -> None:

@@ -1,14 +1,13 @@
 """In the browser, as a student: their installed lab is one click away on the Start
 page at 1280x800 (no overflow menu), marked as theirs; in dev mode a compute error
 shows its message and traceback in the page."""
-import contextlib
 import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, launch
+from conftest import ARTIFACTS, launch, screenshotted_page
 from playground import create_plugin_manager, create_registry
 from playground.app import build_app
 from test_authoring import raising_compute_module
@@ -42,14 +41,8 @@ def student_app(tmp_path_factory):
 
 @pytest.fixture
 def small_page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    with contextlib.suppress(Exception):
-        page.screenshot(path=os.path.join(ARTIFACTS, f"{request.node.name}.png"), full_page=True)
-    context.close()
+    with screenshotted_page(browser, request.node.name, 1280, 800) as page:
+        yield page
 
 
 def test_student_lab_is_one_click_from_the_start_page(student_app, small_page):
