@@ -117,7 +117,7 @@ def test_embeddings_are_computed_once_per_text():
     model = registry.get("counter")
     first = model.encode_texts(["aa", "b", "aa"])
     second = model.encode_texts(["b", "ccc", "aa"])
-    assert calls == ["aa", "b", "ccc"]
+    assert calls == ["b", "aa", "ccc"]  # each new text once, shortest first (batches pad least)
     assert np.allclose(first[0], second[2]) and np.allclose(np.linalg.norm(second, axis=1), 1)
 
 

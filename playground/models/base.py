@@ -101,7 +101,8 @@ class TextModel:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         cached = self.cache.get_many(self.cache_key, texts) if self.cache is not None else [None] * len(texts)
-        todo = list(dict.fromkeys(t for t, row in zip(texts, cached) if row is None))
+        # New texts, each once, shortest first: a batch of similar lengths pads least (sentence-transformers sorts too).
+        todo = sorted(dict.fromkeys(t for t, row in zip(texts, cached) if row is None), key=len)
         fresh: dict[str, np.ndarray] = {}
         # On ZeroGPU all new texts go in one @gpu call (strings in, rows out); elsewhere chunk by chunk.
         on_gpu = bool(todo) and dispatch_to_gpu(self.locator)
