@@ -127,3 +127,7 @@ def main(argv=None) -> int:
 
         write_readme_block("real-models", rows, f"`benchmarks/bench_real_models.py --write-readme` ({registry.device}; {machine()})")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
