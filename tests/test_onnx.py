@@ -94,3 +94,18 @@ def test_lab_figures_are_the_same_on_both_paths(monkeypatch):
     slow = analyse(minilm_registry(monkeypatch, onnx=False), "glove,minilm", frame).figures()
     for figure, value in slow["minilm"].items():
         assert fast["minilm"][figure] == pytest.approx(value, abs=1e-4), figure
+
+
+def test_the_disk_cache_stays_bounded(monkeypatch, tmp_path):
+    from playground.models import onnx_runtime
+
+    monkeypatch.setenv("PLAYGROUND_ONNX_DIR", str(tmp_path))
+    for i in range(5):  # five exports of one model (say, five weight versions), then others
+        (tmp_path / f"minilm-{i:016x}").mkdir()
+    for i in range(20):
+        (tmp_path / f"other{i}-{i:016x}").mkdir()
+    onnx_runtime.prune("minilm", keep=tmp_path / "minilm-0000000000000000")
+    left = {f.name for f in tmp_path.iterdir()}
+    assert "minilm-0000000000000000" in left  # the one in use stays
+    assert len([n for n in left if n.startswith("minilm-")]) <= onnx_runtime.KEEP_GRAPHS
+    assert len(left) <= onnx_runtime.KEEP_ALL

@@ -69,11 +69,29 @@ def _versions() -> dict:
 def graph_key(model_id: str, weights: Sequence[str], quantize: bool) -> str:
     """A key that changes when the weights, the libraries or the export settings do."""
     files = []
-    for path in weights:
+    for path in weights:  # the file itself, wherever it is linked from (a cache's snapshot, a hard link)
         stat = os.stat(path)
-        files.append([os.path.realpath(path), stat.st_size, int(stat.st_mtime)])
+        files.append([stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns])
     blob = json.dumps({"model": model_id, "files": files, "quantize": quantize, "opset": OPSET, **_versions()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+KEEP_GRAPHS = 3  # per model id: older exports (other weights, other library versions) are removed
+KEEP_ALL = 12  # in all: the least recently used beyond that are removed too
+
+
+def prune(model_id: str, keep: Path) -> None:
+    """Keep the disk cache bounded: at most ``KEEP_GRAPHS`` exports of ``model_id`` and
+    ``KEEP_ALL`` in all, the most recently used (``keep`` counts as just used)."""
+    import shutil
+
+    os.utime(keep)
+    folders = sorted((f for f in cache_root().iterdir() if f.is_dir()), key=lambda f: f.stat().st_mtime, reverse=True)
+    same = [f for f in folders if f.name.rsplit("-", 1)[0] == model_id]
+    survivors = [f for f in folders if f not in same[KEEP_GRAPHS:]][:KEEP_ALL]
+    for old in folders:
+        if old not in survivors:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 class OnnxEncoder:
@@ -156,6 +174,7 @@ def onnx_encoder_for(
 
                     quantize_dynamic(str(fp32), str(folder / "partial-int8.onnx"), weight_type=QuantType.QInt8)
                     os.replace(folder / "partial-int8.onnx", path)
+        prune(model_id, keep=folder)
         if threads is None:
             import torch
 
