@@ -467,3 +467,14 @@ def test_the_specs_restate_open_clips_own_records():
         tag = loader._tag_config(spec)
         assert spec.options["hf_hub"] == tag["hf_hub"].rstrip("/"), spec.id
         assert spec.options["hf_tokenizer"] == bool(loader._text_config(spec).get("hf_tokenizer_name")), spec.id
+
+
+def test_builds_for_other_library_versions_are_removed(tmp_path):
+    from playground.rehearsal.build import _remove_other_builds
+
+    current, old = tmp_path / "0123456789ab", tmp_path / "ba9876543210"
+    for folder in (current, old):
+        (folder / "repos").mkdir(parents=True)
+    (tmp_path / "notes").mkdir()  # not a build: left alone
+    _remove_other_builds(current)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0123456789ab", "notes"]

@@ -90,7 +90,16 @@ def rehearsal_repos(root: Optional[os.PathLike] = None) -> dict[str, Path]:
                 builder(folder)
                 (folder / ".complete").write_text("built\n")
             folders[repo_id] = folder
+    if root == rehearsal_dir():
+        _remove_other_builds(root)
     return folders
+
+
+def _remove_other_builds(current: Path) -> None:
+    """Builds for other library versions are 3.5 GB each and never read again."""
+    for other in current.parent.iterdir():
+        if other.is_dir() and other != current and len(other.name) == len(current.name):
+            shutil.rmtree(other, ignore_errors=True)
 
 
 # -- the three repos ----------------------------------------------------------------
