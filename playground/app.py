@@ -21,8 +21,9 @@ from .ui import friendly_errors, session_id
 log = logging.getLogger("playground")
 
 HEADER = """# Contrastive playground
-Why do contrastive losses (triplet, InfoNCE, CLIP, SigLIP) give embeddings a geometry you can use,
-while a model trained only to predict tokens does not? Each tab is an experiment: predict what you will see, run it, and compare."""
+Contrastive losses (triplet, InfoNCE, CLIP, SigLIP) make the raw cosine between embeddings directly usable; an encoder
+trained without comparing texts (BERT's masked-LM and next-sentence prediction, GloVe's co-occurrence fit) crowds its
+vectors into a cone along one shared direction. Each tab is an experiment: predict what you will see, run it, and compare."""
 
 CSS = """
 .lab-error { border: 2px solid #d9534f; border-radius: 8px; padding: 0.5em 1em; background: #fff5f5; }

@@ -29,7 +29,7 @@ def register_labs(register):
             build=build,
             order=10,
             description=(
-                "An NLL-trained encoder against a contrastive one on four text domains: cosine matrices, "
+                "A non-contrastive encoder (BERT or GloVe) against a contrastive one on four text domains: cosine matrices, "
                 "intra/inter histograms, separation, anisotropy, projections and a noisy linear probe."
             ),
             add_arguments=add_arguments,
