@@ -122,12 +122,6 @@ def encode_images_on_gpu(locator, images: Sequence, batch_size: int = 16):
     return np.concatenate([model._encode_images(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
 
 
-def encode_texts(model, texts, progress=None):
-    """``model.encode_texts(texts)``: kept for callers of the old name; the model
-    itself now sends its uncached texts through a ``@gpu`` call where needed."""
-    return model.encode_texts(list(texts), progress=progress)
-
-
 def embed_texts(registry, model_id: str, texts, session: Optional[str] = None, progress=None):
     """``texts`` embedded by the registry's model ``model_id`` (a shared one or the
     session's own): float32 rows, L2-normalised, cached per text in this process."""

@@ -3,13 +3,12 @@ into sentence vectors by its [CLS] token (the default, as in the lesson) or by t
 mean of its token vectors."""
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import numpy as np
 
 from ..registry import ModelSpec
-from .onnx_runtime import OnnxEncoder, onnx_enabled, onnx_encoder_for
+from .onnx_runtime import OnnxEncoder, onnx_enabled, onnx_encoder_for, weight_files
 from .base import TextModel, torch_module_bytes
 from .hub import RepoFiles, hub_availability, local_dir, missing_in_folder, quiet_transformers, snapshot_folder
 
@@ -91,6 +90,6 @@ def load(spec: ModelSpec, device: str) -> HFEncoderModel:
     max_length = int(spec.options.get("max_length", 128))
     onnx = None
     if onnx_enabled(device):
-        weights = [os.path.join(folder, f) for f in ("model.safetensors", "pytorch_model.bin") if os.path.isfile(os.path.join(folder, f))]
+        weights = weight_files(folder)
         onnx = onnx_encoder_for(spec.source.replace("/", "--"), model, tokenizer, weights, pooling, max_length)
     return HFEncoderModel(spec.id, model, tokenizer, device, pooling=pooling, max_length=max_length, onnx=onnx)

@@ -66,6 +66,11 @@ def _versions() -> dict:
     return found
 
 
+def weight_files(folder: str) -> list[str]:
+    """The transformers weight files present in ``folder`` (what an export is keyed by)."""
+    return [os.path.join(folder, f) for f in ("model.safetensors", "pytorch_model.bin") if os.path.isfile(os.path.join(folder, f))]
+
+
 def graph_key(model_id: str, weights: Sequence[str], quantize: bool) -> str:
     """A key that changes when the weights, the libraries or the export settings do."""
     files = []

