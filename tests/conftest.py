@@ -95,6 +95,35 @@ def serve():
         demo.close()
 
 
+@contextlib.contextmanager
+def read_only(folder):
+    """Make ``folder`` and the files in it read-only, as a read-only disk would, while the
+    block runs. File modes do not stop root, so as root the immutable attribute is set
+    instead (``chattr +i``, which stops root too); skipped where that is not allowed."""
+    import stat
+    import subprocess
+
+    paths = [os.path.join(folder, name) for name in os.listdir(folder)] + [str(folder)]
+    if os.geteuid() != 0:
+        modes = {path: os.stat(path).st_mode for path in paths}
+        for path in paths:
+            os.chmod(path, stat.S_IRUSR | (stat.S_IXUSR if os.path.isdir(path) else 0))
+        try:
+            yield
+        finally:
+            for path in reversed(paths):
+                os.chmod(path, modes[path])
+        return
+    done = subprocess.run(["chattr", "+i", *paths], capture_output=True, text=True)
+    if done.returncode:
+        subprocess.run(["chattr", "-i", *paths], capture_output=True)
+        pytest.skip(f"cannot make files read-only as root here (chattr: {done.stderr.strip()})")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", *paths], check=True)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium driven by Playwright. Skipped only where no Chromium

@@ -2,11 +2,14 @@
 vote, class codes kept apart, the instructor view and its token, a broken database."""
 from __future__ import annotations
 
+import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from gradio_client import Client
+
+from conftest import read_only
 
 from playground import create_plugin_manager, create_registry
 from playground.app import build_app
@@ -32,10 +35,9 @@ def student(url: str, code: str = "") -> Client:
     return Client(url, verbose=False, headers=headers)
 
 
-def vote(client: Client, choice, api_name: str = "/anisotropy_class_run", measured=None) -> str:
-    """Send a prediction as a browser does after a run (no id in its localStorage yet, and
-    the run's reveal as ``measured``); the bars' text."""
-    text, browser = client.predict(choice, None, measured, api_name=api_name)
+def vote(client: Client, choice, api_name: str = "/anisotropy_class_run") -> str:
+    """Send a prediction as a browser does after a run (no id in its localStorage yet); the bars' text."""
+    text, browser = client.predict(choice, None, api_name=api_name)
     assert len(browser) == 32  # the anonymous id the browser keeps
     return text
 
@@ -54,8 +56,7 @@ def test_thirty_concurrent_students_vote_and_run_and_no_vote_is_lost(served):
 
     def one_student(i):
         client = student(url)
-        client.predict("glove", "minilm", None, i % 3, 0.1, "after", "pca", choices[i % 3], "total",
-                       api_name="/anisotropy_run")
+        run_anisotropy(client, seed=i % 3, prediction=choices[i % 3])
         return vote(client, choices[i % 3])
 
     with ThreadPoolExecutor(max_workers=30) as pool:
@@ -84,9 +85,9 @@ def test_bars_only_after_ones_own_vote_and_class_codes_never_mix(served):
 
 def test_one_browser_keeps_one_vote_across_reloads(served):
     url, votes, _ = served
-    _, kept = student(url).predict("high", None, None, api_name="/anisotropy_class_run")
+    _, kept = student(url).predict("high", None, api_name="/anisotropy_class_run")
     # the page reloaded: a new session, the same id from the browser's localStorage
-    text, again = student(url).predict("low", kept, None, api_name="/anisotropy_class_run")
+    text, again = student(url).predict("low", kept, api_name="/anisotropy_class_run")
     assert again == kept and "(1 vote)" in text
     assert votes.distribution("anisotropy", "run") == {"low": 1, "middle": 0, "high": 0}
     for path in (votes.path, votes.path + "-wal"):  # only its hash is stored
@@ -94,10 +95,19 @@ def test_one_browser_keeps_one_vote_across_reloads(served):
             assert kept.encode() not in open(path, "rb").read()
 
 
+def run_anisotropy(client: Client, seed: int = 0, prediction="high"):
+    return client.predict("glove", "minilm", None, seed, 0.1, "after", "pca", prediction, "total",
+                          api_name="/anisotropy_run")
+
+
 def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_path):
     url, votes, _ = served
-    vote(student(url, "bio1"), "high", measured="The measurement says: above 0.7.")
-    vote(student(url, "chem2"), "low", measured="chem2's own run")
+    bio, chem = student(url, "bio1"), student(url, "chem2")
+    bio_reveal = run_anisotropy(bio, seed=0)[0]
+    vote(bio, "high")
+    chem_reveal = run_anisotropy(chem, seed=1, prediction="low")[0]
+    vote(chem, "low")
+    assert votes.measured[("chem2", "anisotropy", "run")] == chem_reveal[:1200]
     teacher = Client(url, verbose=False)
     for wrong in ("", "teacher-token-12", "x" * 40):
         with pytest.raises(Exception, match="Wrong or missing instructor token"):
@@ -106,7 +116,8 @@ def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_p
             teacher.predict(wrong, "bio1", api_name="/classroom_export")
     view = teacher.predict(TOKEN, "bio1", api_name="/classroom_votes")
     assert "anisotropy · run" in view and "100% (1) high" in view and "(1) low" not in view
-    assert "The measurement says: above 0.7." in view and "chem2's own run" not in view
+    first_line = lambda reveal: reveal.strip().splitlines()[0]  # noqa: E731
+    assert first_line(bio_reveal) in view and first_line(chem_reveal) not in view
     assert "No run in this class yet" in view  # the other questions
     exported = open(teacher.predict(TOKEN, "bio1", api_name="/classroom_export")).read()
     assert exported.count("\n") == 2 and ",high," in exported and ",low," not in exported
@@ -114,6 +125,22 @@ def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_p
     assert "(round 2)" in view
     teacher.predict(TOKEN, "bio1", api_name="/classroom_reset")
     assert votes.count("bio1") == 0 and votes.count("chem2") == 1
+
+
+def test_the_measured_answer_is_the_servers_own_not_a_clients(served):
+    """The instructor's "measured" is what a run returned; the vote endpoint takes no reveal,
+    so a crafted call cannot put words there."""
+    url, votes, _ = served
+    crafted = student(url, "bio1")
+    try:  # the old three-argument call, with a made-up reveal: refused or ignored
+        crafted.predict("high", None, "The measurement says: GloVe wins.", api_name="/anisotropy_class_run")
+    except Exception:
+        pass
+    assert ("bio1", "anisotropy", "run") not in votes.measured  # a vote alone measures nothing
+    reveal = run_anisotropy(crafted)[0]
+    assert votes.measured[("bio1", "anisotropy", "run")] == reveal[:len(votes.measured[("bio1", "anisotropy", "run")])]
+    view = Client(url, verbose=False).predict(TOKEN, "bio1", api_name="/classroom_votes")
+    assert "GloVe wins" not in view and reveal.strip().splitlines()[0] in view
 
 
 def test_no_instructor_view_without_the_variable(serve, tmp_path, monkeypatch):
@@ -141,7 +168,7 @@ def test_an_unwritable_database_leaves_the_lab_working(serve, tmp_path, monkeypa
     votes = VoteStore(str(blocker / "votes.sqlite3"))
     url = serve(anisotropy_app(votes))
     client = student(url)
-    out = client.predict("glove", "minilm", None, 0, 0.1, "after", "pca", "high", "total", api_name="/anisotropy_run")
+    out = run_anisotropy(client)
     assert "You predicted" in out[0] or "predict" in out[0].lower()
     text = vote(client, "high")
     assert "could not be stored" in text
@@ -149,20 +176,37 @@ def test_an_unwritable_database_leaves_the_lab_working(serve, tmp_path, monkeypa
     assert "Votes are not being recorded" in view
 
 
-def test_every_lab_builds_and_answers_its_votes_when_the_database_cannot_be_written(serve, tmp_path):
+@pytest.mark.parametrize("broken", ["read-only file", "folder is a file"])
+def test_every_lab_builds_and_answers_its_votes_when_the_database_cannot_be_written(serve, tmp_path, broken):
     from playground import create_registry
 
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the data folder should be")
-    votes = VoteStore(str(blocker / "votes.sqlite3"))
-    pm = create_plugin_manager(entry_points=False)
-    demo = build_app(pm, create_registry(pm, device="cpu"), votes=votes)
-    assert not pm.errors  # every built-in lab built
-    labs = {lab for lab, _ in votes.questions}
-    assert labs == {"anisotropy", "triplet_margin", "temperature", "clip_zero_shot", "siglip_compare",
-                    "fine_tune", "train_clip", "simclr"}
-    client = Client(serve(demo), verbose=False)
-    for (lab, question), q in sorted(votes.questions.items()):
-        text = vote(client, q.choices[0], f"/{lab}_class_{question}")
-        assert "could not be stored" in text, (lab, question)
-    assert "not being recorded" in votes.problem
+    if broken == "read-only file":  # last week's votes, on a disk that is now read-only
+        path = tmp_path / "class" / "votes.sqlite3"
+        earlier = VoteStore(str(path))
+        earlier.register("anisotropy", "run", "?", ["low", "middle", "high"])
+        assert earlier.record("anisotropy", "run", "high", "someone")
+        earlier.close()
+        guard = read_only(path.parent)
+    else:
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("a file where the data folder should be")
+        path, guard = blocker / "votes.sqlite3", contextlib.nullcontext()
+    with guard:
+        votes = VoteStore(str(path))
+        pm = create_plugin_manager(entry_points=False)
+        demo = build_app(pm, create_registry(pm, device="cpu"), votes=votes)
+        assert not pm.errors  # every built-in lab built
+        labs = {lab for lab, _ in votes.questions}
+        assert labs == {"anisotropy", "triplet_margin", "temperature", "clip_zero_shot", "siglip_compare",
+                        "fine_tune", "train_clip", "simclr"}
+        client = Client(serve(demo), verbose=False)
+        reveal = client.predict("glove", None, "cosine", "random", None, 20, 100, 0, 0.2, "it never falls",
+                                api_name="/triplet_margin_run")[0]
+        assert "You predicted *it never falls*" in reveal  # a lab runs
+        assert "separation AUC" in run_anisotropy(client)[0]
+        for (lab, question), q in sorted(votes.questions.items()):
+            text = vote(client, q.choices[0], f"/{lab}_class_{question}")
+            assert "could not be stored" in text, (lab, question)
+        assert "not being recorded" in votes.problem
+        if broken == "read-only file":
+            assert votes.distribution("anisotropy", "run")["high"] == 1  # the earlier votes still read

@@ -52,7 +52,7 @@ def test_a_mixed_class_is_answered_and_no_vote_is_lost(tiny_plugin, tmp_path):
             choice = q[(lab, question)].choices[i % len(q[(lab, question)].choices)]
             started = time.perf_counter()
             call(client, api_name, prediction=choice, **inputs)
-            text, _ = client.predict(choice, None, None, api_name=f"/{lab}_class_{question}")
+            text, _ = client.predict(choice, None, api_name=f"/{lab}_class_{question}")
             return time.perf_counter() - started, "← you" in text
 
         started = time.perf_counter()

@@ -34,7 +34,7 @@ def overview(store: VoteStore, code: str) -> str:
     for (lab, question), q in sorted(store.questions.items()):
         round_ = store.current_round(lab, question, code)
         measured = store.measured.get((code, lab, question))
-        answer = f"\n\n**Measured** (the latest run in this class):\n\n> {measured.replace(chr(10), chr(10) + '> ')}" \
+        answer = f"\n\n**Measured** (the latest run in this class, as its student saw it):\n\n> {measured.replace(chr(10), chr(10) + '> ')}" \
             if measured else "\n\n*No run in this class yet.*"
         parts.append(f"### {lab} · {question} (round {round_})\n{q.text}\n\n"
                      f"{bars(store.distribution(lab, question, code))}{answer}")

@@ -13,6 +13,7 @@ import csv
 import io
 import logging
 import os
+import pathlib
 import re
 import sqlite3
 import threading
@@ -82,6 +83,7 @@ class VoteStore:
         self.problem = ""  # why votes are not being recorded, for the instructor view; "" when all is well
         self.measured: OrderedDict[tuple[str, str, str], str] = OrderedDict()  # (class, lab, question) -> reveal
         self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []  # every thread's, for close()
         self._lock = threading.Lock()
         self._recent: dict[str, deque] = defaultdict(deque)
         self._connect()
@@ -115,13 +117,38 @@ class VoteStore:
             conn.executescript(SCHEMA)
             conn.commit()
         except (sqlite3.Error, OSError) as exc:
-            self._fail("open", exc)
-            return None
+            self._fail("opened", exc)
+            conn = self._open_read_only()
+            if conn is None:
+                return None
         self._local.conn = conn
+        with self._lock:
+            self._connections.append(conn)
         return conn
 
+    def _open_read_only(self) -> Optional[sqlite3.Connection]:
+        """On a read-only disk the file can still be read (the votes already there), though
+        SQLite cannot make its WAL index beside it: open it as immutable, for reading only."""
+        if not os.path.isfile(self.path):
+            return None
+        try:
+            uri = pathlib.Path(os.path.abspath(self.path)).as_uri() + "?mode=ro&immutable=1"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            conn.execute("SELECT COUNT(*) FROM votes").fetchone()
+        except sqlite3.Error:
+            return None
+        return conn
+
+    def close(self) -> None:
+        """Close every thread's connection (a thread that votes afterwards opens a new one)."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+            self._local = threading.local()
+        for conn in connections:
+            conn.close()
+
     def _fail(self, what: str, exc: Exception) -> None:
-        self.problem = f"Votes are not being recorded: the database {self.path} could not be {what}ed ({exc})."
+        self.problem = f"Votes are not being recorded: the database {self.path} could not be {what} ({exc})."
         log.warning(self.problem)
 
     # --- votes -----------------------------------------------------------------------
@@ -166,7 +193,7 @@ class VoteStore:
                     (code, lab, question, self._round(conn, code, lab, question), student, choice, now),
                 )
         except sqlite3.Error as exc:
-            self._fail("writ", exc)
+            self._fail("written", exc)
             return False
         self.problem = ""
         return True

@@ -8,18 +8,21 @@ In a lab's ``build``::
     votes.after(event)                       # record the vote and show the bars after the run
 
 After a successful run the student's prediction (if any) is stored for their class and,
-once they have voted this round, the class's distribution is shown; the reveal's text
-(the measured answer) is kept, in memory, for the instructor view. Outside the shell
-(``ctx.classroom`` is None) both calls do nothing.
+once they have voted this round, the class's distribution is shown. The reveal the run
+returned (the measured answer) is kept on the server, in memory, for the instructor
+view: it is taken from the run's own return value, never from what a client sends.
+Outside the shell (``ctx.classroom`` is None) both calls do nothing.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import Optional
 from urllib.parse import parse_qs, urlparse
 
 import gradio as gr
+from gradio.context import Context, LocalContext
 
 from .store import VoteRefused, VoteStore, class_code
 
@@ -91,13 +94,10 @@ class ClassVotes:
         self.store.register(self.lab, question, str(prediction.label or question), [v for _, v in choices])
         self.view = gr.Markdown()
 
-    def vote_and_show(self, choice: Optional[str], stored_id: Optional[str], measured: Optional[str],
-                      request: gr.Request):
-        """Record ``choice`` (if any) for this browser and class, and the reveal's text for the
-        instructor; the bars once it has voted. Returns the text and the browser's id (for its localStorage)."""
+    def vote_and_show(self, choice: Optional[str], stored_id: Optional[str], request: gr.Request):
+        """Record ``choice`` (if any) for this browser and class; the bars once it has voted.
+        Returns the text and the browser's id (for its localStorage)."""
         browser, code = browser_id(stored_id, request), request_class(request)
-        if measured:
-            self.store.note_measured(self.lab, self.question, str(measured), code)
         return self.class_text(choice, student_id(browser), code), browser
 
     def class_text(self, choice: Optional[str], student: str, code: str) -> str:
@@ -116,5 +116,27 @@ class ClassVotes:
         """Chain the vote and the bars after ``event`` (a run's click), when it succeeds."""
         if self.store is None:
             return
-        event.success(self.vote_and_show, [self.prediction, self.browser, self.reveal], [self.view, self.browser],
+        self._note_reveals_of(event)
+        event.success(self.vote_and_show, [self.prediction, self.browser], [self.view, self.browser],
                       api_name=f"{self.lab}_class_{self.question}", queue=False)
+
+    def _note_reveals_of(self, event) -> None:
+        """Wrap ``event``'s function so that the reveal it returns is noted for the
+        instructor, under the class of the request that ran it."""
+        block_fn = Context.root_block.fns[event["id"]]
+        position = event["outputs"].index(self.reveal._id)
+        run = block_fn.fn
+
+        @functools.wraps(run)
+        def run_and_note(*args, **kwargs):
+            outputs = run(*args, **kwargs)
+            if isinstance(outputs, dict):
+                reveal = outputs.get(self.reveal)
+            else:
+                reveal = outputs[position] if isinstance(outputs, (list, tuple)) else outputs
+            if isinstance(reveal, str) and reveal.strip():
+                code = request_class(LocalContext.request.get(None))
+                self.store.note_measured(self.lab, self.question, reveal, code)
+            return outputs
+
+        block_fn.fn = run_and_note
