@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 if TYPE_CHECKING:
     from .registry import ModelRegistry
@@ -42,6 +42,20 @@ class LabContext:
     tab: Any = None  # the gr.Tab the lab is built in (e.g. ``ctx.tab.select(...)`` to refresh pickers)
     results: Any = None  # the shell's ``ResultCache`` for deterministic runs; None outside the app
     classroom: Any = None  # the class's votes (``playground.classroom.ui.ClassVotes`` uses it); None outside the app
+
+    def shared_run(self, compute: Callable[[], Any], models: Sequence[str], session: str, *inputs: Any) -> Any:
+        """``compute()``, computed once for everyone in the process who asks for the same run:
+        this lab, the same ``models`` (a model trained in a session counts only for that
+        session) and the same ``inputs`` (data hashes from ``result_cache.data_hash``, settings,
+        seed). A class pressing Run with the defaults computes once; the others wait for it and
+        get the same value, so the value must not be changed afterwards (copy it first).
+        Outside the app (no ``results``) it simply computes."""
+        if self.results is None:
+            return compute()
+        from .result_cache import model_versions, run_key
+
+        key = run_key(self.lab_id, model_versions(self.registry, models, session), *inputs)
+        return self.results.get_or_compute(key, compute)
 
 
 @dataclass

@@ -3,7 +3,8 @@ process: when a class presses Run with the same defaults, the first run computes
 the others get its stored result. No gradio here.
 
 The key is whatever fully determines a run: the lab, the models and their versions,
-a hash of the data, the settings and the seed (``run_key``). Two identical runs that
+a hash of the data, the settings and the seed (``run_key``, ``model_versions``,
+``data_hash``); labs call ``LabContext.shared_run``, which puts these together. Two identical runs that
 arrive together compute once (the second waits for the first). ``PLAYGROUND_RESULT_CACHE=0``
 turns it off; ``PLAYGROUND_RESULT_CACHE_SIZE`` bounds the entries (default 32).
 """
@@ -23,6 +24,35 @@ def run_key(*parts: Any) -> str:
     """A stable key for ``parts`` (JSON-able values; anything else by its ``repr``)."""
     text = json.dumps(parts, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def model_versions(registry, model_ids, session: str) -> list:
+    """What identifies each model of a run: a registered model by its spec (id, source,
+    options); a model trained in a session by that registration (its ``cache_key``, new at
+    every training), so such runs are never shared with another session or a retrained model."""
+    versions = []
+    for model_id in model_ids:
+        if model_id in registry.specs:
+            versions.append((model_id, repr(registry.specs[model_id])))
+        else:
+            trained = registry.session_models(session).get(model_id)
+            versions.append((model_id, session, getattr(trained, "cache_key", None)))
+    return versions
+
+
+def data_hash(data: Any) -> str:
+    """A hash of a run's data: a pandas frame by its contents, bytes or text as they are,
+    a file path by the file's bytes."""
+    if hasattr(data, "columns"):  # a DataFrame
+        import pandas as pd
+
+        return str(int(pd.util.hash_pandas_object(data, index=True).sum()))
+    if isinstance(data, str) and os.path.isfile(data):
+        with open(data, "rb") as handle:
+            data = handle.read()
+    if isinstance(data, str):
+        data = data.encode()
+    return hashlib.sha256(bytes(data)).hexdigest()
 
 
 class ResultCache:

@@ -79,3 +79,15 @@ def tiny_model_specs(root: str | os.PathLike) -> list[ModelSpec]:
         ModelSpec(id="tiny-siglip", kind="image-text", family="open_clip", source=f"local-dir:{siglip}",
                   description="tiny random SigLIP (tests)", size_gb=0.01),
     ]
+
+
+def call_api(client, api_name: str, **overrides):
+    """``client.predict`` of ``api_name`` (a ``gradio_client.Client``) with the endpoint's
+    own default inputs, some overridden by parameter name: a load test or benchmark then
+    names only what it changes. ``prediction`` is ignored where the endpoint has none."""
+    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"][api_name]["parameters"]
+    unknown = set(overrides) - {p["parameter_name"] for p in params} - {"prediction"}
+    if unknown:
+        raise KeyError(f"{api_name} has no parameter(s) {sorted(unknown)}")
+    return client.predict(*[overrides.get(p["parameter_name"], p.get("parameter_default")) for p in params],
+                          api_name=api_name)

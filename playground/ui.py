@@ -102,6 +102,14 @@ def model_choices(registry: ModelRegistry, kind: Optional[str] = None, session: 
     return choices
 
 
+def serialised_plot(figure):
+    """A plotly figure as ``gr.Plot`` sends it, serialised once: a run shared by a class
+    (``LabContext.shared_run``) is then not re-serialised for every student."""
+    from gradio.components.plot import PlotData
+
+    return PlotData(type="plotly", plot=figure.to_json())
+
+
 def first_available(registry: ModelRegistry, preferred: list[str], kind: Optional[str] = None) -> Optional[str]:
     """The first of ``preferred`` that can be had here, else any available model of ``kind``."""
     for model_id in preferred:

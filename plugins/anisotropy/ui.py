@@ -11,15 +11,13 @@ import copy
 from typing import Optional
 
 import gradio as gr
-import pandas as pd
-from gradio.components.plot import PlotData
 
 from playground import geometry
 from playground.classroom.ui import ClassVotes
 from playground.downloads import write_downloads
 from playground.lab import LabContext
-from playground.result_cache import run_key
-from playground.ui import friendly_errors, model_choices, session_id
+from playground.result_cache import data_hash
+from playground.ui import friendly_errors, model_choices, serialised_plot, session_id
 
 from . import isotropy
 from .compute import (
@@ -112,11 +110,6 @@ def _model_title(result: AnisotropyResult, model_id: str, side: str) -> str:
     )
 
 
-def _plot_data(figure) -> PlotData:
-    """A plotly figure serialised once, so a cached run is not re-serialised for every student."""
-    return PlotData(type="plotly", plot=figure.to_json())
-
-
 def build(ctx: LabContext) -> None:
     registry = ctx.registry
     geometry.warm_up_umap()  # background, once per process; PLAYGROUND_UMAP_WARMUP=0 turns it off
@@ -197,22 +190,14 @@ def build(ctx: LabContext) -> None:
             progress(0.98, desc="drawing the plots")
             views = [result.table()]
             for model_id, side in zip(ids, "AB"):
-                views += [_model_title(result, model_id, side), *map(_plot_data, (
+                views += [_model_title(result, model_id, side), *map(serialised_plot, (
                     heatmap_figure(result, model_id), histogram_figure(result, model_id),
                     projection_figure(result, model_id)))]
-            return result, [*views, _plot_data(sweep_figure(result))]
+            return result, [*views, serialised_plot(sweep_figure(result))]
 
-        result, views = cached(run_key_for(ids, frame, settings, session), compute_and_draw)
+        result, views = ctx.shared_run(compute_and_draw, ids, session, data_hash(frame), settings)
         # each student gets their own copy of the result: re-projecting it must not change another's
         return [reveal(result, prediction), *views, copy.deepcopy(result), None]
-
-    def run_key_for(ids, frame, settings, session):
-        # a model trained in this session is this session's own: its runs are not shared
-        versions = [(i, repr(registry.specs[i])) if i in registry.specs else (i, session) for i in ids]
-        return run_key("anisotropy", versions, int(pd.util.hash_pandas_object(frame).sum()), settings)
-
-    def cached(key, compute):
-        return ctx.results.get_or_compute(key, compute) if ctx.results is not None else compute()
 
     @friendly_errors
     def remeasure_shifted(chosen, prediction, result: Optional[AnisotropyResult], progress=gr.Progress()):

@@ -17,6 +17,7 @@ import gradio as gr
 from playground.classroom.ui import ClassVotes
 from playground.images import GALLERY_START, bundled_photos, gallery_photos, load_image, photo_file, source_name
 from playground.lab import LabContext
+from playground.result_cache import data_hash
 from playground.ui import friendly_errors, model_choices, session_id
 
 from .compute import (
@@ -112,10 +113,16 @@ def build(ctx: LabContext) -> None:
         label_list = parse_labels(labels_text)
         templates = resolve_templates(template_choice)
         picture = load_image(photo, what="The photo")
-        progress(0.1, desc=f"loading {model_id}")
-        model = get_image_text_model(registry, model_id, session_id(request))
-        progress(0.5, desc="embedding the photo and the labels")
-        result = classify(model, [picture], label_list, templates, [source_name(photo, "your photo")])
+        session, name = session_id(request), source_name(photo, "your photo")
+
+        def embed_and_score():
+            progress(0.1, desc=f"loading {model_id}")
+            model = get_image_text_model(registry, model_id, session)
+            progress(0.5, desc="embedding the photo and the labels")
+            return classify(model, [picture], label_list, templates, [name])
+
+        result = ctx.shared_run(embed_and_score, [model_id], session, data_hash(picture.tobytes()), picture.size,
+                                picture.mode, label_list, templates, name)
         return dict(result.ranked(0)), {"result": result, "image": picture}
 
     @friendly_errors

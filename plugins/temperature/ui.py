@@ -8,7 +8,8 @@ import pandas as pd
 
 from playground.classroom.ui import ClassVotes
 from playground.lab import LabContext
-from playground.ui import first_available, friendly_errors, model_choices, session_id
+from playground.result_cache import data_hash
+from playground.ui import first_available, friendly_errors, model_choices, serialised_plot, session_id
 
 from . import compute, lesson
 from .figures import live_figure, projections_figure, softmax_figure, summary_figure
@@ -82,13 +83,20 @@ def build(ctx: LabContext) -> None:
         if not model_id:
             raise ValueError("Pick a model first.")
         frame = compute.load_texts(per_label=int(per_label_), seed=int(seed_ or 0))
-        result = compute.run_sweep(
-            registry, frame, model_id, taus=compute.parse_taus(taus_), positives=positives_, steps=int(steps_),
-            seed=int(seed_ or 0), session=session_id(request), progress=_progress(progress),
-        )
-        rows = pd.DataFrame([{**t.row(), "entropy of the query's softmax": t.entropy} for t in result.taus]).round(4)
-        return (reveal(result, prediction), summary_figure(result), rows, projections_figure(result),
-                softmax_figure(result))
+        session = session_id(request)
+        settings = dict(taus=compute.parse_taus(taus_), positives=positives_, steps=int(steps_), seed=int(seed_ or 0))
+
+        def sweep_and_draw():
+            result = compute.run_sweep(registry, frame, model_id, session=session, progress=_progress(progress),
+                                       **settings)
+            rows = pd.DataFrame([{**t.row(), "entropy of the query's softmax": t.entropy}
+                                 for t in result.taus]).round(4)
+            figures = map(serialised_plot, (summary_figure(result), projections_figure(result), softmax_figure(result)))
+            return result, rows, *figures
+
+        result, rows, summary, projections, softmax = ctx.shared_run(
+            sweep_and_draw, [model_id], session, data_hash(frame), settings)
+        return reveal(result, prediction), summary, rows, projections, softmax
 
     votes.after(run_button.click(
         run_sweep, [model, positives, taus, per_label, steps, seed, predict],

@@ -11,7 +11,8 @@ import pandas as pd
 from playground.classroom.ui import ClassVotes
 from playground.lab import LabContext
 from playground.models.base import TextModel
-from playground.ui import first_available, friendly_errors, model_choices, session_id
+from playground.result_cache import data_hash
+from playground.ui import first_available, friendly_errors, model_choices, serialised_plot, session_id
 
 from . import compute
 from .figures import distances_figure, sweep_figure, training_figure
@@ -155,16 +156,20 @@ def build(ctx: LabContext) -> None:
     def run_sweep(a, b, metric_, mining_, upload_, per_label_, n_triplets_, seed_, margin_, prediction,
                   request: gr.Request, progress=gr.Progress()):
         frame = _texts(upload_, per_label_, seed_)
-        result = compute.run_sweep(
-            registry, frame, compute.parse_models([a or "", b or ""]), metric=metric_, mining=mining_,
-            n_triplets=int(n_triplets_), margin=float(margin_), seed=int(seed_ or 0),
-            session=session_id(request), progress=_progress(progress),
-        )
-        return (result, sweep_reveal(result, prediction), *_margin_views(result, float(margin_)))
+        ids, session = compute.parse_models([a or "", b or ""]), session_id(request)
+        settings = dict(metric=metric_, mining=mining_, n_triplets=int(n_triplets_), margin=float(margin_),
+                        seed=int(seed_ or 0))
+
+        def sweep_and_draw():
+            result = compute.run_sweep(registry, frame, ids, session=session, progress=_progress(progress), **settings)
+            return result, _margin_views(result, settings["margin"])
+
+        result, views = ctx.shared_run(sweep_and_draw, ids, session, data_hash(frame), settings)
+        return (result, sweep_reveal(result, prediction), *views)
 
     def _margin_views(result, margin_):
-        return (sweep_figure(result, margin_), sweep_summary(result, margin_), distances_figure(result, margin_),
-                compute.example_triplets(result, margin_))
+        return (serialised_plot(sweep_figure(result, margin_)), sweep_summary(result, margin_),
+                serialised_plot(distances_figure(result, margin_)), compute.example_triplets(result, margin_))
 
     @friendly_errors
     def change_margin(result, margin_):
