@@ -115,7 +115,7 @@ def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_p
         with pytest.raises(Exception, match="Wrong or missing instructor token"):
             teacher.predict(wrong, "bio1", api_name="/classroom_export")
     view = teacher.predict(TOKEN, "bio1", api_name="/classroom_votes")
-    assert "anisotropy · run" in view and "100% (1) high" in view and "(1) low" not in view
+    assert "anisotropy · run" in view and "100% (1) Above 0.7" in view and "(1) About 0" not in view
     first_line = lambda reveal: reveal.strip().splitlines()[0]  # noqa: E731
     assert first_line(bio_reveal) in view and first_line(chem_reveal) not in view
     assert "No run in this class yet" in view  # the other questions

@@ -7,7 +7,7 @@ import pytest
 from conftest import open_tab
 from playground.classroom import VoteStore
 from plugins.anisotropy.compute import PREDICT_CHOICES
-from test_classroom_app import TOKEN, anisotropy_app
+from test_classroom_app import TOKEN, anisotropy_app, student, vote
 
 
 @pytest.mark.browser
@@ -45,8 +45,12 @@ def test_student_votes_and_runs_and_the_instructor_sees_the_vote(serve, browser,
         desk.get_by_label("Instructor token").fill(TOKEN)
         desk.get_by_role("button", name="Show the class's votes").click()
         desk.get_by_text("Class bio1").filter(visible=True).first.wait_for()
-        desk.get_by_text("100% (1) middle").filter(visible=True).first.wait_for()
+        desk.get_by_text("100% (1) Somewhere around 0.3 to 0.6").filter(visible=True).first.wait_for()
         desk.get_by_text("the latest run in this class").filter(visible=True).first.wait_for()
         desk.locator("blockquote", has_text="separation AUC").filter(visible=True).first.wait_for()  # the reveal
+        # live: a second student votes while the projected view refreshes itself
+        desk.get_by_label("Refresh every 5 s").check()
+        vote(student(url, "bio1"), "high")
+        desk.get_by_text("(2 votes)").filter(visible=True).first.wait_for(timeout=20_000)
     finally:
         teacher.close()

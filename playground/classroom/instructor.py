@@ -15,6 +15,7 @@ from .ui import bars
 
 TOKEN_ENV = "PLAYGROUND_INSTRUCTOR_TOKEN"
 REFUSED = "Wrong or missing instructor token: nothing is shown."
+LIVE_SECONDS = 5.0
 
 
 def instructor_token() -> str:
@@ -37,7 +38,7 @@ def overview(store: VoteStore, code: str) -> str:
         answer = f"\n\n**Measured** (the latest run in this class, as its student saw it):\n\n> {measured.replace(chr(10), chr(10) + '> ')}" \
             if measured else "\n\n*No run in this class yet.*"
         parts.append(f"### {lab} · {question} (round {round_})\n{q.text}\n\n"
-                     f"{bars(store.distribution(lab, question, code))}{answer}")
+                     f"{bars(store.distribution(lab, question, code), labels=q.label_of())}{answer}")
     return "\n\n".join(parts)
 
 
@@ -48,7 +49,10 @@ def build_instructor_tab(store: VoteStore) -> None:
         token = gr.Textbox(label="Instructor token", type="password", scale=2)
         code_box = gr.Textbox(label="Class code", placeholder="default", scale=1)
         show = gr.Button("Show the class's votes", variant="primary")
+        live = gr.Checkbox(label=f"Refresh every {LIVE_SECONDS:g} s", value=False,
+                           info="keep it on while the class votes")
     view = gr.Markdown()
+    timer = gr.Timer(LIVE_SECONDS, active=False)
     keys = [f"{lab} · {question}" for lab, question in sorted(store.questions)]
     with gr.Row():
         which = gr.Dropdown(keys, label="Question", scale=2)
@@ -63,6 +67,11 @@ def build_instructor_tab(store: VoteStore) -> None:
 
     def show_votes(given, raw_code):
         checked(given)
+        return overview(store, class_code(raw_code))
+
+    def refresh(given, raw_code):
+        if not token_ok(given):  # a ticking page with a wrong token shows nothing, quietly
+            return REFUSED
         return overview(store, class_code(raw_code))
 
     def start_round(given, raw_code, key):
@@ -94,6 +103,8 @@ def build_instructor_tab(store: VoteStore) -> None:
         return path
 
     show.click(show_votes, [token, code_box], view, api_name="classroom_votes")
+    live.change(lambda on: gr.Timer(active=bool(on)), live, timer, api_visibility="private")
+    timer.tick(refresh, [token, code_box], view, api_visibility="private", show_progress="hidden")
     new_round.click(start_round, [token, code_box, which], view, api_name="classroom_new_round")
     reset.click(reset_class, [token, code_box], view, api_name="classroom_reset")
     export.click(export_csv, [token, code_box], csv_file, api_name="classroom_export")

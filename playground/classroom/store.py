@@ -53,6 +53,10 @@ class Question:
     question: str
     text: str
     choices: tuple[str, ...]
+    labels: tuple[str, ...] = ()  # what the page shows for each choice; the choices themselves by default
+
+    def label_of(self) -> dict[str, str]:
+        return dict(zip(self.choices, self.labels or self.choices))
 
 
 def default_data_dir() -> str:
@@ -89,9 +93,10 @@ class VoteStore:
         self._connect()
 
     # --- questions -------------------------------------------------------------------
-    def register(self, lab: str, question: str, text: str, choices) -> Question:
-        """Declare a lab's prediction question and its allowed choices (strings)."""
-        q = Question(lab, question, text, tuple(str(c) for c in choices))
+    def register(self, lab: str, question: str, text: str, choices, labels=()) -> Question:
+        """Declare a lab's prediction question, its allowed choices (strings) and, when the
+        page shows them otherwise, their labels."""
+        q = Question(lab, question, text, tuple(str(c) for c in choices), tuple(str(label) for label in labels))
         self.questions[(lab, question)] = q
         return q
 

@@ -91,7 +91,8 @@ class ClassVotes:
             return
         choices = [(str(label), str(value)) for label, value in prediction.choices]
         self.labels = dict((value, label) for label, value in choices)
-        self.store.register(self.lab, question, str(prediction.label or question), [v for _, v in choices])
+        self.store.register(self.lab, question, str(prediction.label or question), [v for _, v in choices],
+                            [label for label, _ in choices])
         self.view = gr.Markdown()
 
     def vote_and_show(self, choice: Optional[str], stored_id: Optional[str], request: gr.Request):
