@@ -221,8 +221,8 @@ def build_app(
             with gr.Tab("Plugins", id="plugins"):
                 build_plugins_panel(pm)
             if instructor_token():  # without the variable the tab does not exist
-                with gr.Tab("Instructor", id="instructor"):
-                    build_instructor_tab(votes)
+                with gr.Tab("Instructor", id="instructor") as instructor_tab:
+                    build_instructor_tab(votes, instructor_tab)
 
         def forget_session(request: gr.Request):
             registry.drop_session(session_id(request))

@@ -342,10 +342,10 @@ def test_shift_reveal_follows_the_measured_auc():
     assert abs(figs["center"]["cone"]["mean_cosine"]) < 0.2
     truth = isotropy.auc_bucket(figs["center"]["cone"]["separation_auc"], reports["fine"].figures["separation_auc"])
     text = isotropy.reveal(result, figs, truth)
-    assert text.startswith("**Your prediction was right:**")
+    assert text.startswith('<span class="verdict">**Your prediction was right:**')  # the verdict, marked
     assert f"{figs['center']['cone']['separation_auc']:.3f}" in text
     wrong = next(k for k in isotropy.PREDICT_CHOICES if k != truth)
-    assert isotropy.reveal(result, figs, wrong).startswith("**Not quite.**")
+    assert isotropy.reveal(result, figs, wrong).startswith('<span class="verdict">**Not quite.**')
     rows = isotropy.comparison_table(figs)
     assert rows[0] == ["figure", "cone · none", "fine · none", "cone · center", "fine · center"]
 

@@ -154,3 +154,30 @@ def test_full_database_records_nothing_and_says_why(tmp_path):
     results = [store.record("lab", "q", "a", f"student-{i:04d}-{'x' * 200}") for i in range(200)]
     assert False in results  # the bound is 200 rows of 200+ bytes: a few pages
     assert "full" in store.problem and "not being recorded" in store.problem
+
+
+def test_class_codes_ignore_case_and_a_trailing_full_stop_and_bad_ones_are_named():
+    from playground.classroom.store import class_code_problem
+
+    assert class_code("BIO1") == class_code("bio1.") == "bio1"
+    assert class_code("bio 1") == DEFAULT_CLASS and "`bio 1` is not a class code" in class_code_problem("bio 1")
+    assert class_code_problem("bio1") == class_code_problem("") == class_code_problem("default") == ""
+
+
+def test_the_instructor_sees_the_measurement_without_the_students_verdict():
+    from playground.verdict import verdict, without_verdict
+
+    reveal = verdict("**Your prediction was right:** above 0.7.") + "\n\nglove: 0.82 between domains."
+    assert without_verdict(reveal) == "glove: 0.82 between domains."
+    inline = verdict("You predicted *x*: right.") + " The most uniform τ was 0.1."
+    assert without_verdict(inline) == "The most uniform τ was 0.1."
+    assert without_verdict("no verdict at all") == "no verdict at all"
+
+
+def test_the_export_names_the_class_the_choice_and_the_time_in_utc(tmp_path):
+    store = VoteStore(str(tmp_path / "v.sqlite3"))
+    store.register("lab", "q", "Which?", ["a", "b"], ["Answer A", "Answer B"])
+    store.record("lab", "q", "b", "s1", "bio1")
+    header, row = store.export_csv("bio1").splitlines()
+    assert header == "class,lab,question,round,student,choice,choice_text,time"
+    assert row.startswith("bio1,lab,q,1,s1,b,Answer B,") and row.endswith("+00:00")

@@ -14,6 +14,7 @@ from conftest import read_only
 from playground import create_plugin_manager, create_registry
 from playground.app import build_app
 from playground.classroom import VoteStore
+from playground.verdict import without_verdict
 
 PLUGINS = ("playground.models.defaults", "plugins.anisotropy")
 TOKEN = "teacher-token-123"
@@ -72,7 +73,7 @@ def test_bars_only_after_ones_own_vote_and_class_codes_never_mix(served):
     url, votes, _ = served
     quiet, loud, other = student(url, "bio1"), student(url, "bio1"), student(url, "chem2")
     vote(loud, "high")
-    assert "How your class voted" not in vote(quiet, None)
+    assert "voted (" not in vote(quiet, None)
     other_text = vote(other, "low")
     assert "(1 vote)" in other_text and "100% (1) " in other_text  # chem2 sees only its own vote
     quiet_text = vote(quiet, "middle")
@@ -95,8 +96,8 @@ def test_one_browser_keeps_one_vote_across_reloads(served):
             assert kept.encode() not in open(path, "rb").read()
 
 
-def run_anisotropy(client: Client, seed: int = 0, prediction="high"):
-    return client.predict("glove", "minilm", None, seed, 0.1, "after", "pca", prediction, "total",
+def run_anisotropy(client: Client, seed: int = 0, prediction="high", models=("glove", "minilm")):
+    return client.predict(*models, None, seed, 0.1, "after", "pca", prediction, "total",
                           api_name="/anisotropy_run")
 
 
@@ -105,7 +106,7 @@ def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_p
     bio, chem = student(url, "bio1"), student(url, "chem2")
     bio_reveal = run_anisotropy(bio, seed=0)[0]
     vote(bio, "high")
-    chem_reveal = run_anisotropy(chem, seed=1, prediction="low")[0]
+    chem_reveal = run_anisotropy(chem, prediction="low", models=("minilm", "glove"))[0]
     vote(chem, "low")
     assert votes.measured[("chem2", "anisotropy", "run")] == chem_reveal[:1200]
     teacher = Client(url, verbose=False)
@@ -116,15 +117,32 @@ def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_p
             teacher.predict(wrong, "bio1", api_name="/classroom_export")
     view = teacher.predict(TOKEN, "bio1", api_name="/classroom_votes")
     assert "anisotropy · run" in view and "100% (1) Above 0.7" in view and "(1) About 0" not in view
-    first_line = lambda reveal: reveal.strip().splitlines()[0]  # noqa: E731
-    assert first_line(bio_reveal) in view and first_line(chem_reveal) not in view
-    assert "No run in this class yet" in view  # the other questions
-    exported = open(teacher.predict(TOKEN, "bio1", api_name="/classroom_export")).read()
-    assert exported.count("\n") == 2 and ",high," in exported and ",low," not in exported
+    # the measurement of bio1's own run, without its student's verdict; nothing of chem2's
+    measurement = lambda reveal: without_verdict(reveal).splitlines()[0]  # noqa: E731
+    assert measurement(bio_reveal) in view and measurement(chem_reveal) not in view
+    assert "Your prediction was right" in bio_reveal and "Your prediction" not in view
+    assert "*No votes or runs yet:* anisotropy · postprocess" in view  # the quiet question, in one line
+    exported = open(teacher.predict(TOKEN, "bio1", api_name="/classroom_export")).read().splitlines()
+    assert exported[0] == "class,lab,question,round,student,choice,choice_text,time"
+    assert len(exported) == 2 and exported[1].startswith("bio1,anisotropy,run,1,")
+    assert ",high,Above 0.7: nearly every text points the same way," in exported[1]
     view = teacher.predict(TOKEN, "bio1", "anisotropy · run", api_name="/classroom_new_round")
-    assert "(round 2)" in view
-    teacher.predict(TOKEN, "bio1", api_name="/classroom_reset")
+    assert "`anisotropy · run`, round 2" in view
+    with pytest.raises(Exception, match="cannot be undone"):  # not confirmed: nothing goes
+        teacher.predict(TOKEN, "bio1", False, api_name="/classroom_reset")
+    assert votes.count("bio1") == 1
+    teacher.predict(TOKEN, "bio1", True, api_name="/classroom_reset")
     assert votes.count("bio1") == 0 and votes.count("chem2") == 1
+    assert ("bio1", "anisotropy", "run") not in votes.measured and ("chem2", "anisotropy", "run") in votes.measured
+
+
+def test_a_link_with_a_bad_class_code_says_so(served):
+    url, votes, _ = served
+    text = vote(student(url, "bio 1"), "high")  # a space: not a class code
+    assert "`bio 1` is not a class code" in text and "How your class voted** (1 vote)" in text
+    assert votes.distribution("anisotropy", "run", "default")["high"] == 1
+    text = vote(student(url, "BIO1."), "low")  # upper case and a full stop from a chat message: still bio1
+    assert "not a class code" not in text and "How class bio1 voted** (1 vote)" in text
 
 
 def test_the_measured_answer_is_the_servers_own_not_a_clients(served):
@@ -140,7 +158,7 @@ def test_the_measured_answer_is_the_servers_own_not_a_clients(served):
     reveal = run_anisotropy(crafted)[0]
     assert votes.measured[("bio1", "anisotropy", "run")] == reveal[:len(votes.measured[("bio1", "anisotropy", "run")])]
     view = Client(url, verbose=False).predict(TOKEN, "bio1", api_name="/classroom_votes")
-    assert "GloVe wins" not in view and reveal.strip().splitlines()[0] in view
+    assert "GloVe wins" not in view and without_verdict(reveal).splitlines()[0] in view
 
 
 def test_no_instructor_view_without_the_variable(serve, tmp_path, monkeypatch):

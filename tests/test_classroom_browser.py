@@ -21,7 +21,7 @@ def test_student_votes_and_runs_and_the_instructor_sees_the_vote(serve, browser,
     page.get_by_label(PREDICT_CHOICES["high"]).check()
     page.get_by_role("button", name="Run the experiment").click()
     page.get_by_text("Your prediction was right").filter(visible=True).first.wait_for(timeout=180_000)
-    page.get_by_text("How your class voted (1 vote)").filter(visible=True).first.wait_for()
+    page.get_by_text("How class bio1 voted (1 vote)").filter(visible=True).first.wait_for()
     page.get_by_text("← you").filter(visible=True).first.wait_for()
     assert votes.distribution("anisotropy", "run", "bio1")["high"] == 1  # the link's class code reached the store
     # the student reloads and changes their mind: still one student, one vote (the browser kept its id)

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Optional
 
 log = logging.getLogger("playground")
@@ -69,10 +70,24 @@ def default_data_dir() -> str:
     return os.path.abspath("data")
 
 
+CLASS_CODE_RULE = "letters, digits, '-' and '_', up to 40"
+
+
 def class_code(raw: Optional[str]) -> str:
-    """The class code from ``?class=CODE``: letters, digits, '-' and '_' (up to 40), else the default class."""
-    raw = (raw or "").strip()
+    """The class code from ``?class=CODE``: letters, digits, '-' and '_' (up to 40), in
+    lower case (``BIO1`` is ``bio1``; a '.' or ',' that a chat message stuck to the link's
+    end is dropped), else the default class."""
+    raw = (raw or "").strip().rstrip(".,;:!?)").lower()
     return raw if _CLASS_CODE.match(raw) else DEFAULT_CLASS
+
+
+def class_code_problem(raw: Optional[str]) -> str:
+    """Why ``raw`` (a link's ``?class=``) is not a class code; "" when it is one, or when there is none."""
+    if not (raw or "").strip() or class_code(raw) != DEFAULT_CLASS or (raw or "").strip().lower() == DEFAULT_CLASS:
+        return ""
+    shown = raw.strip()[:40] + ("…" if len(raw.strip()) > 40 else "")
+    return (f"The link's class code `{shown}` is not a class code ({CLASS_CODE_RULE}), so your vote counts "
+            f"in the class `{DEFAULT_CLASS}`. Ask your instructor for the class's link.")
 
 
 class VoteStore:
@@ -264,18 +279,26 @@ class VoteStore:
         with conn:
             n = conn.execute("DELETE FROM votes WHERE class_code=?", (code,)).rowcount
             conn.execute("DELETE FROM rounds WHERE class_code=?", (code,))
+        with self._lock:
+            for key in [key for key in self.measured if key[0] == code]:
+                del self.measured[key]
         return n
 
     def export_csv(self, code: str = DEFAULT_CLASS) -> str:
-        """Class ``code``'s votes as CSV text (lab, question, round, student, choice, time)."""
+        """Class ``code``'s votes as CSV text: class, lab, question, round, student (the
+        anonymous hash), choice (its key), choice_text (as the page showed it), time (UTC, ISO 8601)."""
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["lab", "question", "round", "student", "choice", "time"])
+        writer.writerow(["class", "lab", "question", "round", "student", "choice", "choice_text", "time"])
         conn = self._connect()
         if conn is not None:
-            writer.writerows(conn.execute(
-                "SELECT lab, question, round, student, choice, time FROM votes WHERE class_code=? "
-                "ORDER BY lab, question, round, time", (code,)))
+            for lab, question, round_, student, choice, when in conn.execute(
+                    "SELECT lab, question, round, student, choice, time FROM votes WHERE class_code=? "
+                    "ORDER BY lab, question, round, time", (code,)):
+                q = self.questions.get((lab, question))
+                text = q.label_of().get(choice, choice) if q else choice
+                stamp = datetime.fromtimestamp(when, timezone.utc).isoformat(timespec="seconds")
+                writer.writerow([code, lab, question, round_, student, choice, text, stamp])
         return out.getvalue()
 
     def count(self, code: Optional[str] = None) -> int:

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlparse
 import gradio as gr
 from gradio.context import Context, LocalContext
 
-from .store import VoteRefused, VoteStore, class_code
+from .store import DEFAULT_CLASS, VoteRefused, VoteStore, class_code, class_code_problem
 
 BAR_WIDTH = 20
 BROWSER_KEY = "playground-class-student"  # the browser's localStorage key for its anonymous id
@@ -46,21 +46,26 @@ def student_id(browser: str) -> str:
     return hashlib.sha256(f"playground-class:{browser}".encode()).hexdigest()[:16] if browser else ""
 
 
-def request_class(request: Optional[gr.Request]) -> str:
-    """The class code from the page's ``?class=CODE`` (the request's own query, else its Referer)."""
+def requested_class(request: Optional[gr.Request]) -> str:
+    """The page's ``?class=`` as typed (the request's own query, else its Referer); "" without one."""
     if request is None:
-        return class_code(None)
+        return ""
     code = (getattr(request, "query_params", None) or {}).get("class")
     if not code:
         referer = (getattr(request, "headers", None) or {}).get("referer", "")
         code = (parse_qs(urlparse(referer).query).get("class") or [None])[0]
-    return class_code(code)
+    return code or ""
 
 
-def bars(counts: dict, mine: Optional[str] = None, labels: Optional[dict] = None) -> str:
+def request_class(request: Optional[gr.Request]) -> str:
+    """The class code of the request's page (see ``store.class_code``)."""
+    return class_code(requested_class(request))
+
+
+def bars(counts: dict, mine: Optional[str] = None, labels: Optional[dict] = None, title: str = "How your class voted") -> str:
     """Markdown bars: one line per choice, its share of the votes, the student's own marked."""
     total = sum(counts.values())
-    lines = [f"**How your class voted** ({total} vote{'s' if total != 1 else ''}):", ""]
+    lines = [f"**{title}** ({total} vote{'s' if total != 1 else ''}):", ""]
     for choice, n in counts.items():
         share = n / total if total else 0.0
         filled = round(share * BAR_WIDTH)
@@ -98,8 +103,10 @@ class ClassVotes:
     def vote_and_show(self, choice: Optional[str], stored_id: Optional[str], request: gr.Request):
         """Record ``choice`` (if any) for this browser and class; the bars once it has voted.
         Returns the text and the browser's id (for its localStorage)."""
-        browser, code = browser_id(stored_id, request), request_class(request)
-        return self.class_text(choice, student_id(browser), code), browser
+        browser, raw = browser_id(stored_id, request), requested_class(request)
+        text = self.class_text(choice, student_id(browser), class_code(raw))
+        problem = class_code_problem(raw)
+        return (f"⚠ *{problem}*\n\n{text}" if problem else text), browser
 
     def class_text(self, choice: Optional[str], student: str, code: str) -> str:
         note = ""
@@ -111,7 +118,8 @@ class ClassVotes:
                 raise gr.Error(str(exc)) from exc
         if not student or not self.store.has_voted(self.lab, self.question, student, code):
             return WAITING + note
-        return bars(self.store.distribution(self.lab, self.question, code), choice, self.labels) + note
+        title = "How your class voted" if code == DEFAULT_CLASS else f"How class {code} voted"
+        return bars(self.store.distribution(self.lab, self.question, code), choice, self.labels, title) + note
 
     def after(self, event) -> None:
         """Chain the vote and the bars after ``event`` (a run's click), when it succeeds."""

@@ -26,6 +26,7 @@ from playground import geometry
 from playground.data.corpus import load_corpus
 from playground.data.uploads import read_labelled_csv
 from playground.registry import ModelRegistry
+from playground.verdict import verdict
 
 LIKELIHOOD_MODEL = "bert-base-uncased"
 FALLBACK_MODEL = "glove"
@@ -347,12 +348,12 @@ def reveal(result: AnisotropyResult, guess: Optional[str]) -> str:
     key = next((k for k, text in PREDICT_CHOICES.items() if guess in (k, text)), None)
     lines = []
     if key is None:
-        lines.append("*You did not commit to a prediction this time; next time pick one before you run.*")
+        lines.append(verdict("*You did not commit to a prediction this time; next time pick one before you run.*"))
     elif key == truth:
-        lines.append(f"**Your prediction was right:** {PREDICT_CHOICES[truth].lower()}.")
+        lines.append(verdict(f"**Your prediction was right:** {PREDICT_CHOICES[truth].lower()}."))
     else:
-        lines.append(f"**Not quite.** You predicted *{PREDICT_CHOICES[key].lower()}*; "
-                     f"the measurement says *{PREDICT_CHOICES[truth].lower()}*.")
+        lines.append(verdict(f"**Not quite.** You predicted *{PREDICT_CHOICES[key].lower()}*; "
+                             f"the measurement says *{PREDICT_CHOICES[truth].lower()}*."))
     lines.append(
         f"`{a}`: different-domain pairs average **{ra.figures['inter_mean']:.2f}**, same-domain pairs "
         f"**{ra.figures['intra_mean']:.2f}** (separation AUC {ra.figures['separation_auc']:.2f}, "

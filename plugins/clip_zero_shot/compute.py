@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from playground.verdict import verdict
 from playground.zero_shot import (  # noqa: F401  (the shared scoring, re-exported for the lab's modules and tests)
     DEFAULT_MODEL, DEFAULT_TEMPLATE, ENSEMBLE, BARE_LABEL, ENSEMBLE_TEMPLATES, TEMPLATE_CHOICES,
     DEFAULT_LABELS, MIN_LABELS, MAX_LABELS, MAX_LABEL_CHARS, MAX_TEMPLATE_CHARS, VIEW_MIN_SIDE, parse_labels,
@@ -49,4 +50,4 @@ def reveal(result: ZeroShotResult, guess: Optional[str]) -> str:
         right = guess == PREDICT_CHOICES[0]
     if not guess:
         return facts
-    return f"You predicted: *{guess}*. {'Right' if right else 'Not quite'} for this model. {facts}"
+    return verdict(f"You predicted: *{guess}*. {'Right' if right else 'Not quite'} for this model.") + f" {facts}"

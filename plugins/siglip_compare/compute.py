@@ -20,6 +20,7 @@ from playground.lazy import F, torch
 from playground.losses import clip_loss, siglip_loss
 from playground.models.base import ImageTextModel
 from playground.registry import ModelRegistry
+from playground.verdict import verdict
 from playground.zero_shot import (
     DEFAULT_TEMPLATE, ZeroShotResult, classify, describe_model, known_scoring, model_note, pick_default_model,
 )
@@ -168,7 +169,7 @@ def reveal_scores(clip: ZeroShotResult, siglip: ZeroShotResult, guess: Optional[
     if not guess:
         return facts
     right_answer = guess == SCORES_CHOICES[1] if siglip.scoring == "sigmoid" else guess == SCORES_CHOICES[0]
-    return f"You predicted: *{guess}*. {'Right' if right_answer else 'Not quite'}. {facts}"
+    return verdict(f"You predicted: *{guess}*. {'Right' if right_answer else 'Not quite'}.") + f" {facts}"
 
 
 LOSS_QUESTION = "Before you run: as the batch grows from 2 to 13 pairs, what happens to the CLIP loss of a fixed model?"
@@ -272,4 +273,4 @@ def reveal_losses(clip: BatchLosses, siglip: BatchLosses, guess: Optional[str]) 
     if not guess:
         return facts
     right = guess == LOSS_CHOICES[0] if grew else guess != LOSS_CHOICES[0]
-    return f"You predicted: *{guess}*. {'Right' if right else 'Not quite'} for this model. {facts}"
+    return verdict(f"You predicted: *{guess}*. {'Right' if right else 'Not quite'} for this model.") + f" {facts}"

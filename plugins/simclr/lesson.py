@@ -11,6 +11,7 @@ import numpy as np
 
 from .compute import MAX_STEPS, ExperimentResult, SimCLRResult
 from .options import AUGMENTATIONS, ENCODER_NAMES
+from playground.verdict import verdict
 
 INTRO = f"""
 ### SimCLR: the augmentations make the positives, the batch makes the negatives
@@ -68,8 +69,8 @@ def augment_outcome(experiment: ExperimentResult) -> int:
 
 def _verdict(prediction: Optional[str], answer: str) -> str:
     if not prediction:
-        return "You had not predicted; next time commit before you run."
-    return "Your prediction matched this run." if prediction == answer else f"You predicted: *{prediction}*."
+        return verdict("You had not predicted; next time commit before you run.")
+    return verdict("Your prediction matched this run." if prediction == answer else f"You predicted: *{prediction}*.")
 
 
 def _change(experiment: ExperimentResult, attribute: str, without: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Optional
 
+from playground.verdict import verdict as marked
+
 from .compute import DEFAULT_BATCH, SweepResult
 
 PREDICT_CHOICES = ["the smallest τ", "a middle τ", "the largest τ"]
@@ -70,7 +72,7 @@ def reveal(result: SweepResult, prediction: Optional[str]) -> str:
     verdict = ""
     if prediction:
         right = prediction == answer
-        verdict = f"You predicted *{prediction}*: {'right' if right else 'not this time'}. "
+        verdict = marked(f"You predicted *{prediction}*: {'right' if right else 'not this time'}.") + " "
     rows = ", ".join(f"τ = {x.tau:g}: {x.uniformity:.2f}" for x in result.taus)
     chance = chance_loss(len(result.texts))
     lines = [

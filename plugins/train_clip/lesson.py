@@ -10,6 +10,7 @@ from typing import Optional, Sequence, Union
 
 from .compute import LOSS_NAMES, CompareResult, TrainResult
 from playground.data.shapes import HELD_OUT
+from playground.verdict import verdict as marked
 
 INTRO = """
 ### Train a CLIP from nothing, then a SigLIP beside it
@@ -91,7 +92,7 @@ def reveal_heldout(prediction: Optional[str], result: TrainResult) -> str:
     """The answer to the held-out question, from this run's figures."""
     outcome = HELDOUT_CHOICES[heldout_outcome(result)]
     times = result.heldout_accuracy / result.chance
-    verdict = (
+    verdict = marked(
         "You had not predicted yet; next time, commit before you press Train." if not prediction
         else ("Your prediction matched." if prediction == outcome else f"You predicted: *{prediction}*.")
     )
@@ -168,7 +169,7 @@ def reveal_batch(prediction: Optional[str], compare: Compares) -> str:
     gaps = [a - b for a, b in zip(accuracies(compares, "sigmoid", small), accuracies(compares, "softmax", small))]
     gap_mean, gap_sd = spread(gaps)
     answer = BATCH_CHOICES[outcome]
-    verdict = (
+    verdict = marked(
         "You had not predicted yet." if not prediction
         else ("Your prediction matched this run." if prediction == answer else f"You predicted: *{prediction}*.")
     )
