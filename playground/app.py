@@ -131,7 +131,8 @@ def plugins_table(pm: PlaygroundPluginManager) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PLUGIN_COLUMNS)
 
 
-def build_start_page(labs: list[Lab], failed: list[PluginError], pm: PlaygroundPluginManager, tabs: gr.Tabs) -> None:
+def build_start_page(labs: list[Lab], failed: list[PluginError], pm: PlaygroundPluginManager, tabs: gr.Tabs,
+                     instructor: bool = False) -> None:
     """The lab index: one button per lab that opens its tab (no hunting through an
     overflow menu), students' own labs first and marked as theirs, failed plugins last."""
     yours = [lab for lab in labs if not is_builtin(lab, pm)]
@@ -149,6 +150,14 @@ def build_start_page(labs: list[Lab], failed: list[PluginError], pm: PlaygroundP
                 with gr.Column(scale=3):
                     gr.Markdown(f"{note}*({lab_origin(lab, pm)})*", container=False)
             button.click(lambda lab_id=lab.id: gr.Tabs(selected=lab_id), None, tabs, api_name=False, queue=False)
+    if instructor:
+        gr.Markdown("## For the instructor")
+        with gr.Row(equal_height=True):
+            button = gr.Button("Instructor", size="md", scale=1, min_width=200)
+            with gr.Column(scale=3):
+                gr.Markdown("Your class's votes, live, beside each measured answer; new rounds, reset and CSV "
+                            "(needs the instructor token).", container=False)
+        button.click(lambda: gr.Tabs(selected="instructor"), None, tabs, api_name=False, queue=False)
     if failed:
         gr.Markdown("## Plugins that failed\n\n" + "\n".join(
             f"- ⚠ `{error.plugin}` ({error.stage}): {error.message}" + (f" **Fix:** {error.fix}" if error.fix else "")
@@ -209,7 +218,7 @@ def build_app(
         classroom = Classroom(votes)  # inside the Blocks: it holds the browser's anonymous id
         with gr.Tabs() as tabs:
             with gr.Tab("Start", id="start"):
-                build_start_page(labs, failed_early, pm, tabs)
+                build_start_page(labs, failed_early, pm, tabs, instructor=bool(instructor_token()))
             for lab in labs:
                 with gr.Tab(lab.title, id=lab.id) as tab:
                     build_lab_tab(lab, registry, pm, tab, classroom, results)
@@ -221,8 +230,8 @@ def build_app(
             with gr.Tab("Plugins", id="plugins"):
                 build_plugins_panel(pm)
             if instructor_token():  # without the variable the tab does not exist
-                with gr.Tab("Instructor", id="instructor") as instructor_tab:
-                    build_instructor_tab(votes, instructor_tab)
+                with gr.Tab("Instructor", id="instructor"):
+                    build_instructor_tab(votes, demo)
 
         def forget_session(request: gr.Request):
             registry.drop_session(session_id(request))

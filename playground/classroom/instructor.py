@@ -66,7 +66,9 @@ def votes_csv(store: VoteStore, code: str) -> str:
     return path
 
 
-def build_instructor_tab(store: VoteStore, tab=None) -> None:
+def build_instructor_tab(store: VoteStore, page: Optional[gr.Blocks] = None) -> None:
+    """The tab's components and events; ``page`` (the app's Blocks) fills the class code from
+    the page's ``?class=`` when it loads."""
     gr.Markdown("For the instructor: your token and your class code (the `?class=` of the students' link; "
                 "empty for the default class). Nothing is shown without the token.")
     with gr.Row():
@@ -141,5 +143,5 @@ def build_instructor_tab(store: VoteStore, tab=None) -> None:
     new_round.click(start_round, [token, code_box, which], view, api_name="classroom_new_round")
     reset.click(reset_class, [token, code_box, sure], [view, sure, csv_file], api_name="classroom_reset")
     export.click(export_csv, [token, code_box], csv_file, api_name="classroom_export")
-    if tab is not None:
-        tab.select(from_link, None, code_box, api_visibility="private")
+    if page is not None:
+        page.load(from_link, None, code_box, api_visibility="private", queue=False)
