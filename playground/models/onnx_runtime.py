@@ -99,6 +99,28 @@ def prune(model_id: str, keep: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+MAX_BATCH = 64  # rows in one run
+MAX_PADDING = 0.1  # a batch grows while its padding stays under this share of its real tokens
+
+
+def length_batches(lengths: Sequence[int], max_batch: int = MAX_BATCH, max_padding: float = MAX_PADDING) -> list[list[int]]:
+    """Row indices grouped shortest first into batches that pad little: a batch
+    takes the next row while ``longest * rows <= (1 + max_padding) * real tokens``
+    and it has fewer than ``max_batch`` rows. Every index appears once."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    real = 0
+    for i in order:
+        batch = batches[-1] if batches else None
+        if batch is not None and len(batch) < max_batch and lengths[i] * (len(batch) + 1) <= (1 + max_padding) * (real + lengths[i]):
+            batch.append(i)
+            real += lengths[i]
+        else:
+            batches.append([i])
+            real = lengths[i]
+    return batches
+
+
 class OnnxEncoder:
     """An exported encoder: texts in, pooled (not yet normalised) float32 rows out."""
 
@@ -114,14 +136,48 @@ class OnnxEncoder:
         self.path = path
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
-        feeds = {name: np.asarray(batch[name], dtype=np.int64) for name in self.names if name in batch}
+        """Pooled rows for ``texts``, in their order. The texts are tokenised once,
+        then run in batches of similar token length (see ``length_batches``): padding
+        is compute spent on nothing, and sorting by characters, as callers do, still
+        pads a batch of 64 by about half (measured on the bundled corpus)."""
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
+        batches = length_batches([len(ids) for ids in encoded["input_ids"]])
+        pooled = []
+        for rows in batches:
+            feeds = self._padded(encoded, rows)
+            pooled.append(self._pool(self.session.run(None, feeds)[0], feeds["attention_mask"]))
+        out = np.concatenate(pooled)  # in batch order: put back in the texts' order
+        out[[r for rows in batches for r in rows]] = out.copy()
+        return out
+
+    def _padded(self, encoded, rows: list[int]) -> dict:
+        """The model's inputs for ``rows``, padded as the tokenizer itself pads
+        (its pad token, its padding side), as int64."""
+        longest = max(len(encoded["input_ids"][r]) for r in rows)
+        pad_values = {
+            "input_ids": self.tokenizer.pad_token_id or 0, "attention_mask": 0,
+            "token_type_ids": getattr(self.tokenizer, "pad_token_type_id", 0),
+        }
+        feeds = {}
+        for name in self.names:
+            if name not in encoded:
+                continue
+            batch = np.full((len(rows), longest), pad_values.get(name, 0), dtype=np.int64)
+            for i, r in enumerate(rows):
+                values = encoded[name][r]
+                if self.tokenizer.padding_side == "left":
+                    batch[i, longest - len(values):] = values
+                else:
+                    batch[i, : len(values)] = values
+            feeds[name] = batch
         if "token_type_ids" in self.names and "token_type_ids" not in feeds:
             feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])
-        hidden = self.session.run(None, feeds)[0]
+        return feeds
+
+    def _pool(self, hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         if self.pooling == "cls":
             return hidden[:, 0].astype(np.float32)
-        mask = feeds["attention_mask"][..., None].astype(np.float32)
+        mask = attention_mask[..., None].astype(np.float32)
         return ((hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)).astype(np.float32)
 
     def file_bytes(self) -> int:
