@@ -1,12 +1,12 @@
 """Do CLIP's and SigLIP's towers pay on ONNX Runtime? torch against onnxruntime, same process.
 
-    python benchmarks/bench_onnx_towers.py              # about 5 minutes on 2 cores
+    python benchmarks/bench_onnx_towers.py              # about 2 minutes on 2 cores
     python benchmarks/bench_onnx_towers.py --repeats 5
 
 Loads OpenAI CLIP ViT-B/32 and SigLIP ViT-B/16 through the registry from the Hub
 rehearsal (real shapes, random weights: they compute exactly as fast as real ones),
-exports each model's image tower and text tower with ``torch.onnx.export`` (opset 17,
-the text encoders' recipe) from the very loaded weights into a temporary folder, and
+exports each model's image tower and text tower as the registry does
+(``onnx_tower_for``) from the very loaded weights into a temporary folder, and
 measures images/s and texts/s of the towers on torch and on onnxruntime (best of
 ``--repeats``, the two alternated), and the lowest cosine between their vectors.
 Preprocessing and tokenisation are the same on both paths and are not timed.
