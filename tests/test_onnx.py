@@ -109,3 +109,23 @@ def test_the_disk_cache_stays_bounded(monkeypatch, tmp_path):
     assert "minilm-0000000000000000" in left  # the one in use stays
     assert len([n for n in left if n.startswith("minilm-")]) <= onnx_runtime.KEEP_GRAPHS
     assert len(left) <= onnx_runtime.KEEP_ALL
+
+
+def test_length_batches_cover_every_row_once_and_pad_little():
+    from playground.models.onnx_runtime import length_batches
+
+    lengths = [30, 8, 9, 31, 8, 60, 12, 9, 29, 8] * 10
+    batches = length_batches(lengths, max_batch=16, max_padding=0.1)
+    assert sorted(r for rows in batches for r in rows) == list(range(len(lengths)))
+    for rows in batches:
+        real = sum(lengths[r] for r in rows)
+        assert len(rows) <= 16 and max(lengths[r] for r in rows) * len(rows) <= 1.1 * real
+    assert length_batches([]) == []
+
+
+def test_texts_come_back_in_their_order_whatever_the_batches(monkeypatch, corpus_texts):
+    model = minilm_registry(monkeypatch, onnx=True).get("minilm")
+    texts = corpus_texts[:40][::-1]  # longest first, mixed lengths: batches reorder them
+    together = model.onnx.encode(texts)
+    one_by_one = np.concatenate([model.onnx.encode([t]) for t in texts])
+    assert np.abs(together - one_by_one).max() < 1e-4
