@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import registry_of
+from playground.models.onnx_runtime import onnx_available
+
+needs_onnxruntime = pytest.mark.skipif(not onnx_available(), reason="onnxruntime is not installed: the torch path serves")
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +28,7 @@ def minilm_registry(monkeypatch=None, onnx=True):
     return registry_of(*DEFAULT_MODELS)
 
 
+@needs_onnxruntime
 def test_minilm_on_onnx_matches_torch_on_the_corpus(monkeypatch, corpus_texts):
     onnx_model = minilm_registry(monkeypatch, onnx=True).get("minilm")
     torch_model = minilm_registry(monkeypatch, onnx=False).get("minilm")
@@ -33,6 +37,7 @@ def test_minilm_on_onnx_matches_torch_on_the_corpus(monkeypatch, corpus_texts):
     assert (a * b).sum(axis=1).min() >= 0.9999
 
 
+@needs_onnxruntime
 def test_bert_family_cls_and_mean_on_onnx_match_torch(monkeypatch, tiny_specs, corpus_texts):
     from dataclasses import replace
 
@@ -48,6 +53,7 @@ def test_bert_family_cls_and_mean_on_onnx_match_torch(monkeypatch, tiny_specs, c
         assert (a * b).sum(axis=1).min() >= 0.9999, spec.id
 
 
+@needs_onnxruntime
 def test_int8_is_an_explicit_id_with_its_fidelity_measured(monkeypatch):
     registry = minilm_registry(monkeypatch)
     int8 = registry.get("minilm-int8")
@@ -59,6 +65,7 @@ def test_int8_is_an_explicit_id_with_its_fidelity_measured(monkeypatch):
     assert not hasattr(registry.get("minilm"), "fidelity")  # the default is the exact fp32 graph
 
 
+@needs_onnxruntime
 def test_a_failed_export_falls_back_to_torch_and_says_so(monkeypatch, tmp_path, caplog):
     from playground.models import onnx_runtime
 
@@ -85,6 +92,7 @@ def test_without_onnxruntime_the_torch_path_serves(monkeypatch):
     assert minilm_registry(monkeypatch).get("minilm").backend == "torch"
 
 
+@needs_onnxruntime
 def test_lab_figures_are_the_same_on_both_paths(monkeypatch):
     from playground.data.corpus import load_corpus
     from plugins.anisotropy.compute import analyse
@@ -96,6 +104,7 @@ def test_lab_figures_are_the_same_on_both_paths(monkeypatch):
         assert fast["minilm"][figure] == pytest.approx(value, abs=1e-4), figure
 
 
+@needs_onnxruntime
 def test_the_disk_cache_stays_bounded(monkeypatch, tmp_path):
     from playground.models import onnx_runtime
 
@@ -123,6 +132,7 @@ def test_length_batches_cover_every_row_once_and_pad_little():
     assert length_batches([]) == []
 
 
+@needs_onnxruntime
 def test_texts_come_back_in_their_order_whatever_the_batches(monkeypatch, corpus_texts):
     model = minilm_registry(monkeypatch, onnx=True).get("minilm")
     texts = corpus_texts[:40][::-1]  # longest first, mixed lengths: batches reorder them

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from conftest import registry_of
+from playground.models.onnx_runtime import onnx_available
 
 TEXTS = ["a photo of a cat", "a red car", "an astronaut on the moon", "a cup of coffee", "dog", "a small blue bird in a tree"]
+
+needs_onnxruntime = pytest.mark.skipif(not onnx_available(), reason="onnxruntime is not installed: the torch path serves")
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +31,7 @@ def both_paths(monkeypatch, spec):
     return fast, slow
 
 
+@needs_onnxruntime
 @pytest.mark.parametrize("model_id", ["tiny-clip", "tiny-siglip"])
 def test_towers_on_onnx_match_torch(monkeypatch, tiny_specs, photos, model_id):
     spec = next(s for s in tiny_specs if s.id == model_id)
@@ -40,6 +44,7 @@ def test_towers_on_onnx_match_torch(monkeypatch, tiny_specs, photos, model_id):
     assert probs == pytest.approx(slow.probabilities(slow.encode_images(photos), slow.encode_texts(TEXTS)), abs=1e-4)
 
 
+@needs_onnxruntime
 def test_a_second_load_reuses_the_exported_towers(monkeypatch, tiny_specs):
     spec = next(s for s in tiny_specs if s.id == "tiny-clip")
     monkeypatch.setenv("PLAYGROUND_ONNX", "1")
@@ -48,6 +53,7 @@ def test_a_second_load_reuses_the_exported_towers(monkeypatch, tiny_specs):
     assert first.memory_bytes() > sum(t.file_bytes() for t in (first.onnx_image, first.onnx_text))
 
 
+@needs_onnxruntime
 def test_a_failed_tower_export_falls_back_to_torch_and_says_so(monkeypatch, tmp_path, tiny_specs, photos, caplog):
     from playground.models import onnx_runtime
 
