@@ -41,15 +41,11 @@ def model_versions(registry, model_ids, session: str) -> list:
 
 
 def data_hash(data: Any) -> str:
-    """A hash of a run's data: a pandas frame by its contents, bytes or text as they are,
-    a file path by the file's bytes."""
+    """A hash of a run's data: a pandas frame by its contents, bytes or text as they are."""
     if hasattr(data, "columns"):  # a DataFrame
         import pandas as pd
 
         return str(int(pd.util.hash_pandas_object(data, index=True).sum()))
-    if isinstance(data, str) and os.path.isfile(data):
-        with open(data, "rb") as handle:
-            data = handle.read()
     if isinstance(data, str):
         data = data.encode()
     return hashlib.sha256(bytes(data)).hexdigest()
