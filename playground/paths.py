@@ -22,3 +22,17 @@ def cache_dir(*parts: str) -> str:
         if os.access(path, os.W_OK):
             return path
     raise OSError(f"No writable cache folder; set {CACHE_ENV} to one.")
+
+
+def package_versions(names) -> dict:
+    """``{name: installed version}`` ("absent" when not installed): part of the key of a
+    cache that must be rebuilt when one of these libraries changes."""
+    from importlib import metadata
+
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "absent"
+    return found

@@ -25,11 +25,12 @@ import json
 import logging
 import os
 import warnings
-from importlib import metadata
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
+
+from ..paths import package_versions
 
 ONNX_ENV = "PLAYGROUND_ONNX"
 ONNX_DIR_ENV = "PLAYGROUND_ONNX_DIR"
@@ -63,16 +64,6 @@ def cache_root() -> Path:
 LIBRARIES = ("torch", "transformers", "onnx", "onnxruntime")
 
 
-def _versions(libraries: Sequence[str] = LIBRARIES) -> dict:
-    found = {}
-    for name in libraries:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "absent"
-    return found
-
-
 def weight_files(folder: str) -> list[str]:
     """The transformers weight files present in ``folder`` (what an export is keyed by)."""
     return [os.path.join(folder, f) for f in ("model.safetensors", "pytorch_model.bin") if os.path.isfile(os.path.join(folder, f))]
@@ -85,7 +76,7 @@ def graph_key(model_id: str, weights: Sequence[str], quantize: bool, recipe: Opt
     for path in weights:  # the file itself, wherever it is linked from (a cache's snapshot, a hard link)
         stat = os.stat(path)
         files.append([stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns])
-    blob = {"model": model_id, "files": files, "quantize": quantize, "opset": OPSET, **_versions()}
+    blob = {"model": model_id, "files": files, "quantize": quantize, "opset": OPSET, **package_versions(LIBRARIES)}
     if recipe:
         blob["recipe"] = recipe
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
@@ -321,7 +312,7 @@ def onnx_tower_for(
     method = {"image": "encode_image", "text": "encode_text"}[tower]
     name = f"{model_id}-{tower}"
     try:
-        key = graph_key(name, weights, False, recipe={"method": method, **_versions(TOWER_LIBRARIES)})
+        key = graph_key(name, weights, False, recipe={"method": method, **package_versions(TOWER_LIBRARIES)})
         path = _cached_graph(name, key, lambda p: _export_tower(model, method, sample, p))
         return OnnxTower(path, _session(path, threads))
     except Exception as exc:  # the torch path serves instead

@@ -16,9 +16,10 @@ import hashlib
 import json
 import os
 import shutil
-from importlib import metadata
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
+
+from ..paths import package_versions
 
 BERT = "bert-base-uncased"
 CLIP = "timm/vit_base_patch32_clip_224.openai"
@@ -54,13 +55,7 @@ SPACE_NO_EXIST = {
 
 def _versions_key() -> str:
     names = ("torch", "transformers", "open_clip_torch", "tokenizers", "sentencepiece", "safetensors", "timm")
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    versions["build"] = BUILD_VERSION
+    versions = {**package_versions(names), "build": BUILD_VERSION}
     return hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:12]
 
 
