@@ -8,6 +8,7 @@ from typing import Optional
 import gradio as gr
 import pandas as pd
 
+from . import gradio_fixes
 from .classroom import VoteStore
 from .classroom.instructor import build_instructor_tab, instructor_token
 from .classroom.ui import Classroom
@@ -205,6 +206,7 @@ def build_app(
     plugin that failed before it could build, the Models and Plugins panels, and the
     Instructor tab when ``PLAYGROUND_INSTRUCTOR_TOKEN`` is set. ``votes`` is the class's
     vote store (by default a file under ``PLAYGROUND_DATA_DIR``)."""
+    gradio_fixes.apply()  # identical images returned at once must not truncate each other
     pm = pm if pm is not None else create_plugin_manager()
     registry = registry if registry is not None else create_registry(pm)
     labs = collect_labs(pm)
