@@ -215,7 +215,7 @@ def test_reveal_says_right_wrong_or_not_committed():
     assert "Your prediction was right" in compute.reveal(result, "high")
     wrong = compute.reveal(result, compute.PREDICT_CHOICES["low"])
     assert "Not quite" in wrong and "0.82" in wrong and "narrow cone" in wrong
-    assert "did not commit" in compute.reveal(result, None)
+    assert "You did not predict" in compute.reveal(result, None)
 
 
 # -- default models -----------------------------------------------------------------------------

@@ -174,6 +174,19 @@ def test_the_instructor_sees_the_measurement_without_the_students_verdict():
     assert without_verdict("no verdict at all") == "no verdict at all"
 
 
+def test_every_verdict_is_worded_the_same_and_left_out_of_the_instructor_view():
+    from playground.verdict import judge, without_verdict
+
+    assert judge("above 0.7", "above 0.7") == judge("above 0.7", "ignored", right=True)
+    assert "Your prediction was right:** *above 0.7*" in judge("above 0.7", "above 0.7")
+    wrong = judge("about 0", "above 0.7")
+    assert "Not quite.** You predicted *about 0*; this run says *above 0.7*" in wrong
+    assert "Not quite" in judge("it grows", "it did not grow", right=False)
+    assert "You did not predict" in judge(None, "above 0.7") and "You did not predict" in judge("", "x")
+    for text in (wrong, judge(None, "x"), judge("x", "x")):
+        assert without_verdict(text + " Measured: 0.82.") == "Measured: 0.82."
+
+
 def test_the_export_names_the_class_the_choice_and_the_time_in_utc(tmp_path):
     store = VoteStore(str(tmp_path / "v.sqlite3"))
     store.register("lab", "q", "Which?", ["a", "b"], ["Answer A", "Answer B"])

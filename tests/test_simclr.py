@@ -229,7 +229,7 @@ def test_reveals_follow_the_measured_figures():
                              ("without crop", 128, {})])
     assert lesson.augment_outcome(forgotten) == 0
     text = lesson.reveal_augment(lesson.AUGMENT_CHOICES[0], forgotten)
-    assert "matched" in text and "90% → 20%" in text
+    assert "Your prediction was right" in text and "90% → 20%" in text
     assert lesson.augment_outcome(_experiment([("all", 128, {"colour": 0.6}), ("without colour", 128, {"colour": 0.9})])) == 1
     assert lesson.augment_outcome(_experiment([("all", 128, {"colour": 0.9}), ("without colour", 128, {"colour": 0.91})])) == 2
     big = _experiment([("batch 16", 16, {"shape": 0.5}), ("batch 256", 256, {"shape": 0.7})])

@@ -3,6 +3,7 @@ the headless run, and the tab in a browser and through gradio_client."""
 import argparse
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -204,7 +205,8 @@ def test_api_run_live_and_bad_taus(app_url):
     client = Client(app_url, verbose=False)
     reveal, summary, table, proj, soft = client.predict(
         "glove", "label", "0.05, 1", 10, 40, 0, "the largest τ", api_name="/temperature_run")
-    assert "You predicted *the largest τ*" in reveal and "The most uniform head" in reveal
+    assert re.search(r"(Your prediction was right:\*\* |Not quite.\*\* You predicted )\*the largest τ\*", reveal)
+    assert "The most uniform head" in reveal
     assert [row[0] for row in table["data"]] == [0.05, 1.0]
     text, fig = client.predict("glove", 0.05, 10, 0, api_name="/temperature_live")
     assert "At τ = 0.05 the positive gets" in text

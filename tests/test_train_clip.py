@@ -191,7 +191,7 @@ def test_reveals_follow_the_measured_figures():
     sigmoid_wins = _fake_compare({("softmax", 8): 0.2, ("softmax", 128): 0.6, ("sigmoid", 8): 0.5, ("sigmoid", 128): 0.6})
     assert lesson.batch_outcome(sigmoid_wins) == 1
     text = lesson.reveal_batch(lesson.BATCH_CHOICES[1], sigmoid_wins)
-    assert "matched" in text and "20%" in text and "50%" in text
+    assert "Your prediction was right" in text and "20%" in text and "50%" in text
     softmax_wins = _fake_compare({("softmax", 8): 0.5, ("sigmoid", 8): 0.3})
     assert lesson.batch_outcome(softmax_wins) == 0
     equal = _fake_compare({("softmax", 8): 0.5, ("sigmoid", 8): 0.51})

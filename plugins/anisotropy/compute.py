@@ -26,7 +26,7 @@ from playground import geometry
 from playground.data.corpus import load_corpus
 from playground.data.uploads import read_labelled_csv
 from playground.registry import ModelRegistry
-from playground.verdict import verdict
+from playground.verdict import judge
 
 LIKELIHOOD_MODEL = "bert-base-uncased"
 FALLBACK_MODEL = "glove"
@@ -346,14 +346,7 @@ def reveal(result: AnisotropyResult, guess: Optional[str]) -> str:
     (a, ra), *rest = result.reports.items()
     truth = prediction_bucket(ra.figures["inter_mean"])
     key = next((k for k, text in PREDICT_CHOICES.items() if guess in (k, text)), None)
-    lines = []
-    if key is None:
-        lines.append(verdict("*You did not commit to a prediction this time; next time pick one before you run.*"))
-    elif key == truth:
-        lines.append(verdict(f"**Your prediction was right:** {PREDICT_CHOICES[truth].lower()}."))
-    else:
-        lines.append(verdict(f"**Not quite.** You predicted *{PREDICT_CHOICES[key].lower()}*; "
-                             f"the measurement says *{PREDICT_CHOICES[truth].lower()}*."))
+    lines = [judge(PREDICT_CHOICES.get(key), PREDICT_CHOICES[truth])]
     lines.append(
         f"`{a}`: different-domain pairs average **{ra.figures['inter_mean']:.2f}**, same-domain pairs "
         f"**{ra.figures['intra_mean']:.2f}** (separation AUC {ra.figures['separation_auc']:.2f}, "

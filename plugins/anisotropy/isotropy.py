@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from playground import geometry
-from playground.verdict import verdict
+from playground.verdict import judge
 
 from .compute import AnisotropyResult, model_geometry
 
@@ -145,13 +145,7 @@ def reveal(result: AnisotropyResult, figures: dict[str, dict[str, dict[str, floa
     best = max(methods, key=lambda m: figures[m][a]["separation_auc"])
     truth = auc_bucket(figures[best][a]["separation_auc"], raw_b["separation_auc"])
     key = next((k for k, text in PREDICT_CHOICES.items() if guess in (k, text)), None)
-    if key is None:
-        lines = [verdict("*You did not commit to a prediction this time; next time pick one first.*")]
-    elif key == truth:
-        lines = [verdict(f"**Your prediction was right:** {PREDICT_CHOICES[truth]}.")]
-    else:
-        lines = [verdict(f"**Not quite.** You predicted *{PREDICT_CHOICES[key]}*; the measurement says "
-                         f"*{PREDICT_CHOICES[truth]}*.")]
+    lines = [judge(PREDICT_CHOICES.get(key), PREDICT_CHOICES[truth])]
     for method in methods:
         fa, fb = figures[method][a], figures[method][b]
         lines.append(

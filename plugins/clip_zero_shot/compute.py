@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from playground.verdict import verdict
+from playground.verdict import judge
 from playground.zero_shot import (  # noqa: F401  (the shared scoring, re-exported for the lab's modules and tests)
     DEFAULT_MODEL, DEFAULT_TEMPLATE, ENSEMBLE, BARE_LABEL, ENSEMBLE_TEMPLATES, TEMPLATE_CHOICES,
     DEFAULT_LABELS, MIN_LABELS, MAX_LABELS, MAX_LABEL_CHARS, MAX_TEMPLATE_CHARS, VIEW_MIN_SIDE, parse_labels,
@@ -40,14 +40,12 @@ def reveal(result: ZeroShotResult, guess: Optional[str]) -> str:
             "softmax turns small differences in similarity into large differences in share. The probabilities say "
             "which label fits *best*, never whether any fits. The SigLIP tab shows the alternative."
         )
-        right = guess == PREDICT_CHOICES[1]
+        answer = PREDICT_CHOICES[1]
     else:
         facts = (
             f"This model scores with a sigmoid: each label gets its own yes/no probability, and the {n} "
             f"scores sum to **{total:.3f}**, not 1. The top label is **{top_label}** at {top_p:.1%}; with "
             "labels that do not fit, every score can be near 0."
         )
-        right = guess == PREDICT_CHOICES[0]
-    if not guess:
-        return facts
-    return verdict(f"You predicted: *{guess}*. {'Right' if right else 'Not quite'} for this model.") + f" {facts}"
+        answer = PREDICT_CHOICES[0]
+    return judge(guess, answer) + f" {facts}"

@@ -22,7 +22,7 @@ import numpy as np
 
 from playground.gpu import dispatch_to_gpu, gpu, model_at
 from playground.models.base import TextModel
-from playground.verdict import verdict as marked
+from playground.verdict import judge
 
 from .data import PairSet, bundled_pairs, read_pairs_csv, split_uploaded, subsample
 from .metrics import METRIC_NAMES, positive_and_random_similarities, positive_ranks, retrieval_metrics
@@ -280,12 +280,7 @@ def reveal(result: FineTuneResult, prediction: Optional[str]) -> str:
     before, after = result.before, result.after
     happened = outcome(result)
     verdict = {"rise": "rose", "same": "stayed about the same", "fall": "fell"}[happened]
-    if not prediction:
-        head = marked("You did not predict; next time commit to an answer before pressing Train.")
-    elif prediction == happened:
-        head = marked("**Your prediction was right.**")
-    else:
-        head = marked(f"**Not what you predicted** ({PREDICT_CHOICES.get(prediction, prediction).split(':')[0].lower()}).")
+    head = judge(PREDICT_CHOICES.get(prediction, prediction), PREDICT_CHOICES[happened])
     gap_before = float(np.mean(before.positive) - np.mean(before.random))
     gap_after = float(np.mean(after.positive) - np.mean(after.random))
     moved = result.rank_changes()

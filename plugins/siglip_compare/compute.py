@@ -20,7 +20,7 @@ from playground.lazy import F, torch
 from playground.losses import clip_loss, siglip_loss
 from playground.models.base import ImageTextModel
 from playground.registry import ModelRegistry
-from playground.verdict import verdict
+from playground.verdict import judge
 from playground.zero_shot import (
     DEFAULT_TEMPLATE, ZeroShotResult, classify, describe_model, known_scoring, model_note, pick_default_model,
 )
@@ -166,10 +166,7 @@ def reveal_scores(clip: ZeroShotResult, siglip: ZeroShotResult, guess: Optional[
             "A sigmoid scores each label on its own, so adding a label never lowers another label's score, and "
             "every label can be near 0 (nothing fits) or several near 1 (several fit)."
         )
-    if not guess:
-        return facts
-    right_answer = guess == SCORES_CHOICES[1] if siglip.scoring == "sigmoid" else guess == SCORES_CHOICES[0]
-    return verdict(f"You predicted: *{guess}*. {'Right' if right_answer else 'Not quite'}.") + f" {facts}"
+    return judge(guess, SCORES_CHOICES[1] if siglip.scoring == "sigmoid" else SCORES_CHOICES[0]) + f" {facts}"
 
 
 LOSS_QUESTION = "Before you run: as the batch grows from 2 to 13 pairs, what happens to the CLIP loss of a fixed model?"
@@ -270,7 +267,6 @@ def reveal_losses(clip: BatchLosses, siglip: BatchLosses, guess: Optional[str]) 
         f"to {siglip.loss[-1]:.3f}: every pair is its own yes/no question, so a bigger batch only adds more "
         "(mostly easy) negatives, and no pair's term depends on the others."
     )
-    if not guess:
-        return facts
-    right = guess == LOSS_CHOICES[0] if grew else guess != LOSS_CHOICES[0]
-    return verdict(f"You predicted: *{guess}*. {'Right' if right else 'Not quite'} for this model.") + f" {facts}"
+    if grew:
+        return judge(guess, LOSS_CHOICES[0]) + f" {facts}"
+    return judge(guess, "it did not grow", right=guess != LOSS_CHOICES[0]) + f" {facts}"

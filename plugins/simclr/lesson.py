@@ -11,7 +11,7 @@ import numpy as np
 
 from .compute import MAX_STEPS, ExperimentResult, SimCLRResult
 from .options import AUGMENTATIONS, ENCODER_NAMES
-from playground.verdict import verdict
+from playground.verdict import judge
 
 INTRO = f"""
 ### SimCLR: the augmentations make the positives, the batch makes the negatives
@@ -67,12 +67,6 @@ def augment_outcome(experiment: ExperimentResult) -> int:
     return 1
 
 
-def _verdict(prediction: Optional[str], answer: str) -> str:
-    if not prediction:
-        return verdict("You had not predicted; next time commit before you run.")
-    return verdict("Your prediction matched this run." if prediction == answer else f"You predicted: *{prediction}*.")
-
-
 def _change(experiment: ExperimentResult, attribute: str, without: str) -> str:
     a, b = experiment.run("all").probes[attribute], experiment.run(without).probes[attribute]
     return f"{attribute} {b:.0%} → {a:.0%}"
@@ -85,7 +79,7 @@ def reveal_augment(prediction: Optional[str], experiment: ExperimentResult) -> s
     lines = [
         f"**Reveal.** Held-out probe accuracy, without → with colour jitter: **{_change(experiment, 'colour', 'without colour')}** "
         f"(chance {chance:.0%}); {_change(experiment, 'shape', 'without colour')}. So: *{answer}*. "
-        + _verdict(prediction, answer),
+        + judge(prediction, answer),
     ]
     shape_all, shape_plain = experiment.run("all").probes["shape"], experiment.run("without colour").probes["shape"]
     if shape_plain < shape_all - EQUAL_WITHIN:
@@ -153,7 +147,7 @@ def reveal_batch(prediction: Optional[str], experiment: ExperimentResult) -> str
     return (
         f"**Reveal.** Held-out {main} probe: {rows}; untrained encoder {experiment.random_init[main]:.1%}, "
         f"raw pixels {experiment.pixels[main]:.1%}. This run says: *{answer}* "
-        f"(within {EQUAL_WITHIN:.0%} counts as equal). {_verdict(prediction, answer)}\n\n"
+        f"(within {EQUAL_WITHIN:.0%} counts as equal). {judge(prediction, answer)}\n\n"
         "What is measured here is what it is, even where it differs from the paper: at this scale the trade "
         "is real on both sides (a large batch gives each view more negatives, a small one gives more updates "
         "for the same images). One seed is one experiment: change the seed and run again before you trust "

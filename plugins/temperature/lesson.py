@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from playground.verdict import verdict as marked
+from playground.verdict import judge
 
 from .compute import DEFAULT_BATCH, SweepResult
 
@@ -69,10 +69,7 @@ def reveal(result: SweepResult, prediction: Optional[str]) -> str:
     best = most_uniform(result)
     t = result.taus[best]
     answer = PREDICT_CHOICES[where(result, best)]
-    verdict = ""
-    if prediction:
-        right = prediction == answer
-        verdict = marked(f"You predicted *{prediction}*: {'right' if right else 'not this time'}.") + " "
+    verdict = judge(prediction, answer) + " "
     rows = ", ".join(f"τ = {x.tau:g}: {x.uniformity:.2f}" for x in result.taus)
     chance = chance_loss(len(result.texts))
     lines = [

@@ -10,7 +10,7 @@ from typing import Optional, Sequence, Union
 
 from .compute import LOSS_NAMES, CompareResult, TrainResult
 from playground.data.shapes import HELD_OUT
-from playground.verdict import verdict as marked
+from playground.verdict import judge
 
 INTRO = """
 ### Train a CLIP from nothing, then a SigLIP beside it
@@ -92,10 +92,7 @@ def reveal_heldout(prediction: Optional[str], result: TrainResult) -> str:
     """The answer to the held-out question, from this run's figures."""
     outcome = HELDOUT_CHOICES[heldout_outcome(result)]
     times = result.heldout_accuracy / result.chance
-    verdict = marked(
-        "You had not predicted yet; next time, commit before you press Train." if not prediction
-        else ("Your prediction matched." if prediction == outcome else f"You predicted: *{prediction}*.")
-    )
+    verdict = judge(prediction, outcome)
     return (
         f"**Reveal.** Held-out pairs: **{result.heldout_accuracy:.0%}** ({times:.1f} x chance, "
         f"{result.chance:.1%}); seen pairs: **{result.seen_accuracy:.0%}**. So: *{outcome}*. {verdict}\n\n"
@@ -169,10 +166,7 @@ def reveal_batch(prediction: Optional[str], compare: Compares) -> str:
     gaps = [a - b for a, b in zip(accuracies(compares, "sigmoid", small), accuracies(compares, "softmax", small))]
     gap_mean, gap_sd = spread(gaps)
     answer = BATCH_CHOICES[outcome]
-    verdict = marked(
-        "You had not predicted yet." if not prediction
-        else ("Your prediction matched this run." if prediction == answer else f"You predicted: *{prediction}*.")
-    )
+    verdict = judge(prediction, answer)
     seeds = (f"{n} seeds (mean ± sample standard deviation)" if n > 1 else
              "one seed: a second seed can move a run by several points, so run more before you trust a small gap")
     band = (f"within {EQUAL_WITHIN:.0%}" + (f" or the seeds' spread of the gap ({gap_sd:.0%})" if n > 1 else "")

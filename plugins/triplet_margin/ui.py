@@ -13,7 +13,7 @@ from playground.lab import LabContext
 from playground.models.base import TextModel
 from playground.result_cache import data_hash
 from playground.ui import first_available, friendly_errors, model_choices, serialised_plot, session_id
-from playground.verdict import verdict as marked
+from playground.verdict import judge
 
 from . import compute
 from .figures import distances_figure, sweep_figure, training_figure
@@ -67,10 +67,7 @@ def sweep_reveal(result: compute.SweepResult, prediction: Optional[str]) -> str:
             f"**{model_id}**: {first['fraction_active']:.0%} active at α = {first['margin']:g}, "
             f"{last['fraction_active']:.0%} at α = {last['margin']:g}" + (" (it fell somewhere!)" if falls else "")
         )
-    verdict = ""
-    if prediction:
-        right = prediction == "it never falls"
-        verdict = marked(f"You predicted *{prediction}*: {'right' if right else 'not quite'}.") + " "
+    verdict = judge(prediction, "it never falls") + " "
     return (
         f"#### Reveal\n{verdict}It never falls. Raising α only adds to the left side of `d(a,p) + α > d(a,n)`, so a "
         "triplet that is active at some α stays active at every larger α; the distances themselves do not move.\n\n"
@@ -92,8 +89,7 @@ def sweep_summary(result: compute.SweepResult, margin: float) -> str:
 def train_reveal(result: compute.TrainResult, prediction: Optional[str]) -> str:
     b, a = result.before["satisfied"], result.after["satisfied"]
     outcome = TRAIN_PREDICT_CHOICES[0] if a > b + 0.02 else TRAIN_PREDICT_CHOICES[2] if a < b - 0.02 else TRAIN_PREDICT_CHOICES[1]
-    verdict = marked(f"You predicted *{prediction}*: {'right' if prediction == outcome else 'not this time'}.") + " " \
-        if prediction else ""
+    verdict = judge(prediction, outcome) + " "
     return (
         f"#### Reveal\n{verdict}Held-out satisfied triplets went from **{b:.0%} to {a:.0%}** "
         f"({result.heldout_size} held-out texts, {result.train_size} training texts). The loss only ever saw the "
