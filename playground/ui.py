@@ -21,6 +21,10 @@ log = logging.getLogger("playground")
 # Errors whose message is written for the user; anything else is a bug, logged
 # with its traceback and reported without internals (outside dev mode).
 USER_ERRORS = (ValueError, TypeError, KeyError, ModelUnavailableError, UnknownModelError, FileNotFoundError)
+# Raised with a sentence for the user (a bad input, a model that cannot be had): dev mode
+# shows that sentence too, with where it was raised, not a traceback and "fix that line".
+# A TypeError or KeyError is more often a slip in a lab's code, so dev mode traces those.
+MESSAGES_FOR_USERS = (ValueError, ModelUnavailableError, UnknownModelError, FileNotFoundError)
 from .devserver import DEV_ENV  # the watcher sets it without importing gradio
 SAFE_MESSAGE = "Something went wrong ({name}). The server logged the details."
 
@@ -32,11 +36,17 @@ def dev_mode() -> bool:
     return os.environ.get(DEV_ENV) == "1" and not os.environ.get("SPACE_ID")
 
 
+def raised_at(exc: BaseException) -> str:
+    """Where ``exc`` was raised (' at FILE, line N, in FUNCTION'), or ''."""
+    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None  # skip friendly_errors' own frame
+    frames = traceback.extract_tb(tb)
+    return f" at {os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else ""
+
+
 def dev_error_message(exc: BaseException) -> str:
     """The exception, where it was raised, and the traceback, as HTML for the page's error toast."""
     tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None  # skip friendly_errors' own frame
-    frames = traceback.extract_tb(tb)
-    where = f" at {os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else ""
+    where = raised_at(exc)
     details = "".join(traceback.format_exception(type(exc), exc, tb))
     return (
         f"<b>{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</b>{html.escape(where)}<br>"
@@ -53,8 +63,10 @@ def friendly_errors(fn: Callable) -> Callable:
     ``ModelUnavailableError`` and ``UnknownModelError`` (``USER_ERRORS``) show their
     own message, so raise them with a sentence written for the user. Any other
     exception is a bug: the page says "Something went wrong (NAME)" and the server
-    logs the traceback. In dev mode (``dev_mode()``) every error shows its message,
-    the line it came from and the traceback in the page.
+    logs the traceback. In dev mode (``dev_mode()``) a message for the user
+    (``MESSAGES_FOR_USERS``) is shown as it is, with where it was raised, and the
+    traceback goes to the terminal; every other error shows its message, the line it
+    came from and the traceback in the page.
     """
 
     @functools.wraps(fn)
@@ -75,6 +87,8 @@ def page_error(fn: Callable, exc: Exception) -> gr.Error:
     name = getattr(fn, "__name__", str(fn))
     if dev_mode():
         log.exception("error in %s", name)
+        if isinstance(exc, MESSAGES_FOR_USERS):
+            return gr.Error(f"{exc}\n\n(dev mode: {type(exc).__name__} raised{raised_at(exc)}; traceback in the terminal)")
         return gr.Error(dev_error_message(exc), duration=None, title=f"{type(exc).__name__} (dev mode)")
     if isinstance(exc, USER_ERRORS):
         # a plain KeyError quotes its message; UnknownModelError writes its own (with the known ids)

@@ -326,3 +326,29 @@ def test_editable_install_without_entry_point_is_found_by_its_source(tmp_path, m
     (info / "direct_url.json").write_text(json.dumps({"url": source.as_uri(), "dir_info": {"editable": True}}))
     monkeypatch.syspath_prepend(str(site))
     assert distributions_missing_entry_point({"playground-probe-lab"}) == [("playground-probe-lab", "probe_lab")]
+
+
+@pytest.mark.parametrize("dev", [True, False], ids=["dev", "no-dev"])
+def test_a_message_for_the_user_reads_the_same_in_dev_mode(dev, monkeypatch):
+    """A bad input ("Only 1 label") is not a bug to fix: dev mode shows the sentence, not
+    a traceback and "fix that line", and says where it was raised; a TypeError is traced."""
+    from playground.ui import friendly_errors
+
+    monkeypatch.setenv("PLAYGROUND_DEV", "1" if dev else "0")
+    monkeypatch.delenv("SPACE_ID", raising=False)
+
+    def check_labels(text):
+        raise ValueError("Only 1 label ('cat'): type at least 2.")
+
+    def slip(text):
+        return len(text) + 1  # the lab author's bug: a str plus an int
+
+    with pytest.raises(gr.Error) as info:
+        friendly_errors(check_labels)("cat")
+    message = info.value.message
+    assert message.startswith("Only 1 label ('cat'): type at least 2.")
+    assert "Traceback" not in message and "Fix that line" not in message
+    assert ("(dev mode: ValueError raised at test_authoring.py" in message) == dev
+    with pytest.raises(gr.Error) as info:
+        friendly_errors(slip)(None)
+    assert ("Traceback (most recent call last)" in info.value.message) == dev
