@@ -167,14 +167,17 @@ def get_image_text_model(registry: ModelRegistry, model_id: str, session: str = 
 
 
 def describe_model(registry: ModelRegistry, model_id: str, session: str = "") -> str:
-    """One Markdown line about ``model_id``: what it is, or why it cannot be used here."""
+    """One Markdown line about ``model_id``: what it is, or why it cannot be used here. A
+    session model may carry a ``caveat`` (a sentence on what not to ask it), said here too."""
     if not model_id:
         return "No model picked."
     own = registry.session_models(session) if session else {}
     if model_id in own:
         model = own[model_id]
         about = getattr(model, "description", "") or "trained in this session"
-        return f"**{model_id}**: yours, trained in this session ({about}); it scores with a {model.scoring}."
+        caveat = getattr(model, "caveat", "")  # what the model cannot be asked, in its own words
+        return (f"**{model_id}**: yours, trained in this session ({about}); it scores with a {model.scoring}."
+                + (f" ⚠ {caveat}" if caveat else ""))
     spec = registry.specs.get(model_id)
     if spec is None:
         return f"**{model_id}** is not a model this app knows (a session model from a tab that has closed?)."

@@ -142,6 +142,8 @@ def test_trained_model_is_an_image_text_model(trained, registry, loss):
     assert (model.logit_bias is None) == (loss == "softmax")
     registry.add_session_model("session-a", f"my-{loss}", model)
     assert f"my-{loss}" in registry.model_ids(kind="image-text", session="session-a")
+    from playground.zero_shot import describe_model  # the picker's note warns before a photo is tried
+    assert "only ever seen one coloured shape" in describe_model(registry, f"my-{loss}", "session-a")
     got = registry.get(f"my-{loss}", session="session-a")
     held = make_split("heldout", 12, seed=9)
     images = [held.pil(i) for i in range(len(held))]
