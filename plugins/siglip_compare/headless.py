@@ -18,10 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", required=True, help=f"an image file, or {BUNDLED_PREFIX}NAME for a bundled photo")
     parser.add_argument("--labels", required=True, help='comma-separated labels, e.g. "cat,dog,rocket"')
     parser.add_argument(
-        "--clip-model", default=None, help=f"the softmax model (default {DEFAULT_CLIP}, else a stand-in)"
+        "--clip-model", default=None, help=f"the softmax model (default {DEFAULT_CLIP}, else any other softmax model this machine can load; offline there is none, and the command says how to get one)"
     )
     parser.add_argument(
-        "--siglip-model", default=None, help=f"the sigmoid model (default {DEFAULT_SIGLIP}, else a stand-in)"
+        "--siglip-model", default=None, help=f"the sigmoid model (default {DEFAULT_SIGLIP}, else any other sigmoid model this machine can load)"
     )
     parser.add_argument("--template", default=DEFAULT_TEMPLATE, help="prompt template with {}, or 'ensemble'")
     parser.add_argument("--no-losses", action="store_true", help="skip the losses on the bundled pairs")
