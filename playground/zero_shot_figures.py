@@ -46,7 +46,7 @@ def scores_figure(result: ZeroShotResult, image: int = 0, title: str | None = No
 
 def matrix_figure(result: ZeroShotResult, title: str | None = None) -> go.Figure:
     """The image × label heatmap of probabilities, the cosine similarity in each
-    cell's hover and a row-sum column on the right (1 for softmax, free for sigmoid)."""
+    cell's hover and each row's sum beside the photo's name (1 for softmax, free for sigmoid)."""
     probs = result.probabilities
     sums = probs.sum(axis=1)
     text = [[f"{p:.2f}" for p in row] for row in probs]
@@ -58,14 +58,13 @@ def matrix_figure(result: ZeroShotResult, title: str | None = None) -> go.Figure
             colorbar=dict(title="p"),
         )
     )
-    for i, total in enumerate(sums):
-        fig.add_annotation(
-            x=1.0, y=result.image_names[i], xref="paper", yref="y", xanchor="left", showarrow=False,
-            text=f" Σ={total:.2f}",
-        )
+    # each row's sum goes beside its name: on the right it would sit under the colour bar
+    names_with_sums = [f"{name}  Σ={total:.2f}" for name, total in zip(result.image_names, sums)]
     fig.update_layout(
         title=title or f"{result.model_id}: image × label probabilities ({scoring_note(result)})",
-        xaxis=dict(title="label", side="bottom"), yaxis=dict(title=None, autorange="reversed", automargin=True),
-        height=max(320, 120 + 40 * len(result.image_names)), margin=dict(l=10, r=70, t=60, b=60),
+        xaxis=dict(title="label", side="bottom"),
+        yaxis=dict(title=None, autorange="reversed", automargin=True, tickmode="array",
+                   tickvals=list(result.image_names), ticktext=names_with_sums),
+        height=max(320, 120 + 40 * len(result.image_names)), margin=dict(l=10, r=30, t=60, b=60),
     )
     return fig

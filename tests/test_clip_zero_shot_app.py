@@ -65,6 +65,11 @@ def test_api_matrix_of_several_photos(client):
                                   api_name="/clip_zero_shot_matrix")
     assert "3 photos × 2 labels" in info and "from 1.000 to 1.000" in info
     assert figure["type"] == "plotly" and "coffee" in figure["plot"] and "moon" in figure["plot"]
+    import json
+
+    layout = json.loads(figure["plot"])["layout"]  # each row's sum beside its name, clear of the colour bar
+    assert layout["yaxis"]["ticktext"] == ["coffee  Σ=1.00", "rocket  Σ=1.00", "moon  Σ=1.00"]
+    assert not layout.get("annotations")
 
 
 def png_header(width: int, height: int) -> bytes:
