@@ -102,7 +102,12 @@ def run_anisotropy(client: Client, seed: int = 0, prediction="high", models=("gl
 
 
 def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_path):
-    url, votes, _ = served
+    url, votes, demo = served
+    import gradio as gr
+
+    picker = next(b for b in demo.blocks.values() if isinstance(b, gr.Dropdown) and b.label == "Question to re-vote")
+    text = votes.questions[("anisotropy", "run")].text  # the re-vote list names each question by its words
+    assert (f"anisotropy: {text}", "anisotropy · run") in picker.choices
     bio, chem = student(url, "bio1"), student(url, "chem2")
     bio_reveal = run_anisotropy(bio, seed=0)[0]
     vote(bio, "high")

@@ -77,9 +77,10 @@ def build_instructor_tab(store: VoteStore, page: Optional[gr.Blocks] = None) -> 
         show = gr.Button("Show the class's votes", variant="primary")
         live = gr.Checkbox(label=f"Refresh every {LIVE_SECONDS:g} s", value=False,
                            info="keep it on while the class votes")
-    keys = [f"{lab} · {question}" for lab, question in store.questions]
+    # each question by its own words (as the students read it); the value is "lab · question"
+    keys = [(f"{lab}: {q.text}", f"{lab} · {question}") for (lab, question), q in store.questions.items()]
     with gr.Row():
-        which = gr.Dropdown(keys, value=None, label="Question to re-vote", scale=2)
+        which = gr.Dropdown(keys, value=None, label="Question to re-vote", scale=2, filterable=True)
         new_round = gr.Button("New round (students re-vote)")
         export = gr.Button("Export CSV")
         with gr.Column(min_width=200):
@@ -112,7 +113,8 @@ def build_instructor_tab(store: VoteStore, page: Optional[gr.Blocks] = None) -> 
             round_ = store.new_round(lab, question, code)
         except OSError as exc:
             raise gr.Error(str(exc)) from exc
-        gr.Info(f"Round {round_} of {key} started in class {code}: students vote again.")
+        gr.Info(f"Round {round_} of \"{store.questions[(lab, question)].text}\" ({lab}) started in class {code}: "
+                "students vote again.")
         return overview(store, code)
 
     def reset_class(given, raw_code, confirmed):
