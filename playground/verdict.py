@@ -25,13 +25,26 @@ def without_verdict(reveal: str) -> str:
     return _MARKED.sub("", reveal).strip()
 
 
-def judge(prediction: Optional[str], answer: str, right: Optional[bool] = None) -> str:
+def judge(prediction: Optional[str], answer: str, right: Optional[bool] = None, answer_shown: bool = False) -> str:
     """The verdict on a student's prediction, worded the same in every lab and marked
-    with ``verdict``: a nudge when there is no prediction, else right or "not quite"
-    against ``answer`` (the choice this run measured). ``right`` overrides the plain
-    comparison where more than one choice counts as right."""
+    with ``verdict``: right, or "not quite" with the answer this run measured, or, with
+    no prediction, the answer and a nudge to predict first. ``right`` overrides the plain
+    ``prediction == answer`` where more than one choice counts as right. A reveal that
+    states the answer itself right after the verdict passes ``answer_shown=True``, and
+    the verdict does not repeat it. Place the verdict first in its paragraph: the
+    Instructor tab cuts it out (``without_verdict``) and keeps the measurement."""
     if not prediction:
-        return verdict("*You did not predict this time; next time pick an answer before you run.*")
+        told = "" if answer_shown else f" This run says *{quoted(answer)}*."
+        return verdict(f"You did not predict this time; next time pick an answer before you run.{told}")
     if prediction == answer if right is None else right:
-        return verdict(f"**Your prediction was right:** *{prediction}*.")
-    return verdict(f"**Not quite.** You predicted *{prediction}*; this run says *{answer}*.")
+        return verdict("**Your prediction was right.**" if answer_shown
+                       else f"**Your prediction was right:** *{quoted(prediction)}*.")
+    told = "" if answer_shown else f"; this run says *{quoted(answer)}*"
+    return verdict(f"**Not quite.** You predicted *{quoted(prediction)}*{told}.")
+
+
+def quoted(choice: str) -> str:
+    """A choice's text as it reads inside a sentence: "It rises: ..." becomes "it rises: ...";
+    a word in capitals ("CLIP", "SigLIP") or a number is left as it is."""
+    first = choice.split(" ", 1)[0]
+    return choice[0].lower() + choice[1:] if first[:1].isupper() and first[1:].islower() else choice

@@ -161,6 +161,6 @@ def test_browser_runs_the_offline_defaults(app_url, page, real_result):
     assert page.get_by_label(isotropy.POSTPROCESS["whiten"]).is_checked()
     page.get_by_label(isotropy.PREDICT_CHOICES["above"]).check()
     page.get_by_role("button", name="Re-measure after post-processing").click()
-    page.get_by_text("Your prediction was right: Above Model B").filter(visible=True).first.wait_for(
+    page.get_by_text("Your prediction was right: above Model B").filter(visible=True).first.wait_for(
         timeout=120_000)
     page.get_by_text("glove · center").filter(visible=True).first.wait_for()

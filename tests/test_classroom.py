@@ -175,7 +175,7 @@ def test_the_instructor_sees_the_measurement_without_the_students_verdict():
 
 
 def test_every_verdict_is_worded_the_same_and_left_out_of_the_instructor_view():
-    from playground.verdict import judge, without_verdict
+    from playground.verdict import judge, verdict, without_verdict
 
     assert judge("above 0.7", "above 0.7") == judge("above 0.7", "ignored", right=True)
     assert "Your prediction was right:** *above 0.7*" in judge("above 0.7", "above 0.7")
@@ -183,6 +183,14 @@ def test_every_verdict_is_worded_the_same_and_left_out_of_the_instructor_view():
     assert "Not quite.** You predicted *about 0*; this run says *above 0.7*" in wrong
     assert "Not quite" in judge("it grows", "it did not grow", right=False)
     assert "You did not predict" in judge(None, "above 0.7") and "You did not predict" in judge("", "x")
+    assert "This run says *above 0.7: nearly every text*" in judge(None, "Above 0.7: nearly every text")
+    # a reveal that states the answer itself: the verdict does not repeat it
+    assert judge("a", "a", answer_shown=True) == verdict("**Your prediction was right.**")
+    assert judge("a", "b", answer_shown=True) == verdict("**Not quite.** You predicted *a*.")
+    assert "This run says" not in judge(None, "b", answer_shown=True)
+    # a choice reads as part of the sentence; names in capitals keep them
+    assert judge("It rises: it learns", "It falls").endswith("You predicted *it rises: it learns*; this run says *it falls*.</span>")
+    assert "*softmax (CLIP)*" in judge("softmax (CLIP)", "x") and "*SigLIP wins*" in judge("SigLIP wins", "x")
     for text in (wrong, judge(None, "x"), judge("x", "x")):
         assert without_verdict(text + " Measured: 0.82.") == "Measured: 0.82."
 

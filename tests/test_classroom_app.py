@@ -225,7 +225,7 @@ def test_every_lab_builds_and_answers_its_votes_when_the_database_cannot_be_writ
         client = Client(serve(demo), verbose=False)
         reveal = client.predict("glove", None, "cosine", "random", None, 20, 100, 0, 0.2, "it never falls",
                                 api_name="/triplet_margin_run")[0]
-        assert "Your prediction was right:** *it never falls*" in reveal  # a lab runs
+        assert "Your prediction was right." in reveal and "It never falls." in reveal  # a lab runs
         assert "separation AUC" in run_anisotropy(client)[0]
         for (lab, question), q in sorted(votes.questions.items()):
             text = vote(client, q.choices[0], f"/{lab}_class_{question}")

@@ -176,6 +176,19 @@ def test_api_losses_and_bad_input(client):
         client.predict(handle_file(photo_file("flower")), "", api_name="/siglip_compare")
 
 
+def test_the_loss_question_is_answered_from_the_clip_loss_with_a_band():
+    from plugins.siglip_compare.compute import LOSS_CHOICES, BatchLosses, loss_outcome, reveal_losses
+
+    def clip(first, last):
+        return BatchLosses("c", "softmax", "CLIP loss", [2, 13], [first, last], [0.693, 2.565], [1.0, 1.0])
+
+    siglip = BatchLosses("s", "sigmoid", "SigLIP loss", [2, 13], [0.1, 0.1], [0.7, 0.7], [1.0, 1.0])
+    assert [loss_outcome(clip(*pair)) for pair in [(0.2, 0.8), (0.010, 0.011), (0.010, 0.008), (0.9, 0.3)]] == [0, 1, 1, 2]
+    assert "Your prediction was right" in reveal_losses(clip(0.010, 0.008), siglip, LOSS_CHOICES[1])
+    wrong = reveal_losses(clip(0.010, 0.008), siglip, LOSS_CHOICES[2])  # a drop of 0.002 is not a fall
+    assert "Not quite" in wrong and "this run says *it stays level" in wrong
+
+
 def test_models_trained_in_the_train_clip_tab_work_on_both_sides():
     """The session-model contract: what train_clip registers scores here like any model."""
     train = pytest.importorskip("plugins.train_clip.compute")

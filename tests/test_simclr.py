@@ -238,6 +238,15 @@ def test_reveals_follow_the_measured_figures():
     assert lesson.batch_outcome(small) == 1
     equal = _experiment([("batch 16", 16, {"shape": 0.7}), ("batch 256", 256, {"shape": 0.71})])
     assert lesson.batch_outcome(equal) == 2
+    # a middle batch that beats both ends (seed 1 of a real sweep: 36.4%, 47.9%, 43.2%) is its own answer
+    middle = _experiment([("batch 16", 16, {"shape": 0.364}), ("batch 64", 64, {"shape": 0.479}),
+                          ("batch 256", 256, {"shape": 0.432})])
+    assert lesson.batch_outcome(middle) == 3
+    wrong = lesson.reveal_batch(lesson.BATCH_CHOICES[0], middle)
+    assert "Not quite" in wrong and "This run says: *One in between" in wrong
+    close = _experiment([("batch 16", 16, {"shape": 0.45}), ("batch 64", 64, {"shape": 0.47}),
+                         ("batch 256", 256, {"shape": 0.40})])
+    assert lesson.batch_outcome(close) == 1  # the middle is within 3% of the smallest: the ends decide
 
 
 def test_summary_and_figures_quote_the_run(shapes_run):

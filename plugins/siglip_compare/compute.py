@@ -175,6 +175,16 @@ LOSS_CHOICES = (
     "It stays level: the loss is an average over pairs",
     "It falls: more pairs give more signal",
 )
+# A change of the CLIP loss under this share of chance's own rise (log N_last − log N_first)
+# counts as level: a model that already separates every pair sits near 0 at every N.
+LEVEL_SHARE = 0.05
+
+
+def loss_outcome(clip: "BatchLosses") -> int:
+    """Which of ``LOSS_CHOICES`` the CLIP loss supports (index): grows, level or falls."""
+    band = LEVEL_SHARE * (clip.chance[-1] - clip.chance[0])
+    change = clip.loss[-1] - clip.loss[0]
+    return 0 if change > band else 2 if change < -band else 1
 
 
 # -- losses as the batch grows --------------------------------------------------------
@@ -257,7 +267,6 @@ def loss_comparison(
 
 def reveal_losses(clip: BatchLosses, siglip: BatchLosses, guess: Optional[str]) -> str:
     first, last = clip.sizes[0], clip.sizes[-1]
-    grew = clip.loss[-1] > clip.loss[0]
     facts = (
         f"**{clip.model_id}**'s {clip.loss_name} went from {clip.loss[0]:.3f} (N={first}) to {clip.loss[-1]:.3f} "
         f"(N={last}); a model that cannot tell the pairs apart scores log N, from {clip.chance[0]:.3f} to "
@@ -267,6 +276,4 @@ def reveal_losses(clip: BatchLosses, siglip: BatchLosses, guess: Optional[str]) 
         f"to {siglip.loss[-1]:.3f}: every pair is its own yes/no question, so a bigger batch only adds more "
         "(mostly easy) negatives, and no pair's term depends on the others."
     )
-    if grew:
-        return judge(guess, LOSS_CHOICES[0]) + f" {facts}"
-    return judge(guess, "it did not grow", right=guess != LOSS_CHOICES[0]) + f" {facts}"
+    return judge(guess, LOSS_CHOICES[loss_outcome(clip)]) + f" {facts}"

@@ -77,9 +77,9 @@ def reveal_augment(prediction: Optional[str], experiment: ExperimentResult) -> s
     answer = AUGMENT_CHOICES[augment_outcome(experiment)]
     chance = experiment.chance["colour"]
     lines = [
-        f"**Reveal.** Held-out probe accuracy, without → with colour jitter: **{_change(experiment, 'colour', 'without colour')}** "
-        f"(chance {chance:.0%}); {_change(experiment, 'shape', 'without colour')}. So: *{answer}*. "
-        + judge(prediction, answer),
+        f"**Reveal.** {judge(prediction, answer, answer_shown=True)} Held-out probe accuracy, without → with "
+        f"colour jitter: **{_change(experiment, 'colour', 'without colour')}** (chance {chance:.0%}); "
+        f"{_change(experiment, 'shape', 'without colour')}. So: *{answer}*.",
     ]
     shape_all, shape_plain = experiment.run("all").probes["shape"], experiment.run("without colour").probes["shape"]
     if shape_plain < shape_all - EQUAL_WITHIN:
@@ -119,12 +119,14 @@ BATCH_CHOICES = [
     "The largest: more negatives per step",
     "The smallest: more steps for the same images",
     "About equal",
+    "One in between: both ends do worse",
 ]
 
 
 def batch_outcome(experiment: ExperimentResult) -> int:
     """Which of ``BATCH_CHOICES`` the sweep supports (index): the best run's batch
-    size, or "about equal" when every run is within ``EQUAL_WITHIN`` of the best."""
+    size (a middle one when it beats both ends by more than ``EQUAL_WITHIN``), or
+    "about equal" when every run is within ``EQUAL_WITHIN`` of the best."""
     main = experiment.main_attribute
     runs = sorted(experiment.runs, key=lambda r: r.batch_size)
     accs = [r.probes[main] for r in runs]
@@ -135,6 +137,8 @@ def batch_outcome(experiment: ExperimentResult) -> int:
         return 0
     if best.batch_size == runs[0].batch_size:
         return 1
+    if max(accs) - max(accs[0], accs[-1]) > EQUAL_WITHIN:
+        return 3
     return 2 if abs(accs[-1] - accs[0]) <= EQUAL_WITHIN else (0 if accs[-1] > accs[0] else 1)
 
 
@@ -145,9 +149,9 @@ def reveal_batch(prediction: Optional[str], experiment: ExperimentResult) -> str
     answer = BATCH_CHOICES[batch_outcome(experiment)]
     rows = ", ".join(f"batch {r.batch_size} ({r.steps} steps) **{r.probes[main]:.1%}**" for r in runs)
     return (
-        f"**Reveal.** Held-out {main} probe: {rows}; untrained encoder {experiment.random_init[main]:.1%}, "
-        f"raw pixels {experiment.pixels[main]:.1%}. This run says: *{answer}* "
-        f"(within {EQUAL_WITHIN:.0%} counts as equal). {judge(prediction, answer)}\n\n"
+        f"**Reveal.** {judge(prediction, answer, answer_shown=True)} Held-out {main} probe: {rows}; untrained "
+        f"encoder {experiment.random_init[main]:.1%}, raw pixels {experiment.pixels[main]:.1%}. This run says: "
+        f"*{answer}* (within {EQUAL_WITHIN:.0%} counts as equal).\n\n"
         "What is measured here is what it is, even where it differs from the paper: at this scale the trade "
         "is real on both sides (a large batch gives each view more negatives, a small one gives more updates "
         "for the same images). One seed is one experiment: change the seed and run again before you trust "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from playground.verdict import judge
+from playground.verdict import judge, verdict
 
 from .compute import DEFAULT_BATCH, SweepResult
 
@@ -21,6 +21,9 @@ SOURCES = "Wang & Isola 2020; Wang & Liu 2021"
 SOLVED_SHARE = 0.1  # a final loss under this share of chance: the batch is solved
 STUCK_SHARE = 0.5  # over this share of chance: the positives never win outright
 COLLAPSED = -0.5  # uniformity above this: the points sit nearly on top of each other
+# Uniformities this close to the lowest count as a tie: a gap of 0.02 between two heads is
+# not an answer (the default run's heads differ by 0.2 and more).
+UNIFORMITY_TIE = 0.05
 
 
 def chance_loss(n_texts: int, batch_size: int = DEFAULT_BATCH) -> float:
@@ -68,12 +71,19 @@ def reveal(result: SweepResult, prediction: Optional[str]) -> str:
     """Markdown: the most uniform τ of this run, and the reasons its own figures give."""
     best = most_uniform(result)
     t = result.taus[best]
-    answer = PREDICT_CHOICES[where(result, best)]
-    verdict = judge(prediction, answer) + " "
+    tied = [k for k, x in enumerate(result.taus) if x.uniformity <= t.uniformity + UNIFORMITY_TIE]
+    answers = [PREDICT_CHOICES[p] for p in sorted({where(result, k) for k in tied})]
+    answer = " or ".join(answers)
+    if len(result.taus) < 2:
+        head = verdict("With one τ there is nothing to compare: give two or more to answer the question.") + " "
+    else:
+        head = judge(prediction, answer, right=prediction in answers, answer_shown=True) + " "
+    if len(tied) > 1:
+        answer += f"; uniformities within {UNIFORMITY_TIE:g} of the lowest count as a tie"
     rows = ", ".join(f"τ = {x.tau:g}: {x.uniformity:.2f}" for x in result.taus)
     chance = chance_loss(len(result.texts))
     lines = [
-        f"#### Reveal\n{verdict}The most uniform head was trained at **τ = {t.tau:g}** ({answer}), uniformity "
+        f"#### Reveal\n{head}The most uniform head was trained at **τ = {t.tau:g}** ({answer}), uniformity "
         f"{t.uniformity:.2f} (frozen embeddings: {result.frozen['uniformity']:.2f}). All of them: {rows}."
     ]
     if len(result.taus) > 1:

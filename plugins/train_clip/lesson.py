@@ -92,10 +92,10 @@ def reveal_heldout(prediction: Optional[str], result: TrainResult) -> str:
     """The answer to the held-out question, from this run's figures."""
     outcome = HELDOUT_CHOICES[heldout_outcome(result)]
     times = result.heldout_accuracy / result.chance
-    verdict = judge(prediction, outcome)
+    verdict = judge(prediction, outcome, answer_shown=True)
     return (
-        f"**Reveal.** Held-out pairs: **{result.heldout_accuracy:.0%}** ({times:.1f} x chance, "
-        f"{result.chance:.1%}); seen pairs: **{result.seen_accuracy:.0%}**. So: *{outcome}*. {verdict}\n\n"
+        f"**Reveal.** {verdict} Held-out pairs: **{result.heldout_accuracy:.0%}** ({times:.1f} x chance, "
+        f"{result.chance:.1%}); seen pairs: **{result.seen_accuracy:.0%}**. So: *{outcome}*.\n\n"
         f"On the held-out pictures the colour was named right {result.heldout_colour_accuracy:.0%} of the time and "
         f"the shape {result.heldout_shape_accuracy:.0%}: colour is learned first, shape later (train longer and "
         f"watch the second number climb). With colour words that no caption used (\"crimson\", \"navy\", ...) "
@@ -166,15 +166,15 @@ def reveal_batch(prediction: Optional[str], compare: Compares) -> str:
     gaps = [a - b for a, b in zip(accuracies(compares, "sigmoid", small), accuracies(compares, "softmax", small))]
     gap_mean, gap_sd = spread(gaps)
     answer = BATCH_CHOICES[outcome]
-    verdict = judge(prediction, answer)
+    verdict = judge(prediction, answer, answer_shown=True)
     seeds = (f"{n} seeds (mean ± sample standard deviation)" if n > 1 else
              "one seed: a second seed can move a run by several points, so run more before you trust a small gap")
     band = (f"within {EQUAL_WITHIN:.0%}" + (f" or the seeds' spread of the gap ({gap_sd:.0%})" if n > 1 else "")
             + " counts as equal")
     return (
         f"**Reveal.** Held-out accuracy, same {compares[0].examples} examples per run, {seeds}:\n" + "\n".join(lines)
-        + f"\n\nAt batch {small}, sigmoid minus softmax: {gap_mean:+.1%}"
-        + (f" ± {gap_sd:.1%}" if n > 1 else "") + f". This comparison says: *{answer}* ({band}). {verdict}\n\n"
+        + f"\n\n{verdict} At batch {small}, sigmoid minus softmax: {gap_mean:+.1%}"
+        + (f" ± {gap_sd:.1%}" if n > 1 else "") + f". This comparison says: *{answer}* ({band}).\n\n"
         f"Regime tested: batches {small} to {large}, {compares[0].examples} examples per run; {PAPER_REGIME}. "
         "A toy at this scale does not test, let alone refute, the paper's claim; it shows what the two losses do here."
     )

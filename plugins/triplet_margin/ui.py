@@ -67,7 +67,7 @@ def sweep_reveal(result: compute.SweepResult, prediction: Optional[str]) -> str:
             f"**{model_id}**: {first['fraction_active']:.0%} active at α = {first['margin']:g}, "
             f"{last['fraction_active']:.0%} at α = {last['margin']:g}" + (" (it fell somewhere!)" if falls else "")
         )
-    verdict = judge(prediction, "it never falls") + " "
+    verdict = judge(prediction, "it never falls", answer_shown=True) + " "
     return (
         f"#### Reveal\n{verdict}It never falls. Raising α only adds to the left side of `d(a,p) + α > d(a,n)`, so a "
         "triplet that is active at some α stays active at every larger α; the distances themselves do not move.\n\n"
