@@ -28,7 +28,7 @@ def main() -> int:
     def plain(x):
         return x
 
-    assert gpu(plain) is plain, "off ZeroGPU @gpu must return the function itself"
+    returns_itself = gpu(plain) is plain
     model = create_registry(device="cpu").get("minilm")
     locator = model.locator
     n = 200_000
@@ -40,11 +40,11 @@ def main() -> int:
         model.encode_texts([text])
     one_text_us = (time.perf_counter() - started) / len(fresh) * 1e6
     cached_us = timeit.timeit(lambda: model.encode_texts(fresh[:1]), number=2000) / 2000 * 1e6
-    print(f"@gpu off ZeroGPU returns the function itself:      yes")
+    print(f"@gpu off ZeroGPU returns the function itself:      {'yes' if returns_itself else 'NO'}")
     print(f"ZeroGPU check per encode_texts call:              {check_us:.2f} µs")
     print(f"one fresh text through MiniLM:                     {one_text_us:.0f} µs  (check = {check_us / one_text_us:.4%})")
     print(f"one cached text (no model call, so no check):     {cached_us:.1f} µs")
-    return 0
+    return 0 if returns_itself else 1
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def median_seconds(fn, repeats: int) -> float:
 
 
 def bench_model(registry, model_id: str, photos: list, batch: int, repeats: int) -> dict:
-    from plugins.clip_zero_shot.compute import DEFAULT_TEMPLATE, classify
+    from playground.zero_shot import DEFAULT_TEMPLATE, classify
 
     started = time.perf_counter()
     model = registry.get(model_id)

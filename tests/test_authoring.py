@@ -119,7 +119,7 @@ def test_mistake_reported_by_playground_labs_with_its_fix(mistake, tmp_path, mon
     plugin = install_student_lab(tmp_path, monkeypatch, mistake)
     assert main(["labs"]) == 1
     out = capsys.readouterr().out
-    assert f"ERROR in " in out and repr(plugin) in out, out
+    assert "ERROR in " in out and repr(plugin) in out, out
     assert f"Fix: {mistake.fix}" in out, out
 
     assert main(["labs", "--json"]) == 1

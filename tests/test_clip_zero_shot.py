@@ -10,7 +10,7 @@ from playground import create_plugin_manager
 from playground.images import bundled_photo, photo_file
 from playground.models.defaults import DEFAULT_MODELS
 from playground.registry import ModelUnavailableError, UnknownModelError
-from plugins.clip_zero_shot.compute import (
+from playground.zero_shot import (
     DEFAULT_TEMPLATE, ENSEMBLE, ENSEMBLE_TEMPLATES, MAX_LABELS, classify, get_image_text_model, label_embeddings,
     parse_labels, pick_default_model, resolve_templates, vit_view,
 )

@@ -378,7 +378,7 @@ def test_repeated_failures_keep_memory_flat(repos, tmp_path, hub_env, monkeypatc
 def test_vit_caption_says_how_each_model_makes_its_square(real_registry, photo):
     from PIL import Image
 
-    from plugins.clip_zero_shot.compute import vit_view
+    from playground.zero_shot import vit_view
 
     image = Image.open(photo)
     clip = vit_view(real_registry.get("clip-vit-b-32"), image).caption()

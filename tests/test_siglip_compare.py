@@ -192,7 +192,7 @@ def test_the_loss_question_is_answered_from_the_clip_loss_with_a_band():
 def test_models_trained_in_the_train_clip_tab_work_on_both_sides():
     """The session-model contract: what train_clip registers scores here like any model."""
     train = pytest.importorskip("plugins.train_clip.compute")
-    from plugins.clip_zero_shot.compute import vit_view
+    from playground.zero_shot import vit_view
 
     registry = ModelRegistry(device="cpu")
     for spec in DEFAULT_MODELS:  # the real models are unavailable here: only the session's own remain

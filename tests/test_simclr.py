@@ -10,7 +10,8 @@ import torch
 
 import playground.losses
 from plugins.simclr import compute, figures, lesson
-from plugins.simclr.augment import AUGMENTATIONS, augment, parse_augmentations, to_float, two_views
+from plugins.simclr.augment import augment, to_float, two_views
+from plugins.simclr.options import AUGMENTATIONS, parse_augmentations
 from plugins.simclr.compute import (
     MAX_STEPS, ExperimentResult, ExperimentRun, SimCLRSettings, augment_away, batch_size_sweep, positive_pairs,
     train_simclr,

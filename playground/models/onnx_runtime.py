@@ -21,6 +21,7 @@ and timm versions too; preprocessing and tokenisation stay open_clip's own.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -40,11 +41,9 @@ log = logging.getLogger(__name__)
 
 
 def onnx_available() -> bool:
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether onnxruntime is installed: a look at the files, not an import (an install
+    that then fails to import is logged and the torch path serves, see ``onnx_encoder_for``)."""
+    return importlib.util.find_spec("onnxruntime") is not None
 
 
 def onnx_enabled(device: str) -> bool:

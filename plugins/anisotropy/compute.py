@@ -259,11 +259,10 @@ def embed(
     model = registry.get(model_id, session=session or None)
     if getattr(model, "kind", "text") not in ("text", "image-text"):
         raise ValueError(f"Model {model_id!r} cannot embed text.")
-    report = None
-    if progress is not None:
-        def report(done: int, total: int) -> None:
-            progress(done / max(total, 1), f"{model_id}: embedded {done}/{total} new texts")
-    return model.encode_texts(list(texts), progress=report)
+    def report(done: int, total: int) -> None:
+        progress(done / max(total, 1), f"{model_id}: embedded {done}/{total} new texts")
+
+    return model.encode_texts(list(texts), progress=report if progress is not None else None)
 
 
 def analyse(

@@ -8,12 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 from playground.verdict import judge
-from playground.zero_shot import (  # noqa: F401  (the shared scoring, re-exported for the lab's modules and tests)
-    DEFAULT_MODEL, DEFAULT_TEMPLATE, ENSEMBLE, BARE_LABEL, ENSEMBLE_TEMPLATES, TEMPLATE_CHOICES,
-    DEFAULT_LABELS, MIN_LABELS, MAX_LABELS, MAX_LABEL_CHARS, MAX_TEMPLATE_CHARS, VIEW_MIN_SIDE, parse_labels,
-    resolve_templates, prompts_for, label_embeddings, get_image_text_model, describe_model, known_scoring,
-    pick_default_model, model_note, ZeroShotResult, classify, VitView, vit_view,
-)
+from playground.zero_shot import ZeroShotResult
 
 # -- prediction, revealed ---------------------------------------------------------
 PREDICT_QUESTION = (

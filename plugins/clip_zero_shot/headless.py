@@ -8,7 +8,7 @@ from playground.lab import LabContext
 from playground.registry import ModelUnavailableError
 from playground.zero_shot import plain
 
-from .compute import (
+from playground.zero_shot import (
     DEFAULT_MODEL, DEFAULT_TEMPLATE, ENSEMBLE, classify, get_image_text_model, parse_labels, pick_default_model,
     resolve_templates,
 )

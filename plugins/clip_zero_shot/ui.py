@@ -1,5 +1,6 @@
 """The tab: a photo and labels in, sorted scores, the ViT's view and an image × label
-matrix out. It only wires components to ``compute``.
+matrix out. It only wires components to the shared scoring (``playground.zero_shot``)
+and to this lab's question and reveal (``compute``).
 
 Events use ``preprocess=False``: an image handler gets the uploaded file's path and
 reads it with ``playground.images.load_image``, so a file that is not an image, a
@@ -19,11 +20,11 @@ from playground.images import GALLERY_START, bundled_photos, gallery_photos, loa
 from playground.lab import LabContext
 from playground.result_cache import data_hash
 from playground.ui import friendly_errors, model_choices, session_id
-
-from .compute import (
-    DEFAULT_LABELS, DEFAULT_TEMPLATE, PREDICT_CHOICES, PREDICT_QUESTION, TEMPLATE_CHOICES, classify,
-    get_image_text_model, model_note, parse_labels, pick_default_model, resolve_templates, reveal, vit_view,
+from playground.zero_shot import (
+    DEFAULT_LABELS, DEFAULT_TEMPLATE, TEMPLATE_CHOICES, classify, get_image_text_model, model_note, parse_labels,
+    pick_default_model, resolve_templates, vit_view,
 )
+from .compute import PREDICT_CHOICES, PREDICT_QUESTION, reveal
 from playground.zero_shot_figures import matrix_figure, scores_figure
 
 

@@ -18,13 +18,16 @@ import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
 
 from playground.losses import info_nce
 
 from .data import Pair
+
+if TYPE_CHECKING:  # torch itself is imported on first use (see playground.lazy)
+    import torch
 
 # Limits that keep a run to a couple of minutes on a 2-core CPU (checked by validate()).
 LIMITS = {
@@ -154,7 +157,7 @@ def _unfreeze_top(student, n_layers: int) -> list:
     return trainable
 
 
-def _embed(student, texts: list[str], device) -> "torch.Tensor":
+def _embed(student, texts: list[str], device) -> torch.Tensor:
     features = student.preprocess(texts)
     features = {k: (v.to(device) if hasattr(v, "to") else v) for k, v in features.items()}
     return student(features)["sentence_embedding"]

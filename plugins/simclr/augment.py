@@ -19,8 +19,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .options import AUGMENTATIONS, parse_augmentations  # noqa: F401  (their home is options.py)
-
 _GEOMETRIC = ("crop", "flip", "rotate")
 # YIQ: hue is the angle in the (I, Q) plane, so a hue shift is a rotation there.
 _RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .options import ENCODER_NAMES, ENCODERS, IMAGE_SIZE, PATCH  # noqa: F401  (their home is options.py)
+from .options import ENCODERS, IMAGE_SIZE, PATCH
 
 # Pixels are scaled to roughly zero mean, unit spread before the encoder.
 PIXEL_MEAN, PIXEL_STD = 0.5, 0.25
