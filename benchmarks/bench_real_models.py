@@ -23,6 +23,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from readme_block import publish  # noqa: E402  (found through the path above)
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("PLAYGROUND_UMAP_WARMUP", "0")
 
@@ -118,14 +119,7 @@ def main(argv=None) -> int:
         rows.append((f"anisotropy {models}: warm (embeddings cached)", f"{warm:.1f} s"))
     rows.append(("peak memory of this process", f"{peak_gb():.2f} GB"))
 
-    width = max(len(name) for name, _ in rows)
-    print(f"device: {registry.device}; {os.cpu_count()} cores")
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
-    if args.write_readme:
-        from readme_block import machine, write_readme_block
-
-        write_readme_block("real-models", rows, f"`benchmarks/bench_real_models.py --write-readme` ({registry.device}; {machine()})")
+    publish("real-models", rows, "benchmarks/bench_real_models.py --write-readme", args.write_readme, where=f"{registry.device}; ")
     return 0
 
 

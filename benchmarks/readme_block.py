@@ -8,11 +8,23 @@ import re
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def markdown_table(rows: list[tuple[str, str]]) -> str:
+    return "\n".join(["| figure | value |", "|---|---|", *(f"| {figure} | {value} |" for figure, value in rows)])
+
+
+def publish(name: str, rows: list[tuple[str, str]], command: str, write_readme: bool, where: str = "") -> None:
+    """Print a benchmark's table and, with ``write_readme``, put it in the README's
+    ``bench:NAME`` block, saying it was measured by ``command`` (on ``where`` and this machine)."""
+    print(markdown_table(rows))
+    if write_readme:
+        write_readme_block(name, rows, f"`{command}` ({where}{machine()})")
+
+
 def write_readme_block(name: str, rows: list[tuple[str, str]], how: str) -> None:
     """Replace the README's ``bench:NAME`` block with a table of ``rows`` and a line
     saying how and where it was measured."""
     path = os.path.join(ROOT, "README.md")
-    table = "\n".join(["| figure | value |", "|---|---|", *(f"| {figure} | {value} |" for figure, value in rows)])
+    table = markdown_table(rows)
     block = f"<!-- bench:{name} -->\nMeasured by {how}:\n\n{table}\n<!-- /bench:{name} -->"
     text = open(path, encoding="utf-8").read()
     pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)

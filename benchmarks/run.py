@@ -23,6 +23,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from readme_block import publish  # noqa: E402  (found through the path above)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # Extra headless arguments per lab, so each runs with the offline models.
@@ -193,13 +194,8 @@ def main() -> int:
         ("cached repeat", f"{t['cached_per_s']:.0f} texts/s ({t['cached_speedup']:.0f}× faster)"),
         (f"peak memory, all offline models loaded ({loaded})", f"{peak_rss_gb():.2f} GB"),
     ]
-    print("\n| figure | value |\n|---|---|")
-    for figure, value in rows:
-        print(f"| {figure} | {value} |")
-    if opts.write_readme:
-        from readme_block import machine, write_readme_block
-
-        write_readme_block("run", rows, f"`python benchmarks/run.py --write-readme` ({machine()})")
+    print()
+    publish("run", rows, "python benchmarks/run.py --write-readme", opts.write_readme)
     return 0
 
 
