@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from playground import ModelRegistry, ModelSpec, geometry
-from playground.data.corpus import DOCSTRING_LABEL, first_paragraph, load_corpus, written_texts
+from playground.data.corpus import DOCSTRING_LABEL, load_corpus, written_texts
+from playground.data.docstring_harvest import first_paragraph
 from playground.data.uploads import UploadError
 from plugins.anisotropy import compute, isotropy, figures
 
@@ -44,6 +45,21 @@ def test_docstrings_are_real_first_paragraphs_from_their_module():
         members += [m for c in members if inspect.isclass(c) for m in vars(c).values() if inspect.isroutine(m)]
         paragraphs = {first_paragraph(inspect.getdoc(o) or "") for o in members}
         assert text in paragraphs, (module_name, text)
+
+
+def test_the_docstring_sample_does_not_depend_on_what_the_app_imported(monkeypatch):
+    # torch, once imported, replaces inspect.getfile with its own function; a harvest
+    # inside this process would then lose a candidate and draw a different sample.
+    from playground.data.corpus import harvest_docstrings
+
+    before = harvest_docstrings()
+
+    def getfile(obj):
+        return "patched"
+
+    getfile.__module__ = "some_library"
+    monkeypatch.setattr(inspect, "getfile", getfile)
+    pd.testing.assert_frame_equal(harvest_docstrings(), before)
 
 
 def test_corpus_is_a_fresh_frame_each_call():

@@ -5,8 +5,8 @@ The first three domains were written for this project and ship as
 ``domain_texts.csv`` (``text,label``). The fourth is harvested at run time from
 the installed standard library: the first paragraph of real docstrings
 (``inspect.getdoc``), deduplicated and length-limited, with the module each one
-came from. The harvest is deterministic for a given Python version and is cached
-in memory and on disk (``playground.paths.cache_dir("corpus")``).
+came from (``docstring_harvest.py``). The harvest runs in a process of its own, so
+it is deterministic for a given Python version, and is cached in memory and on disk (``playground.paths.cache_dir("corpus")``).
 
     >>> from playground.data.corpus import load_corpus
     >>> frame = load_corpus()          # columns: text, label, module
@@ -16,14 +16,10 @@ from __future__ import annotations
 
 import csv
 import functools
-import importlib
-import inspect
+import json
 import os
-import random
-import re
+import subprocess
 import sys
-import warnings
-from collections import defaultdict
 from typing import Optional
 
 import pandas as pd
@@ -32,101 +28,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WRITTEN_CSV = os.path.join(HERE, "domain_texts.csv")
 DOCSTRING_LABEL = "docstring"
 DEFAULT_DOCSTRINGS = 82
-HARVEST_VERSION = 2  # bump when the harvesting rules change, so stale disk caches are ignored
-
-# Standard-library modules that import without side effects on every platform
-# the playground runs on. Missing ones (an older or trimmed Python) are skipped.
-STDLIB_MODULES = (
-    "abc", "argparse", "ast", "asyncio", "base64", "bisect", "bz2", "calendar", "cmath", "codecs",
-    "collections", "colorsys", "concurrent.futures", "configparser", "contextlib", "copy", "csv",
-    "dataclasses", "datetime", "decimal", "difflib", "email.message", "email.utils", "enum", "filecmp",
-    "fnmatch", "fractions", "functools", "getopt", "gettext", "glob", "graphlib", "gzip", "hashlib",
-    "heapq", "hmac", "html", "html.parser", "http.client", "http.cookies", "inspect", "io", "ipaddress",
-    "itertools", "json", "keyword", "linecache", "locale", "logging", "lzma", "math", "mimetypes",
-    "operator", "os", "pathlib", "pickle", "pkgutil", "platform", "plistlib", "pprint", "queue",
-    "quopri", "random", "re", "reprlib", "sched", "secrets", "selectors", "shelve", "shlex", "shutil",
-    "smtplib", "socket", "sqlite3", "statistics", "string", "struct", "subprocess", "tarfile",
-    "tempfile", "textwrap", "threading", "time", "timeit", "tokenize", "traceback", "types", "typing",
-    "unicodedata", "urllib.parse", "urllib.request", "uuid", "warnings", "weakref", "wave",
-    "xml.dom.minidom", "xml.etree.ElementTree", "zipfile", "zlib",
-)
-MIN_CHARS, MAX_CHARS, MIN_WORDS = 40, 220, 6
-MAX_PER_MODULE = 3  # keeps the sample spread over many modules
-
-# Signature lines ("new(name, data=b'') - ...", "a, b = f(X) ...", "string -> datetime ...").
-_SIGNATURE = re.compile(r"^\w[\w.]*\(|^[\w, ]+=\s*[\w.]+\(|-->|^[\w ]{1,30}->")
-_SKIP = re.compile(r">>>|^(deprecated|alias for|see |same as |internal|private|helper)", re.IGNORECASE)
-
-
-def first_paragraph(doc: str) -> str:
-    """The first paragraph of a cleaned docstring, on one line."""
-    para = doc.strip().split("\n\n")[0]
-    return " ".join(para.split())
-
-
-def usable_docstring(text: str) -> bool:
-    """Keep prose sentences of a sensible length; drop signatures, doctests, stubs."""
-    if not (MIN_CHARS <= len(text) <= MAX_CHARS) or len(text.split()) < MIN_WORDS:
-        return False
-    if _SIGNATURE.search(text) or _SKIP.search(text):
-        return False
-    return sum(c.isalpha() for c in text) >= 0.6 * len(text)
-
-
-def _documented_objects(module) -> list[tuple[str, object]]:
-    """Public functions and classes defined in ``module``, and public methods of those classes."""
-    found = []
-    for name, obj in sorted(vars(module).items()):
-        if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
-            continue
-        if not (inspect.isclass(obj) or inspect.isroutine(obj)):
-            continue
-        found.append((name, obj))
-        if inspect.isclass(obj):
-            for meth_name, meth in sorted(vars(obj).items()):
-                if not meth_name.startswith("_") and inspect.isroutine(meth):
-                    found.append((f"{name}.{meth_name}", meth))
-    return found
+HARVEST_SCRIPT = os.path.join(HERE, "docstring_harvest.py")
+# Bump when the harvesting rules change, so stale disk caches are ignored. 3: harvested
+# in a process of its own (before, what the app had imported could change the sample).
+HARVEST_VERSION = 3
 
 
 def harvest_docstrings(n: int = DEFAULT_DOCSTRINGS, seed: int = 0) -> pd.DataFrame:
     """``n`` first paragraphs of real standard-library docstrings: columns text,
-    label (``"docstring"``), module. Deterministic for a given Python version.
-
-    Only an object's own docstring counts (``obj.__doc__``, not one inherited
-    from a base class); duplicates are dropped case-insensitively; at most
-    ``MAX_PER_MODULE`` per module, so the sample covers many modules.
-    """
-    by_module: dict[str, list[str]] = defaultdict(list)
-    seen: set[str] = set()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # some modules warn on import (deprecations)
-        for module_name in STDLIB_MODULES:
-            try:
-                module = importlib.import_module(module_name)
-            except Exception:  # absent on this Python: skip it
-                continue
-            for _name, obj in _documented_objects(module):
-                own = getattr(obj, "__doc__", None)
-                if not isinstance(own, str) or not own.strip():
-                    continue
-                text = first_paragraph(inspect.getdoc(obj) or "")
-                if usable_docstring(text) and text.lower() not in seen:
-                    seen.add(text.lower())
-                    by_module[module_name].append(text)
-    rng = random.Random(seed)
-    pool = []
-    for module_name in sorted(by_module):
-        texts = list(by_module[module_name])
-        rng.shuffle(texts)
-        pool += [(text, module_name) for text in texts[:MAX_PER_MODULE]]
-    if len(pool) < n:
-        raise RuntimeError(f"Only {len(pool)} usable docstrings found in the standard library; {n} requested.")
-    rng.shuffle(pool)
-    pool = sorted(pool[:n], key=lambda row: (row[1], row[0]))
-    return pd.DataFrame(
-        {"text": [t for t, _ in pool], "label": DOCSTRING_LABEL, "module": [m for _, m in pool]}
+    label (``"docstring"``), module. Deterministic for a given Python version:
+    harvested by ``docstring_harvest.py`` in a process of its own that imports only
+    the standard library (what this process has imported cannot change the result)."""
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", HARVEST_SCRIPT, str(n), str(seed)],
+        capture_output=True, text=True, timeout=120,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"Harvesting standard-library docstrings failed: {done.stderr.strip()[-500:]}")
+    rows = json.loads(done.stdout)
+    return pd.DataFrame({"text": [t for t, _ in rows], "label": DOCSTRING_LABEL, "module": [m for _, m in rows]})
 
 
 def _docstring_cache_path(n: int, seed: int) -> Optional[str]:
