@@ -15,7 +15,7 @@ from .classroom.ui import Classroom
 from .lab import Lab, LabContext
 from .lazy import warm_up
 from .plugins import PlaygroundPluginManager, PluginError, collect_labs, create_plugin_manager
-from .registry import ModelRegistry, create_registry
+from .registry import ModelRegistry, create_registry, fidelity_text
 from .result_cache import ResultCache
 from .ui import friendly_errors, session_id
 
@@ -37,7 +37,7 @@ DEFAULT_CONCURRENCY = int(os.environ.get("PLAYGROUND_CONCURRENCY", "2"))
 MAX_QUEUE = int(os.environ.get("PLAYGROUND_MAX_QUEUE", "64"))
 MAX_UPLOAD = os.environ.get("PLAYGROUND_MAX_UPLOAD", "20mb")
 
-MODEL_COLUMNS = ["id", "kind", "available", "reason", "loaded", "device", "memory_gb"]
+MODEL_COLUMNS = ["id", "kind", "available", "reason", "loaded", "device", "backend", "fidelity", "memory_gb"]
 PLUGIN_COLUMNS = ["plugin", "source", "labs", "models", "error"]
 
 
@@ -114,8 +114,8 @@ def build_lab_tab(lab: Lab, registry: ModelRegistry, pm: PlaygroundPluginManager
 
 
 def models_table(registry: ModelRegistry, session: str = "") -> pd.DataFrame:
-    rows = registry.status(session=session)
-    return pd.DataFrame([{c: r[c] for c in MODEL_COLUMNS} for r in rows], columns=MODEL_COLUMNS)
+    rows = [{**r, "fidelity": fidelity_text(r.get("fidelity"))} for r in registry.status(session=session)]
+    return pd.DataFrame([{c: r.get(c, "") for c in MODEL_COLUMNS} for r in rows], columns=MODEL_COLUMNS)
 
 
 def plugins_table(pm: PlaygroundPluginManager) -> pd.DataFrame:
@@ -169,7 +169,10 @@ def build_start_page(labs: list[Lab], failed: list[PluginError], pm: PlaygroundP
 def build_models_panel(registry: ModelRegistry) -> None:
     gr.Markdown(
         "Every model the labs can use. Bundled models always load; the others come from the "
-        "Hugging Face Hub where it is reachable (a hosted Space), or from the local cache."
+        "Hugging Face Hub where it is reachable (a hosted Space), or from the local cache. "
+        "`backend` says what computes a loaded model's vectors (ONNX Runtime or torch); a quantised "
+        "model (`minilm-int8`) measures how far its vectors drift from the exact ones when it loads, "
+        "and `fidelity` shows that measurement: load it here to see it."
     )
     table = gr.Dataframe(value=models_table(registry), headers=MODEL_COLUMNS, interactive=False, wrap=True)
     with gr.Row():

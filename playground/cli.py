@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list the registry's models")
     models.add_argument("--json", action="store_true", help="print a JSON list")
+    models.add_argument(
+        "--load", nargs="+", metavar="ID", default=[],
+        help="load these models first, so the list shows what loading measures: the backend and, "
+             "for a quantised model such as minilm-int8, its fidelity to the exact vectors",
+    )
 
     new = sub.add_parser("new-lab", help="scaffold a student lab package")
     new.add_argument("name", help="the lab id, e.g. my_probe: lowercase letters, digits and '_', starting with a letter")
@@ -140,15 +145,25 @@ def cmd_labs(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .registry import create_registry
+    from .registry import ModelUnavailableError, UnknownModelError, create_registry, fidelity_text
 
-    rows = create_registry().status()
+    registry = create_registry()
+    for model_id in args.load:
+        try:
+            registry.get(model_id)
+        except (UnknownModelError, ModelUnavailableError, ValueError) as exc:
+            print(f"playground models: cannot load {model_id!r}: {exc}", file=sys.stderr)
+            return 2
+    rows = registry.status()
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
         mark = "yes" if row["available"] else "no "
         print(f"{row['id']:<24} {row['kind']:<11} available: {mark}  {row['reason']}")
+        if row["loaded"]:
+            fidelity = fidelity_text(row.get("fidelity"))
+            print(f"{'':<24} loaded on {row['device']}, backend {row['backend']}" + (f"; {fidelity}" if fidelity else ""))
     return 0
 
 

@@ -13,15 +13,19 @@ def cache_dir(*parts: str) -> str:
     """A writable cache folder (created if needed), optionally a sub-folder of it."""
     roots = [os.environ.get(CACHE_ENV, ""), os.path.join(os.path.expanduser("~"), ".cache", "contrastive-playground"),
              os.path.join(tempfile.gettempdir(), "contrastive-playground")]
-    for root in filter(None, roots):
-        path = os.path.join(root, *parts)
+    return first_writable([os.path.join(root, *parts) for root in roots if root], hint=f"set {CACHE_ENV} to one")
+
+
+def first_writable(folders, hint: str) -> str:
+    """The first of ``folders`` that exists or can be made, and can be written to."""
+    for path in folders:
         try:
             os.makedirs(path, exist_ok=True)
         except OSError:
             continue
         if os.access(path, os.W_OK):
             return path
-    raise OSError(f"No writable cache folder; set {CACHE_ENV} to one.")
+    raise OSError(f"No writable cache folder; {hint}.")
 
 
 def package_versions(names) -> dict:

@@ -103,6 +103,18 @@ def hub_allowed() -> bool:
     return bool(os.environ.get("SPACE_ID"))
 
 
+def hub_off_reason() -> str:
+    """Why ``hub_allowed()`` says no, and what turns downloads on: the three cases
+    differ, and a message that blamed the network would send the user the wrong way."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return ("HF_HUB_OFFLINE=1 is set, which forbids downloads whatever else is set: "
+                "unset it and set PLAYGROUND_HUB=1 where the Hub is reachable")
+    if os.environ.get(HUB_ENV, "").strip():
+        return f"{HUB_ENV}={os.environ[HUB_ENV].strip()} turns downloads off: set {HUB_ENV}=1 where the Hub is reachable"
+    return ("downloads are off outside a Hugging Face Space unless PLAYGROUND_HUB=1 is set "
+            "(so a local run never reaches for the network): set it, or run `playground serve --hub`")
+
+
 def pick_device() -> str:
     """``PLAYGROUND_DEVICE`` if set, else CUDA, then Apple MPS, then CPU.
 
@@ -138,6 +150,17 @@ def _seconds_env(name: str, default: float) -> float:
         return float(raw) if raw else default
     except ValueError:
         raise ValueError(f"{name}={raw!r} is not a number of seconds (for example 60).")
+
+
+def fidelity_text(fidelity: Optional[dict]) -> str:
+    """A quantised model's measured fidelity (see ``int8_fidelity``), in one line."""
+    if not fidelity:
+        return ""
+    text = (f"cosine to fp32: min {fidelity['min_cosine']:.3f}, mean {fidelity['mean_cosine']:.3f} "
+            f"({fidelity['texts']} texts)")
+    if "alone_vs_batch_min_cosine" in fidelity:
+        text += f"; a text alone vs in its batch: min {fidelity['alone_vs_batch_min_cosine']:.3f}"
+    return text
 
 
 class ModelRegistry:
@@ -327,6 +350,14 @@ class ModelRegistry:
             self._sizes.pop(model_id, None)
         if model is not None:
             model.unload()
+
+    def is_loaded(self, id_or_alias: str, session: Optional[str] = None) -> bool:
+        """Whether ``get`` would return at once (a session's own model always does);
+        False for an unknown id, which ``get`` then reports."""
+        if session and id_or_alias in self._sessions.get(session, {}):
+            return True
+        found = self._aliases.get(normalise_name(str(id_or_alias)))
+        return found is not None and found in self._loaded
 
     def loaded_ids(self) -> list[str]:
         """Loaded models, least recently used first."""

@@ -400,3 +400,15 @@ def test_reveal_does_not_say_a_raw_cosine_says_little():
     text = compute.reveal(compute.AnisotropyResult(frame, reports), "high")
     assert "says little" not in text and "second question below" in text
     assert f"{reports['cone'].figures['probe_accuracy']:.0%} of the time" in text
+
+
+def test_a_first_use_says_the_model_is_loading_and_a_second_does_not():
+    from playground import create_registry
+
+    registry = create_registry(device="cpu")
+    messages = []
+    compute.analyse(registry, "glove", progress=lambda fraction, message: messages.append(message))
+    assert "glove: loading the model (first use since the server started)" in messages
+    messages.clear()
+    compute.analyse(registry, "glove", progress=lambda fraction, message: messages.append(message))
+    assert messages and not any("loading the model" in m for m in messages)

@@ -15,6 +15,8 @@ def test_help_everywhere():
         out = run_cli(*args, "--help")
         assert out.returncode == 0, out.stderr
         assert "usage: playground" in out.stdout
+    as_module = subprocess.run([sys.executable, "-m", "playground", "--help"], capture_output=True, text=True, timeout=300)
+    assert as_module.returncode == 0 and "usage: playground" in as_module.stdout, as_module.stderr
 
 
 def test_models_json(capsys):
@@ -24,6 +26,15 @@ def test_models_json(capsys):
         assert key in rows["minilm"]
     assert rows["minilm"]["available"] is True and rows["glove"]["kind"] == "text"
     assert rows["clip-vit-b-32"]["available"] is False and rows["clip-vit-b-32"]["kind"] == "image-text"
+
+
+def test_models_load_shows_what_loading_measures(capsys):
+    assert main(["models", "--load", "glove"]) == 0
+    out = capsys.readouterr().out
+    assert "loaded on cpu, backend numpy" in out  # glove's row, loaded; no other model is
+    assert out.count("loaded on") == 1
+    assert main(["models", "--load", "no-such-model"]) == 2
+    assert "cannot load 'no-such-model'" in capsys.readouterr().err
 
 
 def test_labs_json_lists_labs_and_failed_plugins(capsys, tmp_path, monkeypatch):

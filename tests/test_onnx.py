@@ -3,6 +3,7 @@ torch path whenever ONNX cannot serve."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,8 +61,15 @@ def test_int8_is_an_explicit_id_with_its_fidelity_measured(monkeypatch):
     assert int8.backend == "onnxruntime" and int8.onnx.path.name == "model-int8.onnx"
     fidelity = int8.fidelity
     assert 0.5 < fidelity["min_cosine"] <= fidelity["mean_cosine"] < 0.9999  # close, not the same: hence opt-in
+    assert fidelity["texts"] > 300  # the whole bundled corpus, all four domains
+    assert 0.5 < fidelity["alone_vs_batch_min_cosine"] < 0.9999  # int8 vectors depend a little on their batch
     row = next(r for r in registry.status() if r["id"] == "minilm-int8")
     assert row["fidelity"] == fidelity and row["backend"] == "onnxruntime"
+    from playground.app import models_table
+
+    shown = models_table(registry).set_index("id").loc["minilm-int8"]  # the Models tab's table
+    assert shown["backend"] == "onnxruntime"
+    assert f"min {fidelity['min_cosine']:.3f}, mean {fidelity['mean_cosine']:.3f}" in shown["fidelity"]
     assert not hasattr(registry.get("minilm"), "fidelity")  # the default is the exact fp32 graph
 
 
@@ -139,3 +147,17 @@ def test_texts_come_back_in_their_order_whatever_the_batches(monkeypatch, corpus
     together = model.onnx.encode(texts)
     one_by_one = np.concatenate([model.onnx.encode([t]) for t in texts])
     assert np.abs(together - one_by_one).max() < 1e-4
+
+
+def test_the_graph_cache_falls_back_to_the_temp_dir_when_home_cannot_be_written(monkeypatch, tmp_path):
+    import tempfile
+
+    from playground.models.onnx_runtime import ONNX_DIR_ENV, cache_root
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.delenv(ONNX_DIR_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))  # playground-onnx cannot be made under a file
+    assert cache_root() == Path(tempfile.gettempdir()) / "playground-onnx"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_root() == tmp_path / "playground-onnx"

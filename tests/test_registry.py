@@ -110,6 +110,25 @@ def test_hub_policy_space_and_override(default_registry, monkeypatch):
     assert not default_registry.availability("bert-base-uncased")[0]
 
 
+def test_an_unavailable_hub_model_names_the_setting_that_stops_it(default_registry, monkeypatch):
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    cases = {  # (HF_HUB_OFFLINE, PLAYGROUND_HUB) -> what the reason must name
+        ("1", "1"): "HF_HUB_OFFLINE=1 is set",  # offline wins, and the reason says so
+        ("", "0"): "PLAYGROUND_HUB=0 turns downloads off",
+        ("", ""): "downloads are off outside a Hugging Face Space unless PLAYGROUND_HUB=1",
+    }
+    for (offline, hub), named in cases.items():
+        for name, value in (("HF_HUB_OFFLINE", offline), ("PLAYGROUND_HUB", hub)):
+            if value:
+                monkeypatch.setenv(name, value)
+            else:
+                monkeypatch.delenv(name, raising=False)
+        ok, reason = default_registry.availability("bert-base-uncased")
+        assert not ok and named in reason and "does not reach" not in reason, reason
+        with pytest.raises(ModelUnavailableError, match=named.split(" is ")[0]):
+            default_registry.get("bert-base-uncased")
+
+
 def test_embeddings_are_computed_once_per_text():
     calls = []
     registry = ModelRegistry(device="cpu", max_gb=10)

@@ -20,12 +20,9 @@ import time
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from ..registry import ModelSpec, ModelUnavailableError, _seconds_env, hub_allowed
+from ..registry import ModelSpec, ModelUnavailableError, _seconds_env, hub_allowed, hub_off_reason
 
-HUB_HOWTO = (
-    "Run where the Hugging Face Hub is reachable with PLAYGROUND_HUB=1 (a hosted Space "
-    "allows it by itself), or download it once there so it sits in the local cache."
-)
+CACHE_HOWTO = "(A hosted Space downloads by itself; a copy in the local Hugging Face cache is used as it is.)"
 HUB_TIMEOUT_ENV = "PLAYGROUND_HUB_TIMEOUT"
 DEFAULT_HUB_TIMEOUT = 15.0
 
@@ -100,7 +97,7 @@ def hub_availability(repo_id: str, files: RepoFiles, size_note: str) -> tuple[bo
         return True, f"downloads {repo_id} from the Hugging Face Hub on first use ({size_note})"
     partly = len(missing) < len(files.required)
     what = f"the local cache holds part of {repo_id} but not {'; '.join(missing)}" if partly else f"needs {repo_id}"
-    return False, f"{what} from the Hugging Face Hub, which this machine does not reach. {HUB_HOWTO}"
+    return False, f"{what} from the Hugging Face Hub, and {hub_off_reason()}. {CACHE_HOWTO}"
 
 
 def _snapshot_of(path: str, filename: str) -> str:
@@ -122,8 +119,8 @@ def snapshot_folder(repo_id: str, files: RepoFiles, timeout: Optional[float] = N
     missing = missing_files(repo_id, files)
     if missing and not hub_allowed():
         raise ModelUnavailableError(
-            f"{repo_id} is not in the local Hugging Face cache (missing {'; '.join(missing)}), and downloads "
-            f"are off here. {HUB_HOWTO}"
+            f"{repo_id} is not in the local Hugging Face cache (missing {'; '.join(missing)}), and "
+            f"{hub_off_reason()}. {CACHE_HOWTO}"
         )
     if missing:
         _download(repo_id, files, hub_timeout() if timeout is None else timeout)

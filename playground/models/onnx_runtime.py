@@ -25,13 +25,14 @@ import importlib.util
 import json
 import logging
 import os
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
-from ..paths import package_versions
+from ..paths import first_writable, package_versions
 
 ONNX_ENV = "PLAYGROUND_ONNX"
 ONNX_DIR_ENV = "PLAYGROUND_ONNX_DIR"
@@ -54,10 +55,14 @@ def onnx_enabled(device: str) -> bool:
 
 
 def cache_root() -> Path:
-    base = os.environ.get(ONNX_DIR_ENV) or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "playground-onnx"
-    )
-    return Path(base)
+    """Where exported graphs live: ``PLAYGROUND_ONNX_DIR``, else ``playground-onnx`` under
+    ``XDG_CACHE_HOME`` (default ``~/.cache``), else under the system temp dir when
+    home is not writable (as ``playground.paths.cache_dir`` does)."""
+    if os.environ.get(ONNX_DIR_ENV):
+        return Path(os.environ[ONNX_DIR_ENV])
+    home = os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))
+    candidates = [os.path.join(home, "playground-onnx"), os.path.join(tempfile.gettempdir(), "playground-onnx")]
+    return Path(first_writable(candidates, hint=f"set {ONNX_DIR_ENV} to one"))
 
 
 LIBRARIES = ("torch", "transformers", "onnx", "onnxruntime")

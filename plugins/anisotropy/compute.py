@@ -295,6 +295,8 @@ def analyse(
 
     reports = {}
     for model_id in ids:
+        if not registry.is_loaded(model_id, session or None):  # a first use waits for imports and weights
+            tick(f"{model_id}: loading the model (first use since the server started)")
         tick(f"{model_id}: embedding {len(frame)} texts")
         x = embed(registry, model_id, frame["text"].tolist(), session,
                   (lambda f, m: tick(m, f)) if progress is not None else None)
