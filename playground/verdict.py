@@ -8,10 +8,12 @@ No gradio here: compute modules use it.
 """
 from __future__ import annotations
 
+import html
 import re
 from typing import Optional
 
 _OPEN, _CLOSE = '<span class="verdict">', "</span>"
+_ANSWER = re.compile(r"<!--answer:(.*?)-->", re.S)  # the measured choice judge() noted, for the Instructor tab
 _MARKED = re.compile(re.escape(_OPEN) + r".*?" + re.escape(_CLOSE) + r"[ \t]*(\n\n)?", re.S)
 
 
@@ -25,6 +27,12 @@ def without_verdict(reveal: str) -> str:
     return _MARKED.sub("", reveal).strip()
 
 
+def measured_answer(reveal: str) -> Optional[str]:
+    """The answer (a choice's text) that ``judge`` in ``reveal`` was given; None without one."""
+    found = _ANSWER.search(reveal)
+    return html.unescape(found.group(1)) if found else None
+
+
 def judge(prediction: Optional[str], answer: str, right: Optional[bool] = None, answer_shown: bool = False) -> str:
     """The verdict on a student's prediction, worded the same in every lab and marked
     with ``verdict``: right, or "not quite" with the answer this run measured, or, with
@@ -33,14 +41,15 @@ def judge(prediction: Optional[str], answer: str, right: Optional[bool] = None, 
     states the answer itself right after the verdict passes ``answer_shown=True``, and
     the verdict does not repeat it. Place the verdict first in its paragraph: the
     Instructor tab cuts it out (``without_verdict``) and keeps the measurement."""
+    noted = f"<!--answer:{html.escape(answer)}-->"  # invisible in the page; see measured_answer
     if not prediction:
         told = "" if answer_shown else f" This run says *{quoted(answer)}*."
-        return verdict(f"You did not predict this time; next time pick an answer before you run.{told}")
+        return verdict(f"You did not predict this time; next time pick an answer before you run.{told}{noted}")
     if prediction == answer if right is None else right:
-        return verdict("**Your prediction was right.**" if answer_shown
-                       else f"**Your prediction was right:** *{quoted(prediction)}*.")
+        return verdict(("**Your prediction was right.**" if answer_shown
+                        else f"**Your prediction was right:** *{quoted(prediction)}*.") + noted)
     told = "" if answer_shown else f"; this run says *{quoted(answer)}*"
-    return verdict(f"**Not quite.** You predicted *{quoted(prediction)}*{told}.")
+    return verdict(f"**Not quite.** You predicted *{quoted(prediction)}*{told}.{noted}")
 
 
 def quoted(choice: str) -> str:

@@ -177,7 +177,7 @@ def test_the_instructor_sees_the_measurement_without_the_students_verdict():
 def test_every_verdict_is_worded_the_same_and_left_out_of_the_instructor_view():
     from playground.verdict import judge, verdict, without_verdict
 
-    assert judge("above 0.7", "above 0.7") == judge("above 0.7", "ignored", right=True)
+    assert "Your prediction was right:** *above 0.7*.<!--answer:other" in judge("above 0.7", "other", right=True)
     assert "Your prediction was right:** *above 0.7*" in judge("above 0.7", "above 0.7")
     wrong = judge("about 0", "above 0.7")
     assert "Not quite.** You predicted *about 0*; this run says *above 0.7*" in wrong
@@ -185,11 +185,12 @@ def test_every_verdict_is_worded_the_same_and_left_out_of_the_instructor_view():
     assert "You did not predict" in judge(None, "above 0.7") and "You did not predict" in judge("", "x")
     assert "This run says *above 0.7: nearly every text*" in judge(None, "Above 0.7: nearly every text")
     # a reveal that states the answer itself: the verdict does not repeat it
-    assert judge("a", "a", answer_shown=True) == verdict("**Your prediction was right.**")
-    assert judge("a", "b", answer_shown=True) == verdict("**Not quite.** You predicted *a*.")
+    assert judge("a", "a", answer_shown=True) == verdict("**Your prediction was right.**<!--answer:a-->")
+    assert judge("a", "b", answer_shown=True) == verdict("**Not quite.** You predicted *a*.<!--answer:b-->")
     assert "This run says" not in judge(None, "b", answer_shown=True)
     # a choice reads as part of the sentence; names in capitals keep them
-    assert judge("It rises: it learns", "It falls").endswith("You predicted *it rises: it learns*; this run says *it falls*.</span>")
+    assert judge("It rises: it learns", "It falls").endswith("You predicted *it rises: it learns*; this run says *it falls*."
+                                                             "<!--answer:It falls--></span>")
     assert "*softmax (CLIP)*" in judge("softmax (CLIP)", "x") and "*SigLIP wins*" in judge("SigLIP wins", "x")
     for text in (wrong, judge(None, "x"), judge("x", "x")):
         assert without_verdict(text + " Measured: 0.82.") == "Measured: 0.82."
@@ -202,3 +203,56 @@ def test_the_export_names_the_class_the_choice_and_the_time_in_utc(tmp_path):
     header, row = store.export_csv("bio1").splitlines()
     assert header == "class,lab,question,round,student,choice,choice_text,time"
     assert row.startswith("bio1,lab,q,1,s1,b,Answer B,") and row.endswith("+00:00")
+
+
+def test_the_instructor_sees_the_measured_answer_as_the_questions_choice(tmp_path):
+    from playground.verdict import judge, measured_answer
+
+    store = VoteStore(str(tmp_path / "v.sqlite3"))
+    store.register("lab", "q", "Which?", ["lo", "hi"], ["Below 0.3", "Above 0.7: nearly all"])
+    assert measured_answer(judge("x", "A & <b>", answer_shown=True)) == "A & <b>"  # escaped in, unescaped out
+    store.note_measured("lab", "q", judge("Below 0.3", "Above 0.7: nearly all") + "\n\nglove: 0.82.", "c1")
+    view = overview(store, "c1")
+    assert "**Measured: Above 0.7: nearly all**" in view and "> glove: 0.82." in view
+    store.note_measured("lab", "q", judge("hi", "below 0.3 or hi", answer_shown=True) + " tie.", "c2")
+    assert "**Measured: Below 0.3 or Above 0.7: nearly all**" in overview(store, "c2")  # a tie, by value or text
+    store.note_measured("lab", "q", judge(None, "sideways") + " odd.", "c3")  # no choice of this question
+    assert "**Measured:**\n" in overview(store, "c3") and "> odd." in overview(store, "c3")
+
+
+def test_after_a_new_round_the_instructor_sees_the_round_before_beside_it(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3")
+    for student, choice in (("s1", "a"), ("s2", "a"), ("s3", "b"), ("s4", "c")):
+        store.record("lab", "q", choice, student)
+    assert "**Votes** (4 votes)" in overview(store, DEFAULT_CLASS)
+    store.new_round("lab", "q")
+    store.record("lab", "q", "b", "s1")
+    view = overview(store, DEFAULT_CLASS)
+    assert "round 2" in view and "**Votes: round 1 → round 2** (4 → 1 vote):" in view
+    lines = {line.rsplit(" ", 1)[-1]: line for line in view.splitlines() if line.startswith("- ")}
+    assert "50% (2)" in lines["a"] and lines["a"].endswith("0% (0) a")  # round 1 → round 2, one line per choice
+    assert "25% (1)" in lines["b"] and lines["b"].endswith("100% (1) b")
+
+
+def test_a_new_round_or_reset_on_a_read_only_database_says_why(tmp_path):
+    from playground.classroom.store import VotesUnwritable
+
+    path = tmp_path / "v.sqlite3"
+    first = store_at(path)
+    assert first.record("lab", "q", "a", "s1")
+    first.close()
+    with read_only(tmp_path):
+        store = store_at(path)
+        for action in (lambda: store.new_round("lab", "q"), lambda: store.reset()):
+            with pytest.raises(VotesUnwritable, match="not being recorded: the database .* could not be written"):
+                action()
+        assert store.count() == 1 and store.current_round("lab", "q") == 1
+        store.close()
+
+
+def test_the_instructor_is_told_a_typed_class_code_is_none():
+    from playground.classroom.instructor import typed_class
+
+    assert typed_class("BIO1") == ("bio1", "") and typed_class("") == (DEFAULT_CLASS, "")
+    code, problem = typed_class("BIO 101")
+    assert code == DEFAULT_CLASS and "`BIO 101` is not a class code" in problem and "nothing was" in problem

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -14,6 +15,7 @@ from conftest import read_only
 from playground import create_plugin_manager, create_registry
 from playground.app import build_app
 from playground.classroom import VoteStore
+from playground.classroom.ui import NOT_STORED
 from playground.verdict import without_verdict
 
 PLUGINS = ("playground.models.defaults", "plugins.anisotropy")
@@ -127,15 +129,18 @@ def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_p
     assert measurement(bio_reveal) in view and measurement(chem_reveal) not in view
     assert "Your prediction was right" in bio_reveal and "Your prediction" not in view
     assert "*No votes or runs yet:* anisotropy · postprocess" in view  # the quiet question, in one line
-    exported = open(teacher.predict(TOKEN, "bio1", api_name="/classroom_export")).read().splitlines()
+    made = teacher.predict(TOKEN, "bio1", api_name="/classroom_export")
+    assert re.fullmatch(r"votes-bio1-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d-UTC\.csv", os.path.basename(made))  # when made
+    exported = open(made).read().splitlines()
     assert exported[0] == "class,lab,question,round,student,choice,choice_text,time"
     assert len(exported) == 2 and exported[1].startswith("bio1,anisotropy,run,1,")
     assert ",high,Above 0.7: nearly every text points the same way," in exported[1]
-    view = teacher.predict(TOKEN, "bio1", "anisotropy · run", api_name="/classroom_new_round")
-    assert "`anisotropy · run`, round 2" in view
-    with pytest.raises(Exception, match="cannot be undone"):  # not confirmed: nothing goes
-        teacher.predict(TOKEN, "bio1", False, api_name="/classroom_reset")
-    assert votes.count("bio1") == 1
+    assert "**Measured: Above 0.7" in view  # the measured answer as the question's choice
+    view, export = teacher.predict(TOKEN, "bio1", "anisotropy · run", api_name="/classroom_new_round")
+    assert "`anisotropy · run`, round 2" in view and "**Votes: round 1 → round 2** (1 → 0 votes)" in view
+    assert export is None  # the export of round 1 is no longer on offer
+    view, _ = teacher.predict(TOKEN, "bio1", False, api_name="/classroom_reset")  # not confirmed: nothing goes
+    assert "cannot be undone. Nothing was deleted." in view and votes.count("bio1") == 1
     teacher.predict(TOKEN, "bio1", True, api_name="/classroom_reset")
     assert votes.count("bio1") == 0 and votes.count("chem2") == 1
     assert ("bio1", "anisotropy", "run") not in votes.measured and ("chem2", "anisotropy", "run") in votes.measured
@@ -194,7 +199,7 @@ def test_an_unwritable_database_leaves_the_lab_working(serve, tmp_path, monkeypa
     out = run_anisotropy(client)
     assert "You predicted" in out[0] or "predict" in out[0].lower()
     text = vote(client, "high")
-    assert "could not be stored" in text
+    assert text == NOT_STORED  # one sentence: no "pick a prediction" to a student who did
     view = Client(url, verbose=False).predict(TOKEN, "", api_name="/classroom_votes")
     assert "Votes are not being recorded" in view
 
@@ -229,7 +234,49 @@ def test_every_lab_builds_and_answers_its_votes_when_the_database_cannot_be_writ
         assert "separation AUC" in run_anisotropy(client)[0]
         for (lab, question), q in sorted(votes.questions.items()):
             text = vote(client, q.choices[0], f"/{lab}_class_{question}")
-            assert "could not be stored" in text, (lab, question)
+            assert "This vote was not counted: the server cannot write" in text, (lab, question)
         assert "not being recorded" in votes.problem
         if broken == "read-only file":
             assert votes.distribution("anisotropy", "run")["high"] == 1  # the earlier votes still read
+
+
+def test_an_instructor_class_code_that_is_none_touches_no_class(served):
+    url, votes, _ = served
+    vote(student(url), "high")  # a vote in the class default
+    teacher = Client(url, verbose=False)
+    view = teacher.predict(TOKEN, "BIO 101", api_name="/classroom_votes")
+    assert "`BIO 101` is not a class code" in view and "Class `default`" not in view
+    view, _ = teacher.predict(TOKEN, "BIO 101", "anisotropy · run", api_name="/classroom_new_round")
+    assert "is not a class code" in view and votes.current_round("anisotropy", "run") == 1
+    view, _ = teacher.predict(TOKEN, "BIO 101", True, api_name="/classroom_reset")
+    assert "is not a class code" in view and votes.count("default") == 1  # default's votes are still there
+    assert teacher.predict(TOKEN, "BIO 101", api_name="/classroom_export") == {"__type__": "update"}  # no file
+
+
+def test_a_vote_over_the_limit_is_not_counted_and_the_student_is_told(serve, tmp_path):
+    votes = VoteStore(str(tmp_path / "votes.sqlite3"), votes_per_minute=2)
+    url = serve(anisotropy_app(votes))
+    client = student(url)
+    _, browser = client.predict("low", None, api_name="/anisotropy_class_run")
+    client.predict("middle", browser, api_name="/anisotropy_class_run")
+    text, _ = client.predict("high", browser, api_name="/anisotropy_class_run")  # the third in a minute
+    assert text.startswith("⚠ *This vote was not counted: a browser can vote at most 2 times a minute")
+    assert "(1 vote)" in text and "← you" not in text  # the bars still show; this choice is not in them
+    assert votes.distribution("anisotropy", "run") == {"low": 0, "middle": 1, "high": 0}
+
+
+def test_a_new_round_or_reset_on_a_read_only_database_says_why(serve, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_INSTRUCTOR_TOKEN", TOKEN)
+    path = tmp_path / "class" / "votes.sqlite3"
+    earlier = VoteStore(str(path))
+    earlier.register("anisotropy", "run", "?", ["low", "middle", "high"])
+    assert earlier.record("anisotropy", "run", "high", "someone")
+    earlier.close()
+    with read_only(path.parent):
+        votes = VoteStore(str(path))
+        teacher = Client(serve(anisotropy_app(votes)), verbose=False)
+        view, _ = teacher.predict(TOKEN, "", "anisotropy · run", api_name="/classroom_new_round")
+        assert view.startswith("⚠ No new round started. Votes are not being recorded: the database")
+        assert "could not be written (attempt to write a readonly database)" in view
+        view, _ = teacher.predict(TOKEN, "", True, api_name="/classroom_reset")
+        assert view.startswith("⚠ Nothing was deleted. Votes are not being recorded") and votes.count() == 1

@@ -52,5 +52,28 @@ def test_student_votes_and_runs_and_the_instructor_sees_the_vote(serve, browser,
         desk.get_by_label("Refresh every 5 s").check()
         vote(student(url, "bio1"), "high")
         desk.get_by_text("(2 votes)").filter(visible=True).first.wait_for(timeout=20_000)
+        desk.get_by_label("Refresh every 5 s").uncheck()
+        desk.get_by_text("Measured: Above 0.7").filter(visible=True).first.wait_for()  # the run's answer, as a choice
+        assert not desk.get_by_text("answer:").count() and not page.get_by_text("answer:").count()  # the note stays unseen
+
+        # Reset without the box ticked: told so, nothing deleted, and the box can still be ticked
+        desk.get_by_role("button", name="Reset this class").click()
+        desk.locator(".toast-body", has_text="a reset cannot be undone").first.wait_for()
+        assert votes.count("bio1") == 2
+        sure = desk.get_by_label("Yes, delete this class's votes")
+        sure.check(timeout=5_000)  # an error pill over it would make this time out
+        assert sure.is_checked()
+
+        # a class code that is none: the students' warning, and no class is shown or reset
+        desk.get_by_label("Class code").fill("BIO 101")
+        desk.get_by_role("button", name="Reset this class").click()
+        desk.locator(".toast-body", has_text="`BIO 101` is not a class code").first.wait_for()
+        assert votes.count("bio1") == 2
+        desk.get_by_label("Class code").fill("bio1")
+        sure.check()
+        desk.get_by_role("button", name="Reset this class").click()
+        desk.get_by_text("Class bio1: 2 votes deleted.").first.wait_for()
+        assert votes.count("bio1") == 0
+        desk.wait_for_function("() => !document.querySelector('input[type=checkbox]:checked')")  # unticked again
     finally:
         teacher.close()

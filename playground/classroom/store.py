@@ -5,7 +5,8 @@ A vote is ``(lab, question, choice, student, time, class_code, round)``; only a
 student's latest vote per question and round counts. Questions and their choices are
 registered first (``register``); a vote for anything else is refused. A database that
 cannot be opened or written never raises into a lab: ``record`` then returns False and
-``problem`` says why, for the instructor view.
+``problem`` says why, for the instructor view; the instructor's changes raise
+``VotesUnwritable`` with that reason.
 """
 from __future__ import annotations
 
@@ -48,6 +49,14 @@ class VoteRefused(ValueError):
     """A vote for an unregistered question or choice, a bad class code, or too many votes."""
 
 
+class TooManyVotes(VoteRefused):
+    """A student's vote beyond ``votes_per_minute``: not counted; their earlier votes stand."""
+
+
+class VotesUnwritable(OSError):
+    """An instructor's change (new round, reset) that the database cannot take; the message says why."""
+
+
 @dataclass(frozen=True)
 class Question:
     lab: str
@@ -81,13 +90,20 @@ def class_code(raw: Optional[str]) -> str:
     return raw if _CLASS_CODE.match(raw) else DEFAULT_CLASS
 
 
-def class_code_problem(raw: Optional[str]) -> str:
-    """Why ``raw`` (a link's ``?class=``) is not a class code; "" when it is one, or when there is none."""
+def not_a_class_code(raw: Optional[str]) -> str:
+    """"`raw` is not a class code (the rule)" when ``raw`` is typed but is no class code; "" when
+    it is one (``default`` included), or when there is none."""
     if not (raw or "").strip() or class_code(raw) != DEFAULT_CLASS or (raw or "").strip().lower() == DEFAULT_CLASS:
         return ""
     shown = raw.strip()[:40] + ("…" if len(raw.strip()) > 40 else "")
-    return (f"The link's class code `{shown}` is not a class code ({CLASS_CODE_RULE}), so your vote counts "
-            f"in the class `{DEFAULT_CLASS}`. Ask your instructor for the class's link.")
+    return f"`{shown}` is not a class code ({CLASS_CODE_RULE})"
+
+
+def class_code_problem(raw: Optional[str]) -> str:
+    """Why ``raw`` (a link's ``?class=``) is not a class code, for the student; "" when it is one, or when there is none."""
+    problem = not_a_class_code(raw)
+    return (f"The link's class code {problem}, so your vote counts in the class `{DEFAULT_CLASS}`. "
+            "Ask your instructor for the class's link.") if problem else ""
 
 
 class VoteStore:
@@ -202,7 +218,7 @@ class VoteStore:
         self._check(lab, question, choice, code)
         now = time.time()
         if not self._rate_ok(student, now):
-            raise VoteRefused(f"Too many votes: at most {self.votes_per_minute} a minute. Wait a moment.")
+            raise TooManyVotes(f"Too many votes: at most {self.votes_per_minute} a minute. Wait a moment.")
         conn = self._connect()
         if conn is None:
             return False
@@ -261,24 +277,38 @@ class VoteStore:
         return counts
 
     # --- the instructor's actions ----------------------------------------------------
-    def new_round(self, lab: str, question: str, code: str = DEFAULT_CLASS) -> int:
-        """Start the next round of ``question`` for ``code`` (re-voting after discussion); returns its number."""
+    def _writable(self) -> sqlite3.Connection:
         conn = self._connect()
         if conn is None:
-            raise OSError(self.problem)
-        with conn:
-            nxt = self._round(conn, code, lab, question) + 1
-            conn.execute("INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?)", (code, lab, question, nxt))
+            raise VotesUnwritable(self.problem)
+        return conn
+
+    def _write_failed(self, exc: sqlite3.Error) -> VotesUnwritable:
+        self._fail("written", exc)
+        return VotesUnwritable(self.problem)
+
+    def new_round(self, lab: str, question: str, code: str = DEFAULT_CLASS) -> int:
+        """Start the next round of ``question`` for ``code`` (re-voting after discussion); returns its
+        number. Raises ``VotesUnwritable`` (its message says why) when the database cannot be written."""
+        conn = self._writable()
+        try:
+            with conn:
+                nxt = self._round(conn, code, lab, question) + 1
+                conn.execute("INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?)", (code, lab, question, nxt))
+        except sqlite3.Error as exc:
+            raise self._write_failed(exc) from None
         return nxt
 
     def reset(self, code: str = DEFAULT_CLASS) -> int:
-        """Delete every vote and round of class ``code``; returns how many votes went."""
-        conn = self._connect()
-        if conn is None:
-            raise OSError(self.problem)
-        with conn:
-            n = conn.execute("DELETE FROM votes WHERE class_code=?", (code,)).rowcount
-            conn.execute("DELETE FROM rounds WHERE class_code=?", (code,))
+        """Delete every vote and round of class ``code``; returns how many votes went. Raises
+        ``VotesUnwritable`` (its message says why) when the database cannot be written."""
+        conn = self._writable()
+        try:
+            with conn:
+                n = conn.execute("DELETE FROM votes WHERE class_code=?", (code,)).rowcount
+                conn.execute("DELETE FROM rounds WHERE class_code=?", (code,))
+        except sqlite3.Error as exc:
+            raise self._write_failed(exc) from None
         with self._lock:
             for key in [key for key in self.measured if key[0] == code]:
                 del self.measured[key]

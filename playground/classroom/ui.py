@@ -24,12 +24,16 @@ from urllib.parse import parse_qs, urlparse
 import gradio as gr
 from gradio.context import Context, LocalContext
 
-from .store import DEFAULT_CLASS, VoteRefused, VoteStore, class_code, class_code_problem
+from .store import DEFAULT_CLASS, TooManyVotes, VoteRefused, VoteStore, class_code, class_code_problem
 
 BAR_WIDTH = 20
 BROWSER_KEY = "playground-class-student"  # the browser's localStorage key for its anonymous id
 _BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
 WAITING = "*Pick a prediction before you run to see how your class voted.*"
+NOT_STORED = ("⚠ *This vote was not counted: the server cannot write its vote database (the Instructor tab "
+              "says why); your result above is unaffected.*")
+TOO_MANY = ("⚠ *This vote was not counted: a browser can vote at most {limit} times a minute; wait a minute, "
+            "then run again to vote. Your result above is unaffected.*")
 
 
 def browser_id(stored: Optional[str], request: Optional[gr.Request]) -> str:
@@ -62,16 +66,20 @@ def request_class(request: Optional[gr.Request]) -> str:
     return class_code(requested_class(request))
 
 
+def bar(n: int, total: int) -> str:
+    """``n`` of ``total`` votes as a bar and its share: "`████░░…` 20% (1)"."""
+    share = n / total if total else 0.0
+    filled = round(share * BAR_WIDTH)
+    return f"`{'█' * filled}{'░' * (BAR_WIDTH - filled)}` {share:.0%} ({n})"
+
+
 def bars(counts: dict, mine: Optional[str] = None, labels: Optional[dict] = None, title: str = "How your class voted") -> str:
     """Markdown bars: one line per choice, its share of the votes, the student's own marked."""
     total = sum(counts.values())
     lines = [f"**{title}** ({total} vote{'s' if total != 1 else ''}):", ""]
     for choice, n in counts.items():
-        share = n / total if total else 0.0
-        filled = round(share * BAR_WIDTH)
-        bar = "█" * filled + "░" * (BAR_WIDTH - filled)
         you = " ← you" if choice == mine else ""
-        lines.append(f"- `{bar}` {share:.0%} ({n}) {(labels or {}).get(choice, choice)}{you}")
+        lines.append(f"- {bar(n, total)} {(labels or {}).get(choice, choice)}{you}")
     return "\n".join(lines)
 
 
@@ -109,17 +117,23 @@ class ClassVotes:
         return (f"⚠ *{problem}*\n\n{text}" if problem else text), browser
 
     def class_text(self, choice: Optional[str], student: str, code: str) -> str:
-        note = ""
+        """The class's bars once ``student`` has voted this round, else why not; a vote that was
+        not counted (too many a minute, a database that cannot be written) says so first."""
+        not_counted = ""
         if choice and student:
             try:
                 if not self.store.record(self.lab, self.question, str(choice), student, code):
-                    note = "\n\n*Your vote could not be stored just now; the result above is still yours.*"
-            except VoteRefused as exc:
-                raise gr.Error(str(exc)) from exc
+                    not_counted = NOT_STORED
+            except TooManyVotes:
+                not_counted = TOO_MANY.format(limit=self.store.votes_per_minute)
+            except VoteRefused as exc:  # a crafted call: an unknown choice or question
+                raise gr.Error(str(exc), print_exception=False) from exc
         if not student or not self.store.has_voted(self.lab, self.question, student, code):
-            return WAITING + note
+            return not_counted or WAITING
         title = "How your class voted" if code == DEFAULT_CLASS else f"How class {code} voted"
-        return bars(self.store.distribution(self.lab, self.question, code), choice, self.labels, title) + note
+        mine = None if not_counted else choice  # a vote not counted is not the one in the bars
+        shown = bars(self.store.distribution(self.lab, self.question, code), mine, self.labels, title)
+        return f"{not_counted}\n\n{shown}" if not_counted else shown
 
     def after(self, event) -> None:
         """Chain the vote and the bars after ``event`` (a run's click), when it succeeds."""
