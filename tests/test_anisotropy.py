@@ -176,6 +176,9 @@ def test_analyse_adds_the_chosen_sigma_to_the_sweep_and_projects():
         def get(self, model_id, session=None):
             return FakeModel({"m1": 0, "m2": 4}[model_id])
 
+        def is_loaded(self, model_id, session=None):
+            return True  # nothing to load: no "loading the model" step
+
     rows = [(f"text {i} topic{k}", f"t{k}") for k in range(4) for i in range(6)]
     frame = pd.DataFrame(rows, columns=["text", "label"]).assign(module="")
     steps = []
