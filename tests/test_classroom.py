@@ -1,6 +1,7 @@
 """The vote store and the instructor's token check, without a server."""
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -15,6 +16,19 @@ def store_at(path, **kwargs) -> VoteStore:
     store = VoteStore(str(path), **kwargs)
     store.register("lab", "q", "Which?", ["a", "b", "c"])
     return store
+
+
+@contextlib.contextmanager
+def read_only_store(folder):
+    """A store in ``folder`` holding s1's vote "a", opened again after its files were made read-only."""
+    path = folder / "v.sqlite3"
+    first = store_at(path)
+    assert first.record("lab", "q", "a", "s1")
+    first.close()
+    with read_only(folder):
+        store = store_at(path)
+        yield store
+        store.close()
 
 
 def test_latest_vote_counts_once_per_student(tmp_path):
@@ -92,19 +106,13 @@ def test_concurrent_writers_lose_no_vote(tmp_path):
 
 
 def test_read_only_database_records_nothing_and_says_why(tmp_path):
-    path = tmp_path / "v.sqlite3"
-    first = store_at(path)
-    assert first.record("lab", "q", "a", "s1")
-    first.close()
-    with read_only(tmp_path):
-        store = store_at(path)
+    with read_only_store(tmp_path) as store:
         assert store.record("lab", "q", "b", "s2") is False
         assert "not being recorded" in store.problem and "could not be written" in store.problem
         assert "not being recorded" in overview(store, DEFAULT_CLASS)
         assert store.distribution("lab", "q") == {"a": 1, "b": 0, "c": 0}  # the earlier votes still read
         assert store.has_voted("lab", "q", "s1") and not store.has_voted("lab", "q", "s2")
-        store.close()
-    again = store_at(path)  # writable again: recording resumes
+    again = store_at(tmp_path / "v.sqlite3")  # writable again: recording resumes
     assert again.record("lab", "q", "b", "s2") and again.problem == ""
 
 
@@ -237,17 +245,11 @@ def test_after_a_new_round_the_instructor_sees_the_round_before_beside_it(tmp_pa
 def test_a_new_round_or_reset_on_a_read_only_database_says_why(tmp_path):
     from playground.classroom.store import VotesUnwritable
 
-    path = tmp_path / "v.sqlite3"
-    first = store_at(path)
-    assert first.record("lab", "q", "a", "s1")
-    first.close()
-    with read_only(tmp_path):
-        store = store_at(path)
+    with read_only_store(tmp_path) as store:
         for action in (lambda: store.new_round("lab", "q"), lambda: store.reset()):
             with pytest.raises(VotesUnwritable, match="not being recorded: the database .* could not be written"):
                 action()
         assert store.count() == 1 and store.current_round("lab", "q") == 1
-        store.close()
 
 
 def test_the_instructor_is_told_a_typed_class_code_is_none():
