@@ -95,22 +95,23 @@ def hub_allowed() -> bool:
     Face Space (``SPACE_ID`` is set) and not elsewhere, so no default code path
     of a local run or a test reaches for the network.
     """
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        return False
-    flag = os.environ.get(HUB_ENV, "").strip().lower()
-    if flag:
-        return flag in ("1", "true", "yes", "on")
-    return bool(os.environ.get("SPACE_ID"))
+    return not hub_off_reason()
 
 
 def hub_off_reason() -> str:
-    """Why ``hub_allowed()`` says no, and what turns downloads on: the three cases
-    differ, and a message that blamed the network would send the user the wrong way."""
+    """Why downloads are off, and what turns them on; "" when they are allowed (see
+    ``hub_allowed``). The three cases differ, and a message that blamed the network
+    would send the user the wrong way."""
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
         return ("HF_HUB_OFFLINE=1 is set, which forbids downloads whatever else is set: "
                 "unset it and set PLAYGROUND_HUB=1 where the Hub is reachable")
-    if os.environ.get(HUB_ENV, "").strip():
-        return f"{HUB_ENV}={os.environ[HUB_ENV].strip()} turns downloads off: set {HUB_ENV}=1 where the Hub is reachable"
+    flag = os.environ.get(HUB_ENV, "").strip()
+    if flag:
+        if flag.lower() in ("1", "true", "yes", "on"):
+            return ""
+        return f"{HUB_ENV}={flag} turns downloads off: set {HUB_ENV}=1 where the Hub is reachable"
+    if os.environ.get("SPACE_ID"):
+        return ""
     return ("downloads are off outside a Hugging Face Space unless PLAYGROUND_HUB=1 is set "
             "(so a local run never reaches for the network): set it, or run `playground serve --hub`")
 
@@ -354,10 +355,11 @@ class ModelRegistry:
     def is_loaded(self, id_or_alias: str, session: Optional[str] = None) -> bool:
         """Whether ``get`` would return at once (a session's own model always does);
         False for an unknown id, which ``get`` then reports."""
-        if session and id_or_alias in self._sessions.get(session, {}):
-            return True
-        found = self._aliases.get(normalise_name(str(id_or_alias)))
-        return found is not None and found in self._loaded
+        try:
+            model_id = self.resolve(id_or_alias, session)
+        except UnknownModelError:
+            return False
+        return model_id in self._loaded or model_id in self._sessions.get(session or "", {})
 
     def loaded_ids(self) -> list[str]:
         """Loaded models, least recently used first."""

@@ -6,7 +6,8 @@ The first three domains were written for this project and ship as
 the installed standard library: the first paragraph of real docstrings
 (``inspect.getdoc``), deduplicated and length-limited, with the module each one
 came from (``docstring_harvest.py``). The harvest runs in a process of its own, so
-it is deterministic for a given Python version, and is cached in memory and on disk (``playground.paths.cache_dir("corpus")``).
+it is deterministic for a given Python version, and is cached in memory and on disk
+(``playground.paths.cache_dir("corpus")``).
 
     >>> from playground.data.corpus import load_corpus
     >>> frame = load_corpus()          # columns: text, label, module
