@@ -37,7 +37,8 @@ DEFAULT_CONCURRENCY = int(os.environ.get("PLAYGROUND_CONCURRENCY", "2"))
 MAX_QUEUE = int(os.environ.get("PLAYGROUND_MAX_QUEUE", "64"))
 MAX_UPLOAD = os.environ.get("PLAYGROUND_MAX_UPLOAD", "20mb")
 
-MODEL_COLUMNS = ["id", "kind", "available", "reason", "loaded", "device", "backend", "fidelity", "memory_gb"]
+# the long `reason` last, so the short columns (and a loaded model's fidelity) show without scrolling
+MODEL_COLUMNS = ["id", "kind", "available", "loaded", "device", "backend", "fidelity", "memory_gb", "reason"]
 PLUGIN_COLUMNS = ["plugin", "source", "labs", "models", "error"]
 
 
