@@ -3,7 +3,7 @@
 The Space sets GRADIO_SERVER_NAME/GRADIO_SERVER_PORT and SPACE_ID; with SPACE_ID set
 the registry may download models from the Hub (see README, "Models").
 """
-from playground.app import build_app, launch_kwargs
+from playground.web.app import build_app, launch_kwargs
 
 demo = build_app()
 

@@ -38,7 +38,7 @@ def lab_end_to_end(models=("glove", "minilm")) -> None:
     from plugins.anisotropy.figures import all_figures
 
     frame = load_texts()
-    pm = create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False)
+    pm = create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False)
     registry = create_registry(pm, device="cpu")
 
     def once():
@@ -61,7 +61,7 @@ def lab_end_to_end(models=("glove", "minilm")) -> None:
 
 def umap_times(result) -> None:
     from plugins.anisotropy.compute import project
-    from playground.geometry import enable_numba_disk_cache
+    from playground.science.geometry import enable_numba_disk_cache
 
     folder = enable_numba_disk_cache()
     first, _ = _timed(lambda: project(result, "umap"))
@@ -75,7 +75,7 @@ def minilm_throughput(repeats: int) -> None:
     from playground import create_plugin_manager, create_registry
     from playground.data.corpus import load_corpus
 
-    pm = create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False)
+    pm = create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False)
     registry = create_registry(pm, device="cpu")
     model = registry.get("minilm")
     st = model.st

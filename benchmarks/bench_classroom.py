@@ -45,7 +45,7 @@ def mixed_plan(students: int) -> list[tuple[str, dict, str]]:
     """(lab run, its inputs by parameter name, the vote endpoint) for each student of a mixed class."""
     from gradio_client import handle_file
 
-    from playground.images import photo_file
+    from playground.data.images import photo_file
 
     kinds = [
         DEFAULT_RUN,
@@ -71,9 +71,9 @@ def serve_forever(port: int, mixed: bool) -> None:
     """The server process: the anisotropy lab (or, for a mixed class, every built-in lab)
     with the offline models, on loopback."""
     from playground import create_plugin_manager, create_registry
-    from playground.app import build_app, launch_kwargs
+    from playground.web.app import build_app, launch_kwargs
 
-    builtins = {} if mixed else {"builtins": ("playground.models.defaults", "plugins.anisotropy")}
+    builtins = {} if mixed else {"builtins": ("playground.contract.default_models", "plugins.anisotropy")}
     pm = create_plugin_manager(entry_points=False, **builtins)
     demo = build_app(pm, create_registry(pm, device="cpu"))
     demo.launch(server_name="127.0.0.1", server_port=port, quiet=True, **launch_kwargs())
@@ -104,7 +104,7 @@ def serve_app(cache: bool, mixed: bool) -> tuple[subprocess.Popen, str]:
 def bench(students: int, cache: bool, mixed: bool = False) -> dict:
     from gradio_client import Client
 
-    from playground.testing import call_api
+    from playground.contract.testing import call_api
 
     plan = mixed_plan(students) if mixed else [DEFAULT_RUN] * students
     server, url = serve_app(cache, mixed)

@@ -22,8 +22,8 @@ os.environ.pop("SPACES_ZERO_GPU", None)
 
 
 def main() -> int:
-    from playground.gpu import dispatch_to_gpu, gpu
-    from playground.registry import create_registry
+    from playground.models.gpu import dispatch_to_gpu, gpu
+    from playground import create_registry
 
     def plain(x):
         return x

@@ -39,7 +39,7 @@ def median_seconds(fn, repeats: int) -> float:
 
 
 def bench_model(registry, model_id: str, photos: list, batch: int, repeats: int) -> dict:
-    from playground.zero_shot import DEFAULT_TEMPLATE, classify
+    from playground.science.zero_shot import DEFAULT_TEMPLATE, classify
 
     started = time.perf_counter()
     model = registry.get(model_id)
@@ -75,10 +75,10 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from playground.images import bundled_photos
-    from playground.models.defaults import DEFAULT_MODELS
-    from playground.registry import ModelRegistry
-    from playground.testing import tiny_model_specs
+    from playground.data.images import bundled_photos
+    from playground.models.catalog import DEFAULT_MODELS
+    from playground.models.registry import ModelRegistry
+    from playground.contract.testing import tiny_model_specs
 
     registry = ModelRegistry(device=args.device)
     for spec in DEFAULT_MODELS:

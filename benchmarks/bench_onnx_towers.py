@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timings per path; the best counts")
     args = parser.parse_args(argv)
 
-    from playground.rehearsal.build import make_hf_cache, rehearsal_repos
+    from playground.models.rehearsal.build import make_hf_cache, rehearsal_repos
 
     cache = tempfile.mkdtemp(prefix="hf-rehearsal-")
     make_hf_cache(cache, rehearsal_repos(), layout="download")
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     from playground.data.corpus import load_corpus
     from playground.models.hub import snapshot_folder
     from playground.models.open_clip import WEIGHT_FILES, hub_repo, repo_files
-    from playground.registry import create_registry
+    from playground import create_registry
 
     os.environ["PLAYGROUND_ONNX"] = "0"  # the registry's models on torch; the towers are exported below
     os.environ["PLAYGROUND_ONNX_DIR"] = tempfile.mkdtemp(prefix="onnx-towers-")  # fresh exports, timed

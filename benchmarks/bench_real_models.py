@@ -74,7 +74,7 @@ def main(argv=None) -> int:
                         help="also rewrite the README's block between <!-- bench:real-models --> markers with this table")
     args = parser.parse_args(argv)
 
-    from playground.rehearsal.build import make_hf_cache, rehearsal_repos
+    from playground.models.rehearsal.build import make_hf_cache, rehearsal_repos
 
     repos, build_s = timed(rehearsal_repos)
     cache = tempfile.mkdtemp(prefix="hf-rehearsal-")
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     from skimage import data
 
     from playground.data.corpus import load_corpus
-    from playground.registry import create_registry
+    from playground import create_registry
     from plugins.anisotropy.compute import analyse
 
     registry = create_registry(device=args.device, max_gb=100)

@@ -90,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     from playground import create_plugin_manager, create_registry
 
-    registry = create_registry(create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False))
+    registry = create_registry(create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False))
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     triplet(registry, models)
     if not args.skip_temperature:

@@ -50,7 +50,7 @@ def main(argv=None) -> int:
         return 2
     print(torch.cuda.get_device_name(0), flush=True)
 
-    from playground.rehearsal.build import make_hf_cache, rehearsal_repos
+    from playground.models.rehearsal.build import make_hf_cache, rehearsal_repos
 
     cache = tempfile.mkdtemp(prefix="hf-rehearsal-")
     step("build rehearsal repos and cache", lambda: make_hf_cache(cache, rehearsal_repos(), layout="download"))
@@ -61,9 +61,9 @@ def main(argv=None) -> int:
     from PIL import Image
     from skimage import data
 
-    from playground.lab import LabContext
-    from playground.plugins import collect_labs, create_plugin_manager
-    from playground.registry import create_registry
+    from playground.contract.lab import LabContext
+    from playground.contract.plugins import collect_labs, create_plugin_manager
+    from playground import create_registry
 
     registry = create_registry()
     photo = os.path.join(cache, "chelsea.png")

@@ -61,7 +61,7 @@ def time_to_first_page(timeout: float = 180.0) -> float:
     port = free_port()
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "playground.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "playground.web.cli", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
     )
     try:
@@ -84,7 +84,7 @@ def first_run_in_a_fresh_process(lab_id: str) -> float:
     (the ONNX graphs and the corpus are on disk by then, as after a first start)."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "playground.cli", "run", lab_id, *LAB_ARGS.get(lab_id, [])],
+        [sys.executable, "-m", "playground.web.cli", "run", lab_id, *LAB_ARGS.get(lab_id, [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT,
     )
     if done.returncode != 0:
@@ -101,7 +101,7 @@ def timed(fn, *args, **kwargs) -> tuple[float, object]:
 
 def lab_runs(registry, labs, image_path: str, quick: bool) -> list[tuple[str, float, float]]:
     """(lab id, cold seconds, warm seconds) for every lab with a headless mode."""
-    from playground.lab import LabContext
+    from playground.contract.lab import LabContext
 
     rows = []
     for lab in labs:
@@ -169,8 +169,8 @@ def main() -> int:
 
     from playground import collect_labs, create_plugin_manager, create_registry
     from playground.data.corpus import load_corpus
-    from playground.images import bundled_photos
-    from playground.testing import tiny_model_specs
+    from playground.data.images import bundled_photos
+    from playground.contract.testing import tiny_model_specs
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
     cold_page = time_to_first_page() if drop_page_cache() else None

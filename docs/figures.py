@@ -88,7 +88,7 @@ def glove_pooling(reg, texts) -> Figures:
     that of the mean-pooled text vectors, and the words per text."""
     import numpy as np
 
-    from playground import geometry
+    from playground.science import geometry
 
     glove = reg.get("glove")
     ids = [glove.word_ids(t) for t in texts]

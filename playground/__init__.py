@@ -1,16 +1,30 @@
 """contrastive-playground: labs that show what geometry each training objective
-imposes on embeddings (contrastive losses make the raw cosine usable; objectives
-that never compare texts for similarity leave a cone around one shared direction).
+tends to impose on embeddings, measured rather than told.
 
 The public face for lab authors::
 
     from playground import hookimpl, Lab, LabContext, ModelSpec
+
+The shell is grouped by layer; each may import only the layers below it (the
+import-linter contracts in ``pyproject.toml`` hold this in CI)::
+
+    playground.web        the Gradio app, the CLI, dev server, UI kit for labs (ui), result cache
+    playground.classroom  votes, rounds and the instructor's view
+    playground.contract   what a lab codes against: hooks, Lab, plugin manager, verdicts, scaffold
+    playground.science    geometry, losses, training loops, zero-shot scoring
+    playground.models     the model registry, model families, GPU/ZeroGPU dispatch, rehearsal
+    playground.data       corpora, generated shapes, photos, uploads
+    playground.env, playground.paths   leaf constants and cache folders, importable from anywhere
+
+Old flat paths (``playground.ui``, ``playground.geometry``, ...) still import, with a
+warning that names the new path (see ``playground.contract.old_paths``).
 """
-from .gpu import gpu
-from .hookspecs import hookimpl
-from .lab import Lab, LabContext
-from .plugins import collect_labs, create_plugin_manager
-from .registry import ModelRegistry, ModelSpec, ModelUnavailableError, UnknownModelError, create_registry
+from playground.contract import old_paths
+from playground.contract.hookspecs import hookimpl
+from playground.contract.lab import Lab, LabContext
+from playground.contract.plugins import collect_labs, create_plugin_manager, create_registry
+from playground.models.gpu import gpu
+from playground.models.registry import ModelRegistry, ModelSpec, ModelUnavailableError, UnknownModelError
 
 __version__ = "0.1.0"
 
@@ -18,3 +32,5 @@ __all__ = [
     "Lab", "LabContext", "ModelRegistry", "ModelSpec", "ModelUnavailableError", "UnknownModelError",
     "collect_labs", "create_plugin_manager", "create_registry", "gpu", "hookimpl",
 ]
+
+old_paths.install()

@@ -1,6 +1,6 @@
 """``python -m playground`` is the ``playground`` command."""
 import sys
 
-from .cli import main
+from playground.web.cli import main
 
 sys.exit(main())

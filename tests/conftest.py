@@ -30,14 +30,14 @@ ARTIFACTS = os.environ.get("PLAYGROUND_ARTIFACTS", os.path.join(os.path.dirname(
 @pytest.fixture(scope="session")
 def tiny_specs(tmp_path_factory):
     """ModelSpecs of a tiny BERT, a tiny CLIP and a tiny SigLIP, built once per session."""
-    from playground.testing import tiny_model_specs
+    from playground.contract.testing import tiny_model_specs
 
     return tiny_model_specs(tmp_path_factory.mktemp("tiny-models"))
 
 
 def registry_of(*specs):
     """A CPU registry holding exactly ``specs`` (e.g. ``*DEFAULT_MODELS, *tiny_specs``)."""
-    from playground.registry import ModelRegistry
+    from playground.models.registry import ModelRegistry
 
     registry = ModelRegistry(device="cpu")
     for spec in specs:
@@ -74,7 +74,7 @@ def free_port() -> int:
 
 def launch(demo) -> str:
     """Serve a built app on a free loopback port; returns its URL (close with ``demo.close()``)."""
-    from playground.app import launch_kwargs
+    from playground.web.app import launch_kwargs
 
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())

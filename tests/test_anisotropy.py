@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playground import ModelRegistry, ModelSpec, geometry
+from playground import ModelRegistry, ModelSpec
+
+from playground.science import geometry
 from playground.data.corpus import DOCSTRING_LABEL, load_corpus, written_texts
 from playground.data.docstring_harvest import first_paragraph
 from playground.data.uploads import UploadError
@@ -258,7 +260,7 @@ def test_default_models_prefer_bert_and_explain_the_fallback():
 # -- headless -----------------------------------------------------------------------------------
 
 def test_cli_json_is_keyed_by_model_and_has_every_figure(tmp_path, capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     rows = [(f"the court shall rule on clause {i}", "legal") for i in range(8)]
     rows += [(f"the patient reports pain in the knee {i}", "medical") for i in range(8)]
@@ -277,7 +279,7 @@ def test_cli_json_is_keyed_by_model_and_has_every_figure(tmp_path, capsys):
 
 
 def test_cli_reports_a_bad_upload_and_an_unknown_model(tmp_path, capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     bad = _write(tmp_path, "bad.csv", "sentence,tag\nhello,a\n")
     assert main(["run", "anisotropy", "--models", "glove", "--data", bad]) == 1
@@ -287,7 +289,7 @@ def test_cli_reports_a_bad_upload_and_an_unknown_model(tmp_path, capsys):
 
 def test_headless_run_uses_the_default_models(monkeypatch):
     import plugins.anisotropy.headless as headless
-    from playground.lab import LabContext
+    from playground.contract.lab import LabContext
 
     parser = argparse.ArgumentParser()
     headless.add_arguments(parser)

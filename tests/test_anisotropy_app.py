@@ -9,7 +9,7 @@ import pytest
 from playground import create_plugin_manager, create_registry
 from plugins.anisotropy import compute, isotropy
 
-PLUGINS = ("playground.models.defaults", "plugins.anisotropy")
+PLUGINS = ("playground.contract.default_models", "plugins.anisotropy")
 NOISE_TOTAL_LABEL = "equal total noise (default: σ is the noise vector's expected length, the same for every model)"
 
 
@@ -56,7 +56,7 @@ def test_centering_removes_glove_s_cone_and_lifts_its_separation(real_result):
 
 @pytest.fixture
 def app_url(serve, registry):
-    from playground.app import build_app
+    from playground.web.app import build_app
 
     return serve(build_app(create_plugin_manager(builtins=PLUGINS, entry_points=False), registry))
 

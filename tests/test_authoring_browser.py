@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ARTIFACTS, launch, screenshotted_page
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
+from playground.web.app import build_app
 from test_authoring import raising_compute_module
 
 pytestmark = pytest.mark.browser

@@ -12,8 +12,8 @@ from gradio_client.exceptions import AppError
 
 from conftest import launch
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
-from playground.images import photo_file
+from playground.web.app import build_app
+from playground.data.images import photo_file
 
 
 
@@ -116,7 +116,7 @@ def test_path_like_labels_are_just_text(client):
 def test_nan_and_inf_on_the_command_line_get_a_clear_message(argv, pattern, capsys):
     import re
 
-    from playground.cli import main
+    from playground.web.cli import main
 
     try:
         code = main(argv)

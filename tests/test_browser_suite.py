@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ARTIFACTS, open_tab
 from playground import collect_labs, create_plugin_manager, create_registry, hookimpl
-from playground.app import build_app
+from playground.web.app import build_app
 
 pytestmark = pytest.mark.browser
 

@@ -173,7 +173,7 @@ def test_class_codes_ignore_case_and_a_trailing_full_stop_and_bad_ones_are_named
 
 
 def test_the_instructor_sees_the_measurement_without_the_students_verdict():
-    from playground.verdict import verdict, without_verdict
+    from playground.contract.verdict import verdict, without_verdict
 
     reveal = verdict("**Your prediction was right:** above 0.7.") + "\n\nglove: 0.82 between domains."
     assert without_verdict(reveal) == "glove: 0.82 between domains."
@@ -183,7 +183,7 @@ def test_the_instructor_sees_the_measurement_without_the_students_verdict():
 
 
 def test_every_verdict_is_worded_the_same_and_left_out_of_the_instructor_view():
-    from playground.verdict import judge, verdict, without_verdict
+    from playground.contract.verdict import judge, verdict, without_verdict
 
     assert "Your prediction was right:** *above 0.7*.<!--answer:other" in judge("above 0.7", "other", right=True)
     assert "Your prediction was right:** *above 0.7*" in judge("above 0.7", "above 0.7")
@@ -214,7 +214,7 @@ def test_the_export_names_the_class_the_choice_and_the_time_in_utc(tmp_path):
 
 
 def test_the_instructor_sees_the_measured_answer_as_the_questions_choice(tmp_path):
-    from playground.verdict import judge, measured_answer
+    from playground.contract.verdict import judge, measured_answer
 
     store = VoteStore(str(tmp_path / "v.sqlite3"))
     store.register("lab", "q", "Which?", ["lo", "hi"], ["Below 0.3", "Above 0.7: nearly all"])

@@ -13,12 +13,12 @@ from gradio_client import Client
 from conftest import read_only
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
+from playground.web.app import build_app
 from playground.classroom import VoteStore
 from playground.classroom.ui import NOT_STORED
-from playground.verdict import without_verdict
+from playground.contract.verdict import without_verdict
 
-PLUGINS = ("playground.models.defaults", "plugins.anisotropy")
+PLUGINS = ("playground.contract.default_models", "plugins.anisotropy")
 TOKEN = "teacher-token-123"
 
 

@@ -13,10 +13,10 @@ from gradio_client import Client, handle_file
 
 from conftest import launch
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
+from playground.web.app import build_app
 from playground.classroom import VoteStore
-from playground.images import photo_file
-from playground.testing import call_api
+from playground.data.images import photo_file
+from playground.contract.testing import call_api
 
 TOTAL_SECONDS = 600
 

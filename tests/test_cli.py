@@ -3,11 +3,11 @@ import json
 import subprocess
 import sys
 
-from playground.cli import main
+from playground.web.cli import main
 
 
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "playground.cli", *args], capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run([sys.executable, "-m", "playground.web.cli", *args], capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_help_everywhere():

@@ -7,10 +7,10 @@ import pytest
 
 from conftest import registry_of, tiny_models_plugin
 from playground import create_plugin_manager
-from playground.images import bundled_photo, photo_file
-from playground.models.defaults import DEFAULT_MODELS
-from playground.registry import ModelUnavailableError, UnknownModelError
-from playground.zero_shot import (
+from playground.data.images import bundled_photo, photo_file
+from playground.models.catalog import DEFAULT_MODELS
+from playground.models.registry import ModelUnavailableError, UnknownModelError
+from playground.science.zero_shot import (
     DEFAULT_TEMPLATE, ENSEMBLE, ENSEMBLE_TEMPLATES, MAX_LABELS, classify, get_image_text_model, label_embeddings,
     parse_labels, pick_default_model, resolve_templates, vit_view,
 )
@@ -175,7 +175,7 @@ def test_get_model_refuses_text_models_and_unavailable_ones(registry):
 
 def test_a_session_model_works_like_any_other(registry, tiny_specs, photos):
     from playground.models.open_clip import load
-    from playground.ui import model_choices
+    from playground.web.ui import model_choices
 
     spec = next(s for s in tiny_specs if s.id == "tiny-clip")
     mine = load(spec, "cpu")  # stands in for a model trained in the train_clip tab
@@ -196,16 +196,16 @@ def test_a_session_model_works_like_any_other(registry, tiny_specs, photos):
 @pytest.fixture
 def cli_with_tiny_models(monkeypatch, tiny_specs):
     """``playground run`` seeing the tiny models (as an installed plugin would add them)."""
-    import playground.plugins
+    import playground.contract.plugins
 
     def make_pm(*args, **kwargs):
         return create_plugin_manager(
-            builtins=("playground.models.defaults", "plugins.clip_zero_shot"), entry_points=False,
+            builtins=("playground.contract.default_models", "plugins.clip_zero_shot"), entry_points=False,
             extra=[tiny_models_plugin(tiny_specs)],
         )
 
-    monkeypatch.setattr(playground.plugins, "create_plugin_manager", make_pm)
-    from playground.cli import main
+    monkeypatch.setattr(playground.contract.plugins, "create_plugin_manager", make_pm)
+    from playground.web.cli import main
 
     return main
 

@@ -12,8 +12,8 @@ from PIL import Image
 from conftest import launch, tiny_models_plugin
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
-from playground.images import photo_file
+from playground.web.app import build_app
+from playground.data.images import photo_file
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
@@ -23,7 +23,7 @@ from gradio_client.exceptions import AppError  # noqa: E402
 @pytest.fixture(scope="module")
 def app(tiny_specs):
     pm = create_plugin_manager(
-        builtins=("playground.models.defaults", "plugins.clip_zero_shot"), entry_points=False, extra=[tiny_models_plugin(tiny_specs)]
+        builtins=("playground.contract.default_models", "plugins.clip_zero_shot"), entry_points=False, extra=[tiny_models_plugin(tiny_specs)]
     )
     demo = build_app(pm, create_registry(pm, device="cpu"))
     assert not pm.errors

@@ -8,8 +8,8 @@ import pytest
 from conftest import ARTIFACTS, open_tab
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
-from playground.images import photo_file
+from playground.web.app import build_app
+from playground.data.images import photo_file
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def url(serve, tiny_plugin):
     pm = create_plugin_manager(
-        builtins=("playground.models.defaults", "plugins.clip_zero_shot", "plugins.siglip_compare"),
+        builtins=("playground.contract.default_models", "plugins.clip_zero_shot", "plugins.siglip_compare"),
         entry_points=False, extra=[tiny_plugin],
     )
     demo = build_app(pm, create_registry(pm, device="cpu"))

@@ -5,7 +5,7 @@ import sys
 import threading
 import time
 
-from playground.devserver import serve_with_reload, snapshot, watched_paths
+from playground.web.devserver import serve_with_reload, snapshot, watched_paths
 
 
 def test_watched_paths_include_an_installed_plugins_source(tmp_path, monkeypatch):

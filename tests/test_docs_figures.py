@@ -20,7 +20,7 @@ _spec = importlib.util.spec_from_file_location("readme_figures", ROOT / "docs" /
 figures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(figures)
 
-PLUGINS = ("playground.models.defaults",)
+PLUGINS = ("playground.contract.default_models",)
 # The lesson's key figures must be quoted through a marked block, not typed.
 MUST_BE_MARKED = {
     "anisotropy.glove.separation_auc", "anisotropy.minilm.separation_auc", "anisotropy.glove.mean_cosine",

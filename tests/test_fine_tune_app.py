@@ -12,7 +12,7 @@ import pytest
 from conftest import open_tab
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
+from playground.web.app import build_app
 from plugins.fine_tune import compute as ft_compute
 from plugins.fine_tune.metrics import METRIC_NAMES
 
@@ -34,7 +34,7 @@ def small_data(monkeypatch):
 
 @pytest.fixture
 def app(small_data):
-    pm = create_plugin_manager(builtins=("playground.models.defaults", "plugins.fine_tune"), entry_points=False)
+    pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.fine_tune"), entry_points=False)
     return build_app(pm, create_registry(pm, device="cpu"))
 
 

@@ -26,7 +26,7 @@ CI_SETTINGS = dict(seed=0, epochs=1, batch_size=32)  # the default recipe otherw
 
 @pytest.fixture(scope="module")
 def registry():
-    pm = create_plugin_manager(builtins=("playground.models.defaults", "plugins.fine_tune"), entry_points=False)
+    pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.fine_tune"), entry_points=False)
     return create_registry(pm, device="cpu")
 
 
@@ -121,7 +121,7 @@ def test_only_sentence_transformers_models_can_be_fine_tuned():
 
 
 def test_cli_prints_before_and_after(capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     code = main(["run", "fine_tune", "--max-train", "24", "--max-heldout", "16", "--batch-size", "8",
                  "--max-steps", "1", "--seed", "3", "--json"])

@@ -1,4 +1,4 @@
-"""playground.geometry against values worked out by hand on tiny arrays."""
+"""playground.science.geometry against values worked out by hand on tiny arrays."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from playground import geometry as g
+from playground.science import geometry as g
 
 R2 = math.sqrt(2.0)
 

@@ -12,7 +12,7 @@ import pytest
 from gradio import processing_utils
 from PIL import Image
 
-from playground import gradio_fixes
+from playground.web import gradio_fixes
 
 
 def short_reads(save, cache_dir, seconds=0.5):
@@ -47,7 +47,7 @@ def test_gradio_without_the_fix_truncates_a_shared_image_file(tmp_path):
     assert reads > 100
     if short == 0:
         pytest.skip(f"Gradio {gradio.__version__} no longer truncates the file in {reads} reads: "
-                    "playground/gradio_fixes.py may be removed")
+                    "playground/web/gradio_fixes.py may be removed")
 
 
 def test_a_shared_image_file_is_never_read_half_written(tmp_path):
@@ -66,7 +66,7 @@ def test_the_fix_keeps_gradios_folder_and_file_name(tmp_path):
 
 def test_building_the_app_installs_the_fix_for_arrays_and_pil_images(tiny_plugin, tmp_path):
     from playground import create_plugin_manager, create_registry
-    from playground.app import build_app
+    from playground.web.app import build_app
     from playground.classroom import VoteStore
 
     pm = create_plugin_manager(entry_points=False, extra=[tiny_plugin])

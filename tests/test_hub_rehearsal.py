@@ -1,7 +1,7 @@
 """The Hub rehearsal: the real models' repos (real ids, file names, shapes; random
 weights) in a Hugging Face cache, and a loopback stand-in for the Hub.
 
-The repos are built once per machine (``playground.rehearsal.build``, about a
+The repos are built once per machine (``playground.models.rehearsal.build``, about a
 minute) and reused. No request leaves this machine: the stand-in listens on
 127.0.0.1, and every request it gets is logged so the tests can count them.
 """
@@ -26,7 +26,7 @@ HANG_BOUND_S = 20  # a load against a Hub that never answers ends within this
 
 @pytest.fixture(scope="session")
 def repos():
-    from playground.rehearsal.build import rehearsal_repos
+    from playground.models.rehearsal.build import rehearsal_repos
 
     return rehearsal_repos()
 
@@ -34,7 +34,7 @@ def repos():
 @pytest.fixture(scope="session")
 def download_cache(repos, tmp_path_factory):
     """A cache as ``hf download`` leaves it: every file, no markers."""
-    from playground.rehearsal.build import make_hf_cache
+    from playground.models.rehearsal.build import make_hf_cache
 
     return make_hf_cache(tmp_path_factory.mktemp("hf-download"), repos, layout="download")
 
@@ -42,7 +42,7 @@ def download_cache(repos, tmp_path_factory):
 @pytest.fixture(scope="session")
 def space_cache(repos, tmp_path_factory):
     """A cache as a Space leaves it after first use."""
-    from playground.rehearsal.build import make_hf_cache
+    from playground.models.rehearsal.build import make_hf_cache
 
     return make_hf_cache(tmp_path_factory.mktemp("hf-space"), repos, layout="space")
 
@@ -71,7 +71,7 @@ def hub_env(monkeypatch):
 
 
 def default_registry():
-    from playground.models.defaults import DEFAULT_MODELS
+    from playground.models.catalog import DEFAULT_MODELS
 
     return registry_of(*DEFAULT_MODELS)
 
@@ -80,7 +80,7 @@ def default_registry():
 DRIVER = r"""
 import json, sys, warnings
 warnings.simplefilter("always")
-from playground.cli import main
+from playground.web.cli import main
 for argv in json.loads(sys.argv[1]):
     print("=== " + " ".join(argv), flush=True)
     code = main(argv)
@@ -148,7 +148,7 @@ def test_offline_cache_as_hf_download_leaves_it(download_cache, photo):
 def test_local_run_sends_no_request(repos, download_cache, photo):
     """Acceptance: with HF_ENDPOINT at a request-logging stand-in and HF_HUB_OFFLINE,
     SPACE_ID and PLAYGROUND_HUB unset, the same runs send zero requests."""
-    from playground.rehearsal.hub_server import serve_hub
+    from playground.models.rehearsal.hub_server import serve_hub
 
     with serve_hub(repos) as hub:
         proc = run_cli(acceptance_runs(photo), download_cache, {"HF_ENDPOINT": hub.url})
@@ -166,7 +166,7 @@ def test_every_real_model_available_from_a_full_cache(download_cache, hub_env):
 
 
 def test_config_without_weights_is_unavailable_and_the_lab_falls_back(repos, tmp_path, hub_env):
-    from playground.rehearsal.build import BERT, make_hf_cache
+    from playground.models.rehearsal.build import BERT, make_hf_cache
     from plugins.anisotropy.compute import default_models
 
     cache = make_hf_cache(tmp_path, repos, files={BERT: ["config.json", "vocab.txt"]})
@@ -181,7 +181,7 @@ def test_config_without_weights_is_unavailable_and_the_lab_falls_back(repos, tmp
 
 
 def test_siglip_without_its_tokenizer_is_unavailable(repos, tmp_path, hub_env):
-    from playground.rehearsal.build import SIGLIP, make_hf_cache
+    from playground.models.rehearsal.build import SIGLIP, make_hf_cache
 
     cache = make_hf_cache(tmp_path, repos, files={SIGLIP: ["open_clip_model.safetensors", "open_clip_config.json"]})
     hub_env(cache)
@@ -231,8 +231,8 @@ def test_bert_loads_without_the_unexpected_keys_table(real_registry, capfd, capl
 
 def test_every_lab_headless_on_the_real_shapes(real_registry, photo):
     """Each lab that takes a Hub model runs headless with each real id it accepts."""
-    from playground.lab import LabContext
-    from playground.plugins import collect_labs, create_plugin_manager
+    from playground.contract.lab import LabContext
+    from playground.contract.plugins import collect_labs, create_plugin_manager
 
     labs = {lab.id: lab for lab in collect_labs(create_plugin_manager())}
     ctx = LabContext(registry=real_registry, lab_id="")
@@ -255,7 +255,7 @@ def test_every_lab_headless_on_the_real_shapes(real_registry, photo):
 
 # -- on a Space: downloads, bounded failures -------------------------------------------
 def test_space_downloads_once_then_sends_nothing(repos, tmp_path, hub_env):
-    from playground.rehearsal.hub_server import serve_hub
+    from playground.models.rehearsal.hub_server import serve_hub
 
     with serve_hub(repos) as hub:
         hub_env(tmp_path, endpoint=hub.url, space=True)
@@ -271,7 +271,7 @@ def test_space_downloads_once_then_sends_nothing(repos, tmp_path, hub_env):
 
 
 def test_space_layout_loads_every_model_without_a_request(repos, space_cache, hub_env):
-    from playground.rehearsal.hub_server import serve_hub
+    from playground.models.rehearsal.hub_server import serve_hub
 
     with serve_hub(repos) as hub:
         hub_env(space_cache, endpoint=hub.url, space=True)
@@ -285,8 +285,8 @@ def test_space_layout_loads_every_model_without_a_request(repos, space_cache, hu
 
 
 def test_only_the_bin_cached_is_used_not_downloaded_again(repos, tmp_path, hub_env):
-    from playground.rehearsal.build import CLIP, make_hf_cache
-    from playground.rehearsal.hub_server import serve_hub
+    from playground.models.rehearsal.build import CLIP, make_hf_cache
+    from playground.models.rehearsal.hub_server import serve_hub
 
     cache = make_hf_cache(tmp_path, repos, files={CLIP: ["open_clip_pytorch_model.bin"]})
     with serve_hub(repos) as hub:
@@ -301,8 +301,8 @@ def test_a_failing_hub_costs_bounded_time_and_blocks_nobody(repos, tmp_path, hub
     """On a Space, a Hub answering 503 or never answering: the load ends within
     HANG_BOUND_S with a clear message, the model's lock is free again, the failure
     is remembered (no second attempt right away), and other models keep working."""
-    from playground.registry import ModelUnavailableError
-    from playground.rehearsal.hub_server import serve_hub
+    from playground.models.registry import ModelUnavailableError
+    from playground.models.rehearsal.hub_server import serve_hub
 
     with serve_hub(repos, mode=mode) as hub:
         hub_env(tmp_path, endpoint=hub.url, space=True)
@@ -351,8 +351,8 @@ def test_repeated_failures_keep_memory_flat(repos, tmp_path, hub_env, monkeypatc
     (one attempt per retry window), and memory stays flat even when retried."""
     import shutil
 
-    from playground.registry import ModelUnavailableError
-    from playground.rehearsal.build import SIGLIP, SPACE_FILES, make_hf_cache
+    from playground.models.registry import ModelUnavailableError
+    from playground.models.rehearsal.build import SIGLIP, SPACE_FILES, make_hf_cache
 
     broken = tmp_path / "repo"
     shutil.copytree(repos[SIGLIP], broken)
@@ -378,7 +378,7 @@ def test_repeated_failures_keep_memory_flat(repos, tmp_path, hub_env, monkeypatc
 def test_vit_caption_says_how_each_model_makes_its_square(real_registry, photo):
     from PIL import Image
 
-    from playground.zero_shot import vit_view
+    from playground.science.zero_shot import vit_view
 
     image = Image.open(photo)
     clip = vit_view(real_registry.get("clip-vit-b-32"), image).caption()
@@ -395,7 +395,7 @@ def rehearsal_app(download_cache):
 
     from conftest import launch
     from playground import create_plugin_manager, create_registry
-    from playground.app import build_app
+    from playground.web.app import build_app
 
     old = constants.HF_HUB_CACHE
     constants.HF_HUB_CACHE = str(download_cache)
@@ -412,7 +412,7 @@ def rehearsal_app(download_cache):
 def test_api_answers_with_every_real_model(rehearsal_app):
     from gradio_client import Client, handle_file
 
-    from playground.images import photo_file
+    from playground.data.images import photo_file
 
     client = Client(rehearsal_app, verbose=False)
     for model_id, scoring_sums_to_one in (("clip-vit-b-32", True), ("siglip-vit-b-16", False)):
@@ -431,7 +431,7 @@ def test_api_answers_with_every_real_model(rehearsal_app):
 @pytest.mark.browser
 def test_both_image_tabs_in_the_browser_with_the_real_models(rehearsal_app, page):
     from conftest import open_tab
-    from playground.images import photo_file
+    from playground.data.images import photo_file
 
     def panel():
         return page.locator("[role=tabpanel]").filter(visible=True).first
@@ -459,7 +459,7 @@ def test_the_specs_restate_open_clips_own_records():
     """The repo and tokenizer the specs name (so availability needs no open_clip import)
     are the ones open_clip itself would use."""
     from playground.models import open_clip as loader
-    from playground.models.defaults import DEFAULT_MODELS
+    from playground.models.catalog import DEFAULT_MODELS
 
     for spec in DEFAULT_MODELS:
         if spec.family != "open_clip":
@@ -470,7 +470,7 @@ def test_the_specs_restate_open_clips_own_records():
 
 
 def test_builds_for_other_library_versions_are_removed(tmp_path):
-    from playground.rehearsal.build import _remove_other_builds
+    from playground.models.rehearsal.build import _remove_other_builds
 
     current, old = tmp_path / "0123456789ab", tmp_path / "ba9876543210"
     for folder in (current, old):

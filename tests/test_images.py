@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from playground.data.uploads import UploadError
-from playground.images import (
+from playground.data.images import (
     ImageUploadError, bundled_photo, bundled_photos, gallery_items, load_image, load_images, photo_file, source_name,
 )
 

@@ -12,8 +12,8 @@ from gradio_client import Client, handle_file
 
 from conftest import ARTIFACTS
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
-from playground.images import photo_file
+from playground.web.app import build_app
+from playground.data.images import photo_file
 
 TOTAL_SECONDS = 300
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from playground import losses
+from playground.science import losses
 
 # ----------------------------------------------------------------------------- loops
 # Each reference below follows the written formula one term at a time, with

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from conftest import registry_of
-from playground.models.defaults import DEFAULT_MODELS
+from playground.models.catalog import DEFAULT_MODELS
 from playground.models.glove import tokenize
 
 
@@ -45,7 +45,7 @@ def test_glove_tokenisation():
 def test_tiny_bert_through_the_hf_encoder_loader(tiny_specs, pooling):
     from dataclasses import replace
 
-    from playground.registry import ModelRegistry
+    from playground.models.registry import ModelRegistry
 
     spec = next(s for s in tiny_specs if s.id == "tiny-bert")
     reg = ModelRegistry(device="cpu")

@@ -22,7 +22,7 @@ def corpus_texts():
 
 
 def minilm_registry(monkeypatch=None, onnx=True):
-    from playground.models.defaults import DEFAULT_MODELS
+    from playground.models.catalog import DEFAULT_MODELS
 
     if monkeypatch is not None:
         monkeypatch.setenv("PLAYGROUND_ONNX", "1" if onnx else "0")
@@ -65,7 +65,7 @@ def test_int8_is_an_explicit_id_with_its_fidelity_measured(monkeypatch):
     assert 0.5 < fidelity["alone_vs_batch_min_cosine"] < 0.9999  # int8 vectors depend a little on their batch
     row = next(r for r in registry.status() if r["id"] == "minilm-int8")
     assert row["fidelity"] == fidelity and row["backend"] == "onnxruntime"
-    from playground.app import models_table
+    from playground.web.app import models_table
 
     shown = models_table(registry).set_index("id").loc["minilm-int8"]  # the Models tab's table
     assert shown["backend"] == "onnxruntime"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
+from playground.web.app import build_app
 from playground.classroom import VoteStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def readme_example(name: str) -> str:
 
 @pytest.mark.slow
 def test_the_offline_zero_shot_example_runs_as_written(serve, tmp_path, monkeypatch):
-    pm = create_plugin_manager(builtins=("playground.models.defaults", "plugins.clip_zero_shot", "plugins.train_clip"),
+    pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.clip_zero_shot", "plugins.train_clip"),
                                entry_points=False)
     url = serve(build_app(pm, create_registry(pm, device="cpu"), votes=VoteStore(str(tmp_path / "v.sqlite3"))))
     code = readme_example("offline-zero-shot")

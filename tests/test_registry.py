@@ -8,7 +8,7 @@ import pytest
 
 from playground import ModelSpec, ModelUnavailableError, UnknownModelError, create_plugin_manager, create_registry
 from playground.models.base import TextModel
-from playground.registry import ModelRegistry, pick_device
+from playground.models.registry import ModelRegistry, pick_device
 
 
 class CountingModel(TextModel):
@@ -37,7 +37,7 @@ def counting_spec(model_id, loads, size_gb=0.1, delay=0.0, calls=None):
 
 @pytest.fixture
 def default_registry():
-    return create_registry(create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False), device="cpu")
+    return create_registry(create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False), device="cpu")
 
 
 def test_model_loads_exactly_once_under_8_concurrent_threads():
@@ -173,7 +173,7 @@ def test_plugin_with_clashing_model_id_is_reported():
         register(ModelSpec(id="minilm", kind="text", family="glove"))
 
     clash.register_models = register_models
-    pm = create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False, extra=[clash])
+    pm = create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False, extra=[clash])
     registry = create_registry(pm, device="cpu")
     assert registry.specs["minilm"].family == "sentence-transformers"
     assert [(e.plugin, e.stage) for e in pm.errors] == [("clash", "register_models")]

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from playground.result_cache import ResultCache, run_key
+from playground.web.result_cache import ResultCache, run_key
 
 
 def test_hit_miss_and_bound():
@@ -51,7 +51,7 @@ def test_run_key_is_stable_and_tells_settings_apart():
 def test_model_versions_keep_a_sessions_own_model_to_itself():
     from types import SimpleNamespace
 
-    from playground.result_cache import model_versions
+    from playground.web.result_cache import model_versions
 
     trained = {"session-1": {"mine": SimpleNamespace(cache_key="session:1:mine:aaa")},
                "session-2": {"mine": SimpleNamespace(cache_key="session:2:mine:bbb")}}
@@ -68,7 +68,7 @@ def test_model_versions_keep_a_sessions_own_model_to_itself():
 def test_data_hash_reads_frames_text_and_bytes():
     import pandas as pd
 
-    from playground.result_cache import data_hash
+    from playground.web.result_cache import data_hash
 
     frame = pd.DataFrame({"text": ["a", "b"], "label": ["x", "y"]})
     assert data_hash(frame) == data_hash(frame.copy()) != data_hash(frame.iloc[::-1].reset_index(drop=True))
@@ -81,11 +81,11 @@ def test_the_class_labs_share_identical_runs_and_keep_session_models_apart(serve
     from gradio_client import Client, handle_file
 
     from playground import create_plugin_manager, create_registry
-    from playground.app import build_app
-    from playground.images import photo_file
+    from playground.web.app import build_app
+    from playground.data.images import photo_file
 
     pm = create_plugin_manager(
-        builtins=("playground.models.defaults", "plugins.triplet_margin", "plugins.temperature",
+        builtins=("playground.contract.default_models", "plugins.triplet_margin", "plugins.temperature",
                   "plugins.clip_zero_shot"), entry_points=False, extra=[tiny_plugin])
     registry = create_registry(pm, device="cpu")
     demo = build_app(pm, registry)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from playground.cli import main
-from playground.scaffold import lab_names, render_lab
+from playground.web.cli import main
+from playground.contract.scaffold import lab_names, render_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +73,7 @@ def test_new_lab_installs_and_passes_its_own_tests(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 passed" in result.stdout
     labs = subprocess.run(
-        [sys.executable, "-m", "playground.cli", "labs"], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
+        [sys.executable, "-m", "playground.web.cli", "labs"], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
     )
     assert labs.returncode == 0, labs.stdout + labs.stderr
     assert "ok    foo                Foo lab                            (foo)" in labs.stdout.splitlines()

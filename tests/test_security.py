@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
+from playground.web.app import build_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [p for d in ("playground", "plugins", "examples") for p in (ROOT / d).rglob("*.py")]
 # The ZeroGPU stand-in unpickles only what its own forked child (or its own caller)
 # wrote into a private pipe, exactly as spaces.GPU does: never anything a user sends.
-UNPICKLING_ALLOWED = {("playground/zero_gpu.py", "pickle.loads")}
+UNPICKLING_ALLOWED = {("playground/models/zero_gpu.py", "pickle.loads")}
 
 
 def calls_in(path):
@@ -47,7 +47,7 @@ def test_no_unpickling_anywhere():
 def served():
     from conftest import launch
 
-    pm = create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False)
+    pm = create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False)
     demo = build_app(pm, create_registry(pm, device="cpu"))
     yield launch(demo).rstrip("/")
     demo.close()

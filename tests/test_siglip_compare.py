@@ -11,12 +11,12 @@ import torch
 from conftest import launch, registry_of, tiny_models_plugin
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
-from playground.images import bundled_photo, bundled_photos, photo_file
-from playground.lab import LabContext
-from playground.losses import clip_loss, siglip_loss
-from playground.models.defaults import DEFAULT_MODELS
-from playground.registry import ModelRegistry
+from playground.web.app import build_app
+from playground.data.images import bundled_photo, bundled_photos, photo_file
+from playground.contract.lab import LabContext
+from playground.science.losses import clip_loss, siglip_loss
+from playground.models.catalog import DEFAULT_MODELS
+from playground.models.registry import ModelRegistry
 from plugins.siglip_compare.compute import (
     bias_and_padding_note, compare, logits_table, loss_comparison, losses_as_batch_grows, pairing_note, pick_pair,
     sigmoid_threshold,
@@ -143,7 +143,7 @@ def client(tiny_specs):
     from gradio_client import Client
 
     pm = create_plugin_manager(
-        builtins=("playground.models.defaults", "plugins.clip_zero_shot", "plugins.siglip_compare"),
+        builtins=("playground.contract.default_models", "plugins.clip_zero_shot", "plugins.siglip_compare"),
         entry_points=False, extra=[tiny_models_plugin(tiny_specs)],
     )
     demo = build_app(pm, create_registry(pm, device="cpu"))
@@ -192,7 +192,7 @@ def test_the_loss_question_is_answered_from_the_clip_loss_with_a_band():
 def test_models_trained_in_the_train_clip_tab_work_on_both_sides():
     """The session-model contract: what train_clip registers scores here like any model."""
     train = pytest.importorskip("plugins.train_clip.compute")
-    from playground.zero_shot import vit_view
+    from playground.science.zero_shot import vit_view
 
     registry = ModelRegistry(device="cpu")
     for spec in DEFAULT_MODELS:  # the real models are unavailable here: only the session's own remain

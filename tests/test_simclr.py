@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-import playground.losses
+import playground.science.losses
 from plugins.simclr import compute, figures, lesson
 from plugins.simclr.augment import augment, to_float, two_views
 from plugins.simclr.options import AUGMENTATIONS, parse_augmentations
@@ -123,7 +123,7 @@ def test_bad_settings_say_what_is_wrong(change, message):
 
 # ---------------------------------------------------------------------------- the loss
 def test_training_uses_the_shells_nt_xent_and_it_matches_a_loop():
-    assert compute.nt_xent is playground.losses.nt_xent
+    assert compute.nt_xent is playground.science.losses.nt_xent
     net = build_net("cnn", 0)
     v1, v2 = two_views(load_images("digits", 0).train.images[:6], ["crop", "noise"], torch.Generator().manual_seed(0))
     with torch.no_grad():
@@ -281,7 +281,7 @@ def test_positive_pairs_are_two_views_of_each_image():
 
 # ---------------------------------------------------------------------------- headless
 def test_headless_run_prints_the_figures(capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     assert main(["run", "simclr", "--data", "digits", "--steps", "3", "--batch-size", "8", "--seed", "2",
                  "--augment", "crop,noise", "--json"]) == 0
@@ -299,7 +299,7 @@ def test_headless_run_prints_the_figures(capsys):
     (["--steps", str(MAX_STEPS + 1)], str(MAX_STEPS)), (["--augment", "crop,zoom"], "unknown augmentation"),
 ])
 def test_headless_run_rejects_bad_input(capsys, args, message):
-    from playground.cli import main
+    from playground.web.cli import main
 
     assert main(["run", "simclr", "--steps", "2", *args]) == 1
     assert message in capsys.readouterr().err

@@ -7,7 +7,7 @@ import pytest
 from conftest import free_port, open_tab
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app, launch_kwargs
+from playground.web.app import build_app, launch_kwargs
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
@@ -19,7 +19,7 @@ QUICK = ("shapes", "cnn", ["crop", "colour"], 16, 10, 0.2, 0.003, 0)
 
 @pytest.fixture(scope="module")
 def app():
-    pm = create_plugin_manager(builtins=("playground.models.defaults", "plugins.simclr"), entry_points=False)
+    pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.simclr"), entry_points=False)
     demo = build_app(pm, create_registry(pm, device="cpu"))
     assert not pm.errors, pm.errors
     port = free_port()

@@ -17,8 +17,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = r"""
 import json, sys
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app
-from playground.lazy import HEAVY
+from playground.web.app import build_app
+from playground.models.lazy import HEAVY
 pm = create_plugin_manager()
 demo = build_app(pm, create_registry(pm))
 print(json.dumps({"heavy": [m for m in HEAVY if m in sys.modules], "labs": [lab.id for lab in demo.playground_labs],
@@ -57,7 +57,7 @@ print(json.dumps({"torch": "torch" in sys.modules, "open_clip": "open_clip" in s
 def test_a_lab_run_after_a_lazy_start_imports_what_it_needs():
     code = r"""
 import sys
-from playground.lazy import torch
+from playground.models.lazy import torch
 assert "torch" not in sys.modules
 from plugins.temperature import compute
 print(type(compute.torch.zeros(2)).__name__, "torch" in sys.modules)

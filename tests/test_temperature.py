@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from playground import create_plugin_manager, create_registry, losses
-from playground.lab import LabContext
+from playground import create_plugin_manager, create_registry
+
+from playground.science import losses
+from playground.contract.lab import LabContext
 from plugins.temperature import compute
 
-PLUGINS = ("playground.models.defaults", "plugins.temperature")
+PLUGINS = ("playground.contract.default_models", "plugins.temperature")
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +168,7 @@ def test_live_view_sharpens_as_tau_falls(glove_emb, frame):
 
 
 def test_headless_run_prints_the_sweep(registry):
-    from playground.plugins import collect_labs
+    from playground.contract.plugins import collect_labs
 
     lab = next(lab for lab in collect_labs(create_plugin_manager(builtins=PLUGINS, entry_points=False))
                if lab.id == "temperature")
@@ -180,7 +182,7 @@ def test_headless_run_prints_the_sweep(registry):
 
 
 def test_cli_json(capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     assert main(["run", "temperature", "--json", "--taus", "1,0.1", "--steps", "20", "--per-label", "10"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -194,7 +196,7 @@ def test_cli_json(capsys):
 
 @pytest.fixture
 def app_url(serve, registry):
-    from playground.app import build_app
+    from playground.web.app import build_app
 
     return serve(build_app(create_plugin_manager(builtins=PLUGINS, entry_points=False), registry))
 

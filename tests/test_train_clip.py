@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import playground.losses
+import playground.science.losses
 from playground import create_plugin_manager, create_registry
 from playground.models.base import ImageTextModel
 from plugins.train_clip import compute, lesson
@@ -23,7 +23,7 @@ CI = TrainSettings(steps=500, n_images=2000, n_captions=400, eval_per_combo=10, 
 
 @pytest.fixture(scope="module")
 def registry():
-    pm = create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False)
+    pm = create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False)
     return create_registry(pm, device="cpu")
 
 
@@ -89,8 +89,8 @@ def test_bad_settings_say_what_is_wrong(change, message):
 
 
 def test_training_uses_the_shared_losses():
-    assert compute.clip_loss is playground.losses.clip_loss
-    assert compute.siglip_loss is playground.losses.siglip_loss
+    assert compute.clip_loss is playground.science.losses.clip_loss
+    assert compute.siglip_loss is playground.science.losses.siglip_loss
 
 
 # ---------------------------------------------------------------------------- training
@@ -142,7 +142,7 @@ def test_trained_model_is_an_image_text_model(trained, registry, loss):
     assert (model.logit_bias is None) == (loss == "softmax")
     registry.add_session_model("session-a", f"my-{loss}", model)
     assert f"my-{loss}" in registry.model_ids(kind="image-text", session="session-a")
-    from playground.zero_shot import describe_model  # the picker's note warns before a photo is tried
+    from playground.science.zero_shot import describe_model  # the picker's note warns before a photo is tried
     assert "only ever seen one coloured shape" in describe_model(registry, f"my-{loss}", "session-a")
     got = registry.get(f"my-{loss}", session="session-a")
     held = make_split("heldout", 12, seed=9)
@@ -232,7 +232,7 @@ def test_reveal_of_a_real_run_quotes_its_figures(trained):
 
 # ---------------------------------------------------------------------------- headless
 def test_headless_run_prints_the_figures(capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     code = main(["run", "train_clip", "--steps", "10", "--batch-size", "16", "--text-tower", "bow",
                  "--loss", "sigmoid", "--seed", "2", "--json"])
@@ -247,14 +247,14 @@ def test_headless_run_prints_the_figures(capsys):
 
 
 def test_headless_run_rejects_bad_input(capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     assert main(["run", "train_clip", "--batch-size", "1", "--steps", "5"]) == 1
     assert "batch size" in capsys.readouterr().err
 
 
 def test_headless_compare_over_seeds_reports_mean_and_spread(capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     code = main(["run", "train_clip", "--compare", "--seeds", "2", "--batch-sizes", "4,8", "--examples", "16",
                  "--text-tower", "bow", "--seed", "3", "--json"])

@@ -7,7 +7,7 @@ from PIL import Image
 from conftest import free_port, open_tab
 
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app, launch_kwargs
+from playground.web.app import build_app, launch_kwargs
 from playground.data.shapes import HELD_OUT, make_split
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -21,7 +21,7 @@ QUICK = ("softmax", 32, 60, 0.003, 0, "cnn", "bow", -10.0, "Far above chance, bu
 @pytest.fixture(scope="module")
 def app():
     pm = create_plugin_manager(
-        builtins=("playground.models.defaults", "plugins.train_clip", "plugins.clip_zero_shot", "plugins.siglip_compare"),
+        builtins=("playground.contract.default_models", "plugins.train_clip", "plugins.clip_zero_shot", "plugins.siglip_compare"),
         entry_points=False,
     )
     demo = build_app(pm, create_registry(pm, device="cpu"))

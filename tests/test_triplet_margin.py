@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from playground import create_plugin_manager, create_registry
-from playground.lab import LabContext
+from playground.contract.lab import LabContext
 from plugins.triplet_margin import compute
 
-PLUGINS = ("playground.models.defaults", "plugins.triplet_margin")
+PLUGINS = ("playground.contract.default_models", "plugins.triplet_margin")
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +219,7 @@ def test_single_label_upload_is_refused(tmp_path):
 
 
 def _lab():
-    from playground.plugins import collect_labs
+    from playground.contract.plugins import collect_labs
 
     pm = create_plugin_manager(builtins=PLUGINS, entry_points=False)
     return next(lab for lab in collect_labs(pm) if lab.id == "triplet_margin")
@@ -243,7 +243,7 @@ def test_headless_run_gives_sweep_per_model(registry):
 
 
 def test_cli_prints_json_keyed_by_model(capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     code = main(["run", "triplet_margin", "--models", "glove", "--json", "--triplets", "100",
                  "--margins", "0.3,0,0.1"])
@@ -254,7 +254,7 @@ def test_cli_prints_json_keyed_by_model(capsys):
 
 
 def test_cli_reports_an_unknown_model(capsys):
-    from playground.cli import main
+    from playground.web.cli import main
 
     assert main(["run", "triplet_margin", "--models", "glove,nope"]) == 1
     assert "Unknown model 'nope'" in capsys.readouterr().err
@@ -265,7 +265,7 @@ def test_cli_reports_an_unknown_model(capsys):
 
 @pytest.fixture
 def app_url(serve, registry):
-    from playground.app import build_app
+    from playground.web.app import build_app
 
     pm = create_plugin_manager(builtins=PLUGINS, entry_points=False)
     return serve(build_app(pm, registry))

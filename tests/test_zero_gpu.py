@@ -1,6 +1,6 @@
 """ZeroGPU, rehearsed: ``@gpu`` calls run in a forked worker that pickles what crosses.
 
-``playground.zero_gpu`` stands in for ``spaces.GPU`` (same semantics: fork, pickled
+``playground.models.zero_gpu`` stands in for ``spaces.GPU`` (same semantics: fork, pickled
 arguments and result, the duration enforced). Unit tests use it directly; the labs
 are run with ``SPACES_ZERO_GPU=1`` in fresh processes (the decorator is chosen at
 import), headless and served, and every call's log is checked: no model crosses,
@@ -29,7 +29,7 @@ STATE = {"value": "parent"}
 
 # -- the stand-in itself ------------------------------------------------------------------
 def test_standin_pickles_arguments_and_result_and_records_bytes():
-    from playground import zero_gpu
+    from playground.models import zero_gpu
 
     @zero_gpu.GPU(duration=30)
     def shout(texts, times=1):
@@ -44,7 +44,7 @@ def test_standin_pickles_arguments_and_result_and_records_bytes():
 
 
 def test_the_worker_inherits_state_and_its_changes_are_lost():
-    from playground import zero_gpu
+    from playground.models import zero_gpu
 
     @zero_gpu.GPU
     def read_and_write():
@@ -58,7 +58,7 @@ def test_the_worker_inherits_state_and_its_changes_are_lost():
 
 
 def test_an_argument_that_cannot_be_pickled_is_named():
-    from playground import zero_gpu
+    from playground.models import zero_gpu
 
     @zero_gpu.GPU
     def use(lock, texts):
@@ -69,7 +69,7 @@ def test_an_argument_that_cannot_be_pickled_is_named():
 
 
 def test_errors_in_the_worker_reach_the_caller():
-    from playground import zero_gpu
+    from playground.models import zero_gpu
 
     @zero_gpu.GPU
     def fail():
@@ -80,7 +80,7 @@ def test_errors_in_the_worker_reach_the_caller():
 
 
 def test_the_duration_is_enforced_with_a_clear_error():
-    from playground import zero_gpu
+    from playground.models import zero_gpu
 
     @zero_gpu.GPU(duration=1)
     def slow():
@@ -95,7 +95,7 @@ def test_the_duration_is_enforced_with_a_clear_error():
 def test_a_model_that_crosses_is_reported():
     import torch
 
-    from playground import zero_gpu
+    from playground.models import zero_gpu
 
     @zero_gpu.GPU
     def size(module):
@@ -107,7 +107,7 @@ def test_a_model_that_crosses_is_reported():
 
 
 def test_off_zero_gpu_the_decorator_returns_the_function_itself(monkeypatch):
-    from playground.gpu import gpu
+    from playground.models.gpu import gpu
 
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
 
@@ -133,8 +133,9 @@ def read_log(log) -> list[dict]:
 
 HEADLESS = r"""
 import json, sys
-from playground.cli import main
-from playground import create_registry, zero_gpu
+from playground.web.cli import main
+from playground import create_registry
+from playground.models import zero_gpu
 for argv in json.loads(sys.argv[1]):
     print("=== " + " ".join(argv), flush=True)
     print("=== exit %d" % main(argv), flush=True)
@@ -172,7 +173,7 @@ def small_csv(tmp_path_factory):
 def test_every_lab_headless_under_the_standin_with_real_shapes(tmp_path, photo, small_csv):
     """`playground run` of every lab with SPACES_ZERO_GPU=1, on the Hub rehearsal's
     real-shape BERT, CLIP and SigLIP and the bundled models."""
-    from playground.rehearsal.build import make_hf_cache, rehearsal_repos
+    from playground.models.rehearsal.build import make_hf_cache, rehearsal_repos
 
     cache = make_hf_cache(tmp_path / "hf", rehearsal_repos(), layout="download")
     runs = [
@@ -210,8 +211,8 @@ import sys
 sys.path.insert(0, sys.argv[2])
 from conftest import tiny_models_plugin
 from playground import create_plugin_manager, create_registry
-from playground.app import build_app, launch_kwargs
-from playground.testing import tiny_model_specs
+from playground.web.app import build_app, launch_kwargs
+from playground.contract.testing import tiny_model_specs
 import tempfile
 pm = create_plugin_manager(entry_points=False, extra=[tiny_models_plugin(tiny_model_specs(tempfile.mkdtemp()))])
 demo = build_app(pm, create_registry(pm))
@@ -245,7 +246,7 @@ def served_under_standin(tmp_path_factory):
 def test_each_lab_answers_through_gradio_client_under_the_standin(served_under_standin):
     from gradio_client import Client, handle_file
 
-    from playground.images import photo_file
+    from playground.data.images import photo_file
 
     url, log = served_under_standin
     client = Client(url, verbose=False)

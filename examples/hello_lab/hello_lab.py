@@ -45,7 +45,7 @@ def build(ctx) -> None:
     import gradio as gr
     import pandas as pd
 
-    from playground.ui import friendly_errors, model_choices
+    from playground.web.ui import friendly_errors, model_choices
 
     gr.Markdown("Type sentences, one per line, and see how close the model puts each pair.")
     text = gr.Textbox(label="Sentences, one per line", lines=4, value=EXAMPLE)

@@ -8,7 +8,7 @@ import pytest
 
 import hello_lab
 from playground import collect_labs, create_plugin_manager, create_registry
-from playground.app import build_app
+from playground.web.app import build_app
 
 
 def errors_of(pm) -> str:
@@ -29,7 +29,7 @@ def test_installed_entry_point_is_found():
 
 
 def test_paraphrase_closer_than_unrelated():
-    pm = create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False)
+    pm = create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False)
     sims = hello_lab.cosine_table(create_registry(pm), hello_lab.EXAMPLE.splitlines())
     assert sims[0, 1] > sims[0, 2] + 0.2
 
@@ -38,7 +38,7 @@ def test_paraphrase_closer_than_unrelated():
 def app(monkeypatch):
     """The app with only this lab, built in-process (``build_app(pm, registry)``)."""
     monkeypatch.setenv("PLAYGROUND_DEV", "1")  # an error reaches the test with its traceback
-    pm = create_plugin_manager(builtins=("playground.models.defaults",), entry_points=False, extra=[hello_lab])
+    pm = create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False, extra=[hello_lab])
     demo = build_app(pm, create_registry(pm))
     assert pm.errors == [], errors_of(pm)  # a build that raises, an api_name without the lab id, ...
     yield demo

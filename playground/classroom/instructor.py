@@ -11,9 +11,9 @@ from typing import Optional
 
 import gradio as gr
 
-from .store import DEFAULT_CLASS, Question, VotesUnwritable, VoteStore, class_code, not_a_class_code
-from ..verdict import measured_answer, without_verdict
-from .ui import bar, bars, requested_class
+from playground.classroom.store import DEFAULT_CLASS, Question, VotesUnwritable, VoteStore, class_code, not_a_class_code
+from playground.contract.verdict import measured_answer, without_verdict
+from playground.classroom.ui import bar, bars, requested_class
 
 TOKEN_ENV = "PLAYGROUND_INSTRUCTOR_TOKEN"
 REFUSED = "Wrong or missing instructor token: nothing is shown."

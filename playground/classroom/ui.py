@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlparse
 import gradio as gr
 from gradio.context import Context, LocalContext
 
-from .store import DEFAULT_CLASS, TooManyVotes, VoteRefused, VoteStore, class_code, class_code_problem
+from playground.classroom.store import DEFAULT_CLASS, TooManyVotes, VoteRefused, VoteStore, class_code, class_code_problem
 
 BAR_WIDTH = 20
 BROWSER_KEY = "playground-class-student"  # the browser's localStorage key for its anonymous id

@@ -1,4 +1,4 @@
 """Bundled corpora, generated images (`shapes`: captioned toy shapes, shared by the image labs), and the validated reading of users' uploads."""
-from .uploads import UploadError, read_csv_table, read_labelled_csv
+from playground.data.uploads import UploadError, read_csv_table, read_labelled_csv
 
 __all__ = ["UploadError", "read_csv_table", "read_labelled_csv"]

@@ -52,7 +52,7 @@ def harvest_docstrings(n: int = DEFAULT_DOCSTRINGS, seed: int = 0) -> pd.DataFra
 
 def _docstring_cache_path(n: int, seed: int) -> Optional[str]:
     try:
-        from ..paths import cache_dir
+        from playground.paths import cache_dir
 
         folder = cache_dir("corpus")
     except OSError:

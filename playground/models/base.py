@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
-from ..gpu import dispatch_to_gpu, encode_images_on_gpu, encode_texts_on_gpu
+from playground.models.gpu import dispatch_to_gpu, encode_images_on_gpu, encode_texts_on_gpu
 
 ProgressFn = Optional[Callable[[int, int], None]]
 
@@ -76,6 +76,9 @@ class TextModel:
     """
 
     kind = "text"
+    # Marks a model for the ZeroGPU stand-in, which reports any model that crosses into a
+    # worker (playground.models.zero_gpu) without importing this module.
+    is_playground_model = True
 
     def __init__(self, id: str, device: str = "cpu") -> None:
         self.id = id

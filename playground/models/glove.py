@@ -14,8 +14,8 @@ import re
 
 import numpy as np
 
-from ..registry import ModelSpec
-from .base import TextModel
+from playground.models.registry import ModelSpec
+from playground.models.base import TextModel
 
 _WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
 

@@ -7,10 +7,10 @@ from typing import Optional
 
 import numpy as np
 
-from ..registry import ModelSpec
-from .onnx_runtime import OnnxEncoder, onnx_enabled, onnx_encoder_for, weight_files
-from .base import TextModel, torch_module_bytes
-from .hub import RepoFiles, hub_availability, local_dir, missing_in_folder, quiet_transformers, snapshot_folder
+from playground.models.registry import ModelSpec
+from playground.models.onnx_runtime import OnnxEncoder, onnx_enabled, onnx_encoder_for, weight_files
+from playground.models.base import TextModel, torch_module_bytes
+from playground.models.hub import RepoFiles, hub_availability, local_dir, missing_in_folder, quiet_transformers, snapshot_folder
 
 POOLINGS = ("cls", "mean")
 

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from ..registry import ModelSpec, ModelUnavailableError, _seconds_env, hub_allowed, hub_off_reason
+from playground.models.registry import ModelSpec, ModelUnavailableError, _seconds_env, hub_allowed, hub_off_reason
 
 CACHE_HOWTO = "(A hosted Space downloads by itself; a copy in the local Hugging Face cache is used as it is.)"
 HUB_TIMEOUT_ENV = "PLAYGROUND_HUB_TIMEOUT"

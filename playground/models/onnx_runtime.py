@@ -32,7 +32,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..paths import first_writable, package_versions
+from playground.paths import first_writable, package_versions
 
 ONNX_ENV = "PLAYGROUND_ONNX"
 ONNX_DIR_ENV = "PLAYGROUND_ONNX_DIR"

@@ -13,10 +13,10 @@ from typing import Optional
 
 import numpy as np
 
-from ..registry import ModelSpec
-from .base import ImageTextModel, torch_module_bytes
-from .hub import RepoFiles, hub_availability, local_dir, snapshot_folder
-from .onnx_runtime import OnnxTower, onnx_enabled, onnx_tower_for
+from playground.models.registry import ModelSpec
+from playground.models.base import ImageTextModel, torch_module_bytes
+from playground.models.hub import RepoFiles, hub_availability, local_dir, snapshot_folder
+from playground.models.onnx_runtime import OnnxTower, onnx_enabled, onnx_tower_for
 
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 

@@ -5,10 +5,10 @@ from typing import Optional
 
 import numpy as np
 
-from ..registry import ModelSpec
-from .onnx_runtime import OnnxEncoder, onnx_enabled, onnx_encoder_for, weight_files
-from .base import TextModel, l2_normalise, torch_module_bytes
-from .hub import RepoFiles, bundled_path, hub_availability, local_dir, snapshot_folder
+from playground.models.registry import ModelSpec
+from playground.models.onnx_runtime import OnnxEncoder, onnx_enabled, onnx_encoder_for, weight_files
+from playground.models.base import TextModel, l2_normalise, torch_module_bytes
+from playground.models.hub import RepoFiles, bundled_path, hub_availability, local_dir, snapshot_folder
 
 
 class SentenceTransformerModel(TextModel):
@@ -100,7 +100,7 @@ def int8_fidelity(model: SentenceTransformerModel, every_nth_alone: int = 5) -> 
     their cosine to the fp32 (torch) vectors of the same texts, and, since dynamic
     quantisation scales each batch by its own range, the cosine between a text encoded
     alone and the same text encoded in its batch (every ``every_nth_alone``-th text)."""
-    from ..data.corpus import load_corpus
+    from playground.data.corpus import load_corpus
 
     texts = load_corpus()["text"].tolist()
     exact = model.st.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)

@@ -22,11 +22,11 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from playground import geometry
+from playground.science import geometry
 from playground.data.corpus import load_corpus
 from playground.data.uploads import read_labelled_csv
-from playground.registry import ModelRegistry
-from playground.verdict import judge
+from playground.models.registry import ModelRegistry
+from playground.contract.verdict import judge
 
 LIKELIHOOD_MODEL = "bert-base-uncased"
 FALLBACK_MODEL = "glove"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from playground.lab import LabContext
+from playground.contract.lab import LabContext
 
 from .compute import (
     DEFAULT_NOISE_SCALE, DEFAULT_SIGMAS, FIGURES, MAX_ROWS, NOISE_AFTER, NOISE_MODES, NOISE_SCALES, analyse,

@@ -16,8 +16,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from playground import geometry
-from playground.verdict import judge
+from playground.science import geometry
+from playground.contract.verdict import judge
 
 from .compute import AnisotropyResult, model_geometry
 

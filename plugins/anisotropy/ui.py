@@ -12,12 +12,12 @@ from typing import Optional
 
 import gradio as gr
 
-from playground import geometry
+from playground.science import geometry
 from playground.classroom.ui import ClassVotes
-from playground.downloads import write_downloads
-from playground.lab import LabContext
-from playground.result_cache import data_hash
-from playground.ui import friendly_errors, model_choices, serialised_plot, session_id
+from playground.web.downloads import write_downloads
+from playground.contract.lab import LabContext
+from playground.web.result_cache import data_hash
+from playground.web.ui import friendly_errors, model_choices, serialised_plot, session_id
 
 from . import isotropy
 from .compute import (

@@ -1,14 +1,14 @@
 """The CLIP zero-shot lab's own part: its prediction question and the reveal.
 
 The scoring itself (labels, prompts, templates, ``classify``, the ViT's view) lives
-in the shell, ``playground.zero_shot``, shared with the SigLIP tab.
+in the shell, ``playground.science.zero_shot``, shared with the SigLIP tab.
 """
 from __future__ import annotations
 
 from typing import Optional
 
-from playground.verdict import judge
-from playground.zero_shot import ZeroShotResult
+from playground.contract.verdict import judge
+from playground.science.zero_shot import ZeroShotResult
 
 # -- prediction, revealed ---------------------------------------------------------
 PREDICT_QUESTION = (

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import argparse
 
-from playground.images import BUNDLED_PREFIX, bundled_photos, read_image
-from playground.lab import LabContext
-from playground.registry import ModelUnavailableError
-from playground.zero_shot import plain
+from playground.data.images import BUNDLED_PREFIX, bundled_photos, read_image
+from playground.contract.lab import LabContext
+from playground.models.registry import ModelUnavailableError
+from playground.science.zero_shot import plain
 
-from playground.zero_shot import (
+from playground.science.zero_shot import (
     DEFAULT_MODEL, DEFAULT_TEMPLATE, ENSEMBLE, classify, get_image_text_model, parse_labels, pick_default_model,
     resolve_templates,
 )

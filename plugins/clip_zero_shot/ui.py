@@ -1,9 +1,9 @@
 """The tab: a photo and labels in, sorted scores, the ViT's view and an image × label
-matrix out. It only wires components to the shared scoring (``playground.zero_shot``)
+matrix out. It only wires components to the shared scoring (``playground.science.zero_shot``)
 and to this lab's question and reveal (``compute``).
 
 Events use ``preprocess=False``: an image handler gets the uploaded file's path and
-reads it with ``playground.images.load_image``, so a file that is not an image, a
+reads it with ``playground.data.images.load_image``, so a file that is not an image, a
 corrupt one or a decompression bomb gets a clear message instead of failing inside
 Gradio's own image decoding; and a model picker may hold a session's own model (one
 trained in the train_clip tab) that Gradio's choice check would otherwise refuse. The
@@ -16,16 +16,16 @@ from typing import Optional
 import gradio as gr
 
 from playground.classroom.ui import ClassVotes
-from playground.images import GALLERY_START, bundled_photos, gallery_photos, load_image, photo_file, source_name
-from playground.lab import LabContext
-from playground.result_cache import data_hash
-from playground.ui import friendly_errors, model_choices, session_id
-from playground.zero_shot import (
+from playground.data.images import GALLERY_START, bundled_photos, gallery_photos, load_image, photo_file, source_name
+from playground.contract.lab import LabContext
+from playground.web.result_cache import data_hash
+from playground.web.ui import friendly_errors, model_choices, session_id
+from playground.science.zero_shot import (
     DEFAULT_LABELS, DEFAULT_TEMPLATE, TEMPLATE_CHOICES, classify, get_image_text_model, model_note, parse_labels,
     pick_default_model, resolve_templates, vit_view,
 )
 from .compute import PREDICT_CHOICES, PREDICT_QUESTION, reveal
-from playground.zero_shot_figures import matrix_figure, scores_figure
+from playground.science.zero_shot_figures import matrix_figure, scores_figure
 
 
 LESSON = """### Zero-shot: classes written in words

@@ -20,9 +20,9 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from playground.gpu import dispatch_to_gpu, gpu, model_at
+from playground.models.gpu import dispatch_to_gpu, gpu, model_at
 from playground.models.base import TextModel
-from playground.verdict import judge
+from playground.contract.verdict import judge
 
 from .data import PairSet, bundled_pairs, read_pairs_csv, split_uploaded, subsample
 from .metrics import METRIC_NAMES, positive_and_random_similarities, positive_ranks, retrieval_metrics

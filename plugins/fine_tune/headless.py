@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from playground.lab import LabContext
+from playground.contract.lab import LabContext
 
 from .compute import DEFAULT_MAX_HELDOUT, DEFAULT_MAX_TRAIN, load_pairs, run_fine_tune
 from .metrics import METRIC_NAMES

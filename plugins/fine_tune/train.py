@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
 
-from playground.losses import info_nce
+from playground.science.losses import info_nce
 
 from .data import Pair
 
-if TYPE_CHECKING:  # torch itself is imported on first use (see playground.lazy)
+if TYPE_CHECKING:  # torch itself is imported on first use (see playground.models.lazy)
     import torch
 
 # Limits that keep a run to a couple of minutes on a 2-core CPU (checked by validate()).

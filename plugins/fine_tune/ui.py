@@ -14,9 +14,9 @@ import gradio as gr
 import pandas as pd
 
 from playground.classroom.ui import ClassVotes
-from playground.downloads import write_downloads
-from playground.lab import LabContext
-from playground.ui import friendly_errors, model_choices, session_id
+from playground.web.downloads import write_downloads
+from playground.contract.lab import LabContext
+from playground.web.ui import friendly_errors, model_choices, session_id
 
 from .compute import (
     DEFAULT_MAX_HELDOUT, DEFAULT_MAX_TRAIN, MAX_PAIRS_SEEN, PREDICT_CHOICES, PREDICT_QUESTION, describe_pairs,

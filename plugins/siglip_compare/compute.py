@@ -3,7 +3,7 @@
 The same images and labels go through a softmax model (CLIP) and a sigmoid model
 (SigLIP); the scores, the raw logits with each model's scale and bias, and each
 model's own training loss on bundled photo–caption pairs as the batch grows.
-Scoring reuses the zero-shot lab's compute; losses come from ``playground.losses``.
+Scoring reuses the zero-shot lab's compute; losses come from ``playground.science.losses``.
 Every function takes loaded ``ImageTextModel``s. No gradio here.
 """
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from playground.images import Photo, bundled_photos
-from playground.lazy import F, torch
-from playground.losses import clip_loss, siglip_loss
+from playground.data.images import Photo, bundled_photos
+from playground.models.lazy import F, torch
+from playground.science.losses import clip_loss, siglip_loss
 from playground.models.base import ImageTextModel
-from playground.registry import ModelRegistry
-from playground.verdict import judge
-from playground.zero_shot import (
+from playground.models.registry import ModelRegistry
+from playground.contract.verdict import judge
+from playground.science.zero_shot import (
     DEFAULT_TEMPLATE, ZeroShotResult, classify, describe_model, known_scoring, model_note, pick_default_model,
 )
 
@@ -66,7 +66,7 @@ def compare(
 ) -> tuple[ZeroShotResult, ZeroShotResult]:
     """The same images and labels scored by both models (each with its own transform,
     its own prompt embeddings, its own scale and bias). On ZeroGPU each model's
-    encoding goes through its own ``@gpu`` call (see ``playground.gpu``)."""
+    encoding goes through its own ``@gpu`` call (see ``playground.models.gpu``)."""
     return (
         classify(clip_model, images, labels, templates, image_names),
         classify(siglip_model, images, labels, templates, image_names),

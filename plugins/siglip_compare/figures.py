@@ -4,8 +4,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from playground.zero_shot import ZeroShotResult
-from playground.zero_shot_figures import SIGMOID_COLOUR, SOFTMAX_COLOUR
+from playground.science.zero_shot import ZeroShotResult
+from playground.science.zero_shot_figures import SIGMOID_COLOUR, SOFTMAX_COLOUR
 
 from .compute import BatchLosses
 

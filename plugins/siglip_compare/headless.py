@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from playground.lab import LabContext
-from playground.registry import ModelUnavailableError
-from playground.zero_shot import (
+from playground.contract.lab import LabContext
+from playground.models.registry import ModelUnavailableError
+from playground.science.zero_shot import (
     DEFAULT_TEMPLATE, ENSEMBLE, get_image_text_model, parse_labels, resolve_templates,
 )
-from playground.images import BUNDLED_PREFIX, read_image
-from playground.zero_shot import plain
+from playground.data.images import BUNDLED_PREFIX, read_image
+from playground.science.zero_shot import plain
 
 from .compute import DEFAULT_CLIP, DEFAULT_SIGLIP, compare, loss_comparison, pick_pair, sigmoid_threshold
 

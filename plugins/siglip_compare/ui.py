@@ -3,7 +3,7 @@ side, their raw logits, both matrices for several photos, and both losses as the
 batch grows. It only wires components to ``compute``.
 
 Events use ``preprocess=False`` and check their values themselves: images are read
-with ``playground.images.load_image`` and model pickers may hold a session's own
+with ``playground.data.images.load_image`` and model pickers may hold a session's own
 model (see the zero-shot tab's ui.py).
 """
 from __future__ import annotations
@@ -14,14 +14,14 @@ import gradio as gr
 import pandas as pd
 
 from playground.classroom.ui import ClassVotes
-from playground.images import bundled_photos, load_image, photo_file, source_name
-from playground.lab import LabContext
-from playground.ui import friendly_errors, model_choices, session_id
-from playground.zero_shot import (
+from playground.data.images import bundled_photos, load_image, photo_file, source_name
+from playground.contract.lab import LabContext
+from playground.web.ui import friendly_errors, model_choices, session_id
+from playground.science.zero_shot import (
     DEFAULT_LABELS, DEFAULT_TEMPLATE, TEMPLATE_CHOICES, get_image_text_model, parse_labels, resolve_templates,
 )
-from playground.images import GALLERY_START, gallery_photos
-from playground.zero_shot_figures import matrix_figure
+from playground.data.images import GALLERY_START, gallery_photos
+from playground.science.zero_shot_figures import matrix_figure
 
 from .compute import (
     LOSS_CHOICES, LOSS_QUESTION, SCORES_CHOICES, SCORES_QUESTION, bias_and_padding_note, compare, logits_table,

@@ -1,7 +1,7 @@
 """Train a SimCLR encoder and measure what its features know. Pure and gradio-free.
 
 ``train_simclr(settings)`` trains a small CNN or a tiny ViT with NT-Xent (the shell's
-``playground.losses.nt_xent``): each step takes ``batch_size`` unlabelled images,
+``playground.science.losses.nt_xent``): each step takes ``batch_size`` unlabelled images,
 makes two augmented views of each (the positive pair) and treats the other
 2N - 2 views in the batch as negatives. Then it scores, on held-out images, a
 linear probe per attribute on three feature sets measured in the same run: the
@@ -21,13 +21,13 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from playground import gpu
-from playground.geometry import limit_threads, project_2d
-from playground.lazy import torch
-from playground.losses import nt_xent
-from playground.registry import pick_device
-from playground.training import LossLog, adamw_with_schedule, optimise
-from playground.threads import torch_threads
+from playground.models.gpu import gpu
+from playground.science.geometry import limit_threads, project_2d
+from playground.models.lazy import torch
+from playground.science.losses import nt_xent
+from playground.models.registry import pick_device
+from playground.science.training import LossLog, adamw_with_schedule, optimise
+from playground.science.threads import torch_threads
 
 from .data import DATASETS, LabImages, load_images
 from .options import ENCODERS, parse_augmentations
@@ -143,7 +143,7 @@ def pixel_baseline(data_name: str, seed: int) -> dict[str, float]:
 
 @lru_cache(maxsize=8)
 def _random_init(data_name: str, seed: int, encoder: str) -> tuple[dict[str, float], np.ndarray]:
-    from .augment import to_float  # torch, imported on first use (see playground.lazy)
+    from .augment import to_float  # torch, imported on first use (see playground.models.lazy)
     from .model import build_net
 
     data = load_images(data_name, seed)
@@ -238,7 +238,7 @@ def train_simclr(settings: SimCLRSettings, progress: ProgressFn = None, should_s
     where callbacks cannot cross) is the same run.
     """
 
-    from .augment import to_float, two_views  # torch, imported on first use (see playground.lazy)
+    from .augment import to_float, two_views  # torch, imported on first use (see playground.models.lazy)
     from .model import build_net, state_as_numpy
 
     settings = settings.validate()
@@ -384,7 +384,7 @@ def batch_size_sweep(base: SimCLRSettings, batch_sizes: Sequence[int] = SWEEP_BA
 def positive_pairs(data_name: str, augment: Sequence[str], seed: int = 0, n: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n`` training images and two augmented views of each, uint8 (n, 32, 32, 3)
     each: the positive pairs the chosen augmentations make (what the encoder is shown)."""
-    from .augment import to_uint8, two_views  # torch, imported on first use (see playground.lazy)
+    from .augment import to_uint8, two_views  # torch, imported on first use (see playground.models.lazy)
 
     chosen = parse_augmentations(augment)
     data = load_images(data_name, seed)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .compute import MAX_STEPS, ExperimentResult, SimCLRResult
 from .options import AUGMENTATIONS, ENCODER_NAMES
-from playground.verdict import judge
+from playground.contract.verdict import judge
 
 INTRO = f"""
 ### SimCLR: the augmentations make the positives, the batch makes the negatives

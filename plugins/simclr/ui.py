@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from playground.classroom.ui import ClassVotes
-from playground.lab import LabContext
-from playground.registry import on_zero_gpu
-from playground.ui import check_numbers, friendly_errors, session_id
+from playground.contract.lab import LabContext
+from playground.models.registry import on_zero_gpu
+from playground.web.ui import check_numbers, friendly_errors, session_id
 
 from . import lesson
 from .compute import MAX_BATCH, MAX_STEPS, SWEEP_BATCH_SIZES, SWEEP_IMAGES, SimCLRSettings, augment_away, \

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from playground import losses
-from playground.geometry import alignment, l2_normalise, positive_pairs, uniformity
-from playground.gpu import embed_texts
-from playground.lazy import torch
-from playground.threads import torch_threads
+from playground.science import losses
+from playground.science.geometry import alignment, l2_normalise, positive_pairs, uniformity
+from playground.models.gpu import embed_texts
+from playground.models.lazy import torch
+from playground.science.threads import torch_threads
 
 if TYPE_CHECKING:  # the class needs torch to be defined; see head.py
     from .head import ProjectionHead

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from playground.lab import LabContext
+from playground.contract.lab import LabContext
 
 from . import compute
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from playground.verdict import judge, verdict
+from playground.contract.verdict import judge, verdict
 
 from .compute import DEFAULT_BATCH, SweepResult
 

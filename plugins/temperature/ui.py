@@ -7,9 +7,9 @@ import gradio as gr
 import pandas as pd
 
 from playground.classroom.ui import ClassVotes
-from playground.lab import LabContext
-from playground.result_cache import data_hash
-from playground.ui import first_available, friendly_errors, model_choices, serialised_plot, session_id
+from playground.contract.lab import LabContext
+from playground.web.result_cache import data_hash
+from playground.web.ui import first_available, friendly_errors, model_choices, serialised_plot, session_id
 
 from . import compute, lesson
 from .figures import live_figure, projections_figure, softmax_figure, summary_figure

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
 
-from playground.lazy import F, LazyModule, no_grad, torch
-from playground.losses import clip_loss, siglip_loss
-from playground.threads import torch_threads
-from playground.training import LossLog, adamw_with_schedule, optimise
+from playground.models.lazy import F, LazyModule, no_grad, torch
+from playground.science.losses import clip_loss, siglip_loss
+from playground.science.threads import torch_threads
+from playground.science.training import LossLog, adamw_with_schedule, optimise
 
 from playground.data.shapes import (
     HELD_OUT, UNSEEN_COLOUR_WORDS, CaptionedImages, all_combos, class_prompts, combo_labels, make_split,
@@ -254,7 +254,7 @@ def train_clip(
 
     Each step draws ``batch_size`` distinct captions (so no two rows of the batch
     say the same words) and one image of each, embeds both, and applies
-    ``clip_loss`` or ``siglip_loss`` from ``playground.losses`` with the learned
+    ``clip_loss`` or ``siglip_loss`` from ``playground.science.losses`` with the learned
     scale (and bias). ``progress(step, steps, running_loss)`` is called as it goes.
     """
     settings.validate()

@@ -10,7 +10,7 @@ from typing import Optional, Sequence, Union
 
 from .compute import LOSS_NAMES, CompareResult, TrainResult
 from playground.data.shapes import HELD_OUT
-from playground.verdict import judge
+from playground.contract.verdict import judge
 
 INTRO = """
 ### Train a CLIP from nothing, then a SigLIP beside it

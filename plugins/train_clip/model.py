@@ -179,7 +179,7 @@ class TrainedClip(ImageTextModel):
     with the sigmoid loss.
     """
 
-    # Said wherever the model is picked (``playground.zero_shot.describe_model``), so a
+    # Said wherever the model is picked (``playground.science.zero_shot.describe_model``), so a
     # student who gives it a photo does not conclude that CLIP is wrong.
     caveat = ("It has only ever seen one coloured shape on a plain background: label with colours and shapes "
               "(\"a red circle\", \"a blue square\"); on a real photo its answer means nothing.")

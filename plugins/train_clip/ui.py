@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from playground.classroom.ui import ClassVotes
-from playground.downloads import write_downloads
-from playground.lab import LabContext
-from playground.ui import check_numbers, friendly_errors, session_id
+from playground.web.downloads import write_downloads
+from playground.contract.lab import LabContext
+from playground.web.ui import check_numbers, friendly_errors, session_id
 
 from . import lesson
 from .compute import (

@@ -16,11 +16,11 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from playground import losses
-from playground.gpu import embed_texts
-from playground.geometry import linear_probe
-from playground.lazy import F, torch
-from playground.threads import torch_threads
+from playground.science import losses
+from playground.models.gpu import embed_texts
+from playground.science.geometry import linear_probe
+from playground.models.lazy import F, torch
+from playground.science.threads import torch_threads
 
 DEFAULT_MODELS = ("glove", "minilm")
 METRICS = losses.METRICS

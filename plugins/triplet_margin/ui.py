@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from playground.classroom.ui import ClassVotes
-from playground.lab import LabContext
+from playground.contract.lab import LabContext
 from playground.models.base import TextModel
-from playground.result_cache import data_hash
-from playground.ui import first_available, friendly_errors, model_choices, serialised_plot, session_id
-from playground.verdict import judge
+from playground.web.result_cache import data_hash
+from playground.web.ui import first_available, friendly_errors, model_choices, serialised_plot, session_id
+from playground.contract.verdict import judge
 
 from . import compute
 from .figures import distances_figure, sweep_figure, training_figure
