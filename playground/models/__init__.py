@@ -1,7 +1,10 @@
-"""Model families: one loader module each, found by family name.
+"""Where vectors come from: the shared registry (``registry.py``), GPU and ZeroGPU dispatch
+(``gpu.py``, ``zero_gpu.py``), the Hub rehearsal (``rehearsal/``), and the model families:
+one loader module each, found by family name (below).
 
 Each family module has ``load(spec, device) -> model`` and
-``availability(spec) -> (bool, reason)``; ``defaults.py`` offers the standard ids.
+``availability(spec) -> (bool, reason)``; ``catalog.py`` lists the standard ids, which the
+built-in plugin ``playground.contract.default_models`` offers.
 """
 from __future__ import annotations
 
