@@ -594,3 +594,30 @@ def test_centering_sentence_says_when_the_centred_models_are_level():
         "a", "b", 0.785, 0.895, 0.930, 0.920)
     assert "centred, the two are `a` ahead (0.990 against 0.920)" in isotropy.centering_sentence(
         "a", "b", 0.785, 0.895, 0.990, 0.920)
+
+
+def test_teaching_text_says_tend_to_and_names_what_each_objective_compares():
+    from pathlib import Path
+
+    from playground.models.catalog import DEFAULT_MODELS
+    from playground.web.app import HEADER
+    from plugins.anisotropy import ui
+
+    top = " ".join((Path(__file__).parent.parent / "README.md").read_text().split("## Quick start")[0].split())
+    lab_readme = " ".join((Path(__file__).parent.parent / "plugins/anisotropy/README.md").read_text().split())
+    lesson = " ".join(ui.LESSON.split())
+    for text in (" ".join(HEADER.split()), top):
+        assert "tend to make the raw cosine" in text and "Liang et al. 2022" in text
+        assert "directly usable" not in text and "trained without comparing texts" not in text
+        assert "compares two segments read together" in text and "nearly isotropic" in text
+    assert "it does compare two segments" in lesson and "illustrates the lesson" in lesson
+    assert "tends to* make the raw cosine usable" in lesson and "Henderson et al. 2017" in lesson
+    assert "NLI classification, regression and triplet objectives" in lesson
+    assert "needs neither" not in lab_readme and "benefits less, but it benefits" in lab_readme
+    assert "nearly as many directions" not in lab_readme and "regular simplex" in lab_readme
+    assert "illustrative, not controlled" in lab_readme
+    assert "0 = isotropic" not in compute.FIGURES["mean_cosine"] and "not sufficient" in compute.FIGURES["mean_cosine"]
+    assert "over a loss's own positive pairs" in compute.FIGURES["alignment"]
+    assert "near 0 is isotropic" not in geometry.mean_cosine.__doc__ and "not sufficient" in geometry.mean_cosine.__doc__
+    specs = {spec.id: spec.description for spec in DEFAULT_MODELS}
+    assert "fine-tuned contrastively" in specs["minilm"] and "compares two segments" in specs["bert-base-uncased"]

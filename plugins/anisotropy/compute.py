@@ -106,7 +106,9 @@ def default_models(registry: ModelRegistry) -> tuple[str, str, str]:
     note = (
         f"**Why GloVe and not BERT?** `{LIKELIHOOD_MODEL}` cannot be loaded here ({reason.rstrip('. ')}). "
         "GloVe stands in as the non-contrastive model: its word vectors come from co-occurrence counts, "
-        "mean-pooled into one vector per text, and nothing in its training compares two texts. "
+        "mean-pooled into one vector per text, and nothing in its training compares two texts. It differs from "
+        "MiniLM in more than the objective (pooling, dimension, architecture, data): an illustration, not a "
+        "controlled experiment. "
         "Where BERT can be loaded, it is the default."
     )
     return FALLBACK_MODEL, CONTRASTIVE_MODEL, note
@@ -381,9 +383,9 @@ def reveal(result: AnisotropyResult, guess: Optional[str]) -> str:
                 f"`{a}` crowds its vectors into a narrow cone: even unrelated texts have a high cosine, so its raw "
                 f"cosine is dominated by the direction every text shares. The domains are still there (a linear "
                 f"probe finds them {ra.figures['probe_accuracy']:.0%} of the time, and the AUC is "
-                f"{ra.figures['separation_auc']:.2f}, not 0.5). `{b}` was trained to push non-matching texts apart: "
-                f"its raw cosine is usable as it is. How much of the cone is one shared direction is the second "
-                "question below."
+                f"{ra.figures['separation_auc']:.2f}, not 0.5). `{b}` was trained to push non-matching texts apart, "
+                f"and here its vectors share no such direction (mean cosine {rb.figures['mean_cosine']:.2f}). How much "
+                "of the cone is one shared direction is the second question below."
             )
         if rb.figures["separation_auc"] > ra.figures["separation_auc"] + 0.03:
             lines.append(
