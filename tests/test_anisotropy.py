@@ -621,3 +621,15 @@ def test_teaching_text_says_tend_to_and_names_what_each_objective_compares():
     assert "near 0 is isotropic" not in geometry.mean_cosine.__doc__ and "not sufficient" in geometry.mean_cosine.__doc__
     specs = {spec.id: spec.description for spec in DEFAULT_MODELS}
     assert "fine-tuned contrastively" in specs["minilm"] and "compares two segments" in specs["bert-base-uncased"]
+
+
+def test_whitening_reveal_checks_the_rank_before_it_claims_a_simplex():
+    # n − 1 ≤ d, but repeated texts: the centred texts span fewer than n − 1 directions, no simplex
+    x = np.repeat(np.random.default_rng(0).normal(size=(6, 20)), 2, axis=0)
+    rank = isotropy.whiten(x).shape[1]
+    assert rank == 5 < len(x) - 1
+    cosines = geometry.cosine_matrix(isotropy.postprocess(x, "whiten"))[np.triu_indices(len(x), 1)]
+    assert not np.allclose(cosines, -1 / (len(x) - 1), atol=1e-3)
+    text = isotropy.whitening_sentence("m", len(x), 20, {"separation_auc": 0.9}, {"separation_auc": 0.5,
+                                       "probe_accuracy": 0.3}, rank=rank)
+    assert "simplex" not in text and "each of the 5 principal directions" in text

@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .compute import NOISE_MODES, AnisotropyResult
+from .noise import SCALE_NAMES
 
 # Tableau-10: distinguishable, and readable for the common colour-vision deficiencies.
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
@@ -146,7 +147,6 @@ def projection_figure(result: AnisotropyResult, model_id: str) -> go.Figure:
     return _layout(fig, f"{model_id}: {method} of the vectors, coloured by label", 440)
 
 
-SCALE_NAMES = {"matched": "matched dimension", "total": "equal total noise", "coordinate": "σ per coordinate"}
 SWEEP_AXES = {
     "matched": "noise σ: expected length of the noise vector, every model embedded in {d} dimensions",
     "total": "noise σ: expected length of the noise vector in each model's own dimension",

@@ -131,14 +131,17 @@ def comparison_table(figures: dict[str, dict[str, dict[str, float]]]) -> list[li
     return rows
 
 
-def whitening_sentence(model_id: str, n: int, dim: int, raw: dict[str, float], whitened: dict[str, float]) -> str:
+def whitening_sentence(model_id: str, n: int, dim: int, raw: dict[str, float], whitened: dict[str, float],
+                       rank: Optional[int] = None) -> str:
     """What full PCA whitening did to one model, chosen from the run's ``n`` texts and
     ``dim`` dimensions: with n − 1 ≤ d the centred texts span at most n − 1 directions,
-    each rescaled to unit variance, so any corpus lands on a regular simplex (every
-    cosine −1/(n − 1): AUC 0.5 and the probe at one label's share, by construction);
-    with n − 1 > d, a lower AUC is the small directions given the same weight as the
-    large ones. Empty when neither applies (whitening did not lower the AUC)."""
-    if n - 1 <= dim:
+    each rescaled to unit variance, so any corpus whose centred texts span all n − 1
+    (``rank``, the whitened dimension; by default assumed) lands on a regular simplex
+    (every cosine −1/(n − 1): AUC 0.5 and the probe at one label's share, by
+    construction); otherwise a lower AUC is the small directions given the same weight
+    as the large ones. Empty when neither applies (whitening did not lower the AUC)."""
+    rank = min(n - 1, dim) if rank is None else rank
+    if n - 1 <= dim and rank == n - 1:
         return (
             f"`{model_id}` has {dim} dimensions for {n} texts (n − 1 = {n - 1} ≤ {dim}): centred, its texts span at "
             f"most {n - 1} directions, and full whitening scales each to unit variance, which maps *any* corpus onto a "
@@ -150,7 +153,7 @@ def whitening_sentence(model_id: str, n: int, dim: int, raw: dict[str, float], w
     if whitened["separation_auc"] < raw["separation_auc"] - EQUAL_WITHIN:
         return (
             f"Whitening *lowered* `{model_id}`'s AUC ({raw['separation_auc']:.3f} → {whitened['separation_auc']:.3f}): "
-            f"with {n} texts in {dim} dimensions it gives each of the {dim} principal directions the same weight, the "
+            f"with {n} texts in {dim} dimensions it gives each of the {rank} principal directions the same weight, the "
             "small, noisy ones as much as the few that carry the domains. BERT-whitening keeps only the top "
             "directions for that reason."
         )
@@ -216,8 +219,9 @@ def reveal(result: AnisotropyResult, figures: dict[str, dict[str, dict[str, floa
         )
     if "whiten" in figures:
         for m in (a, b):
-            sentence = whitening_sentence(m, len(result.frame), result.reports[m].embeddings.shape[1],
-                                          result.reports[m].figures, figures["whiten"][m])
+            x = result.reports[m].embeddings
+            sentence = whitening_sentence(m, len(result.frame), x.shape[1], result.reports[m].figures,
+                                          figures["whiten"][m], rank=whiten(x).shape[1])
             if sentence:
                 lines.append(sentence)
     lines.append(repair_sentence(a, b, raw_a, raw_b, figures, best))

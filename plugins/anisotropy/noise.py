@@ -38,6 +38,8 @@ NOISE_SCALES = {
                       "noise along each direction, but a 384-d model carries it in 334 more dimensions than a "
                       "50-d one (about σ·√d in total), which favours the smaller model",
 }
+SCALE_NAMES = {NOISE_MATCHED: "matched dimension", NOISE_TOTAL: "equal total noise",
+               NOISE_COORDINATE: "σ per coordinate"}  # short names for titles
 DEFAULT_NOISE_SCALE = NOISE_MATCHED
 # Per scale: the default σ and the sweep. σ = 1 is a noise vector as long as the unit
 # signal vector; per coordinate, σ = 0.1 is the lesson's literal formula.

@@ -20,12 +20,13 @@ from playground.web.result_cache import data_hash
 from playground.web.ui import friendly_errors, model_choices, serialised_plot, session_id
 
 from . import isotropy
+from .noise import SCALE_NAMES
 from .compute import (
     DEFAULT_NOISE_SCALE, DEFAULT_SIGMAS, MAX_ROWS, MIN_PER_LABEL, NOISE_AFTER, NOISE_MODES, NOISE_SCALES,
     PREDICT_CHOICES, PREDICT_QUESTION, AnisotropyResult, analyse, default_models, describe_texts, load_texts,
     parse_model_ids, project, reveal,
 )
-from .figures import PROJECTION_NAMES, SCALE_NAMES, all_figures, heatmap_figure, histogram_figure, projection_figure, sweep_figure
+from .figures import PROJECTION_NAMES, all_figures, heatmap_figure, histogram_figure, projection_figure, sweep_figure
 
 LESSON = """### Does the training objective shape the space? An illustrative comparison
 Two encoders read the same few hundred short texts from four domains that share almost nothing: clinical notes,
