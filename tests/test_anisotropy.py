@@ -268,8 +268,10 @@ def test_cli_json_is_keyed_by_model_and_has_every_figure(tmp_path, capsys):
     assert main(["run", "anisotropy", "--models", "glove", "--data", path, "--seed", "2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert list(out) == ["glove", "settings"]
-    assert out["settings"]["noise_scale"] == "total" and out["settings"]["sigma"] == 1.0
+    assert out["settings"]["noise_scale"] == "matched" and out["settings"]["sigma"] == 1.0
+    # one model: matched dimension is its own, σ/√50 on each coordinate
     assert out["settings"]["sigma_per_coordinate"]["glove"] == pytest.approx(1.0 / np.sqrt(50))
+    assert out["settings"]["matched_dimension"] == 50
     for key in ("intra_mean", "inter_mean", "separation_auc", "mean_cosine", "alignment", "uniformity",
                 "probe_accuracy", "probe_accuracy_noisy"):
         assert isinstance(out["glove"][key], float)
@@ -295,7 +297,7 @@ def test_headless_run_uses_the_default_models(monkeypatch):
     headless.add_arguments(parser)
     args = parser.parse_args([])
     assert (args.models, args.data, args.seed, args.sigma, args.noise, args.noise_scale, args.postprocess) == (
-        None, None, 0, None, "after", "total", "none")
+        None, None, 0, None, "after", "matched", "none")
     calls = []
 
     def fake_analyse(registry, models, frame, **kw):
@@ -307,7 +309,7 @@ def test_headless_run_uses_the_default_models(monkeypatch):
         headless.run(args, LabContext(registry=_registry(False)))
     models, n_texts, kw = calls[0]
     assert models == "glove,minilm" and n_texts == len(load_corpus())
-    assert kw == {"sigma": None, "noise": "after", "seed": 0, "noise_scale": "total"}
+    assert kw == {"sigma": None, "noise": "after", "seed": 0, "noise_scale": "matched"}
 
 
 # -- issue 12: equal total noise and post-hoc isotropy, on small arrays -----------------------
@@ -417,3 +419,217 @@ def test_a_first_use_says_the_model_is_loading_and_a_second_does_not():
     messages.clear()
     compute.analyse(registry, "glove", progress=lambda fraction, message: messages.append(message))
     assert messages and not any("loading the model" in m for m in messages)
+
+
+# -- issue 25: noise at matched dimension, the whitening simplex, readings chosen from figures ------
+
+from plugins.anisotropy import noise as noise_scales  # noqa: E402
+
+
+def test_isometric_embedding_keeps_every_cosine_and_length():
+    x = np.random.default_rng(3).normal(size=(40, 50)) + 0.5
+    e = geometry.isometric_embedding(x, 384, seed=0)
+    assert e.shape == (40, 384)
+    assert np.abs(geometry.cosine_matrix(e) - geometry.cosine_matrix(x)).max() < 1e-6
+    assert np.allclose(np.linalg.norm(e, axis=1), np.linalg.norm(x, axis=1), atol=1e-9)
+    assert np.allclose(e @ e.T, x @ x.T, atol=1e-8)
+    assert (np.abs(e) > 1e-9).mean() > 0.99  # rotated: no coordinate is left as zero padding
+    assert np.array_equal(e, geometry.isometric_embedding(x, 384, seed=0))  # one fixed rotation
+    assert geometry.isometric_embedding(x, 50) is not None and np.array_equal(geometry.isometric_embedding(x, 50), x)
+    with pytest.raises(ValueError, match="fewer"):
+        geometry.isometric_embedding(x, 20)
+
+
+def test_matched_noise_gives_every_model_the_same_sigma_per_coordinate():
+    for dim in (50, 384):
+        assert compute.coordinate_sigma(1.0, dim, "matched", 384) == pytest.approx(1 / np.sqrt(384))
+    assert compute.coordinate_sigma(1.0, 50, "total", 384) == pytest.approx(1 / np.sqrt(50))
+    assert compute.coordinate_sigma(0.1, 50, "coordinate", 384) == 0.1
+    x = np.random.default_rng(0).normal(size=(12, 5))
+    assert noise_scales.noise_space(x, "matched", 9).shape == (12, 9)
+    assert noise_scales.noise_space(x, "total", 9) is x and noise_scales.noise_space(x, "coordinate", 9) is x
+
+
+def _clusters(dim, n_per=10, labels=4, spread=0.6, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(labels, dim))
+    x = np.concatenate([c + rng.normal(0, spread, size=(n_per, dim)) for c in centres])
+    return x, np.repeat([f"l{k}" for k in range(labels)], n_per)
+
+
+def test_each_model_carries_its_noisy_probe_on_all_three_scales():
+    x, labels = _clusters(6)
+    small = compute.model_geometry("small", x, labels, sigma=1.0, sweep_sigmas=(0.0, 0.5), matched_dim=24)
+    f = small.figures
+    s = 1 / np.sqrt(24)
+    expected = {
+        "probe_noisy_matched": geometry.linear_probe(geometry.isometric_embedding(x, 24, noise_scales.ROTATION_SEED),
+                                                     labels, 0.2, s).accuracy,
+        "probe_noisy_total": geometry.linear_probe(x, labels, 0.2, 1 / np.sqrt(6)).accuracy,
+        "probe_noisy_coordinate": geometry.linear_probe(x, labels, 0.2, s).accuracy,
+    }
+    assert {k: f[k] for k in expected} == expected
+    assert f["probe_accuracy_noisy"] == f["probe_noisy_matched"]  # the default scale is matched
+    assert f["probe_accuracy"] == geometry.linear_probe(x, labels, 0.2).accuracy  # the clean probe is untouched
+    # the sweep is taken on the embedded vectors, σ/√24 on each coordinate
+    assert small.sweep[1] == geometry.linear_probe(
+        geometry.isometric_embedding(x, 24, noise_scales.ROTATION_SEED), labels, 0.2, 0.5 / np.sqrt(24)).accuracy
+    big, _ = _clusters(24, seed=1)
+    g = compute.model_geometry("big", big, labels, sigma=1.0, sweep_sigmas=(0.0,), matched_dim=24).figures
+    assert g["probe_noisy_matched"] == g["probe_noisy_total"] == g["probe_noisy_coordinate"] == g["probe_accuracy_noisy"]
+    # another scale chosen: probe_accuracy_noisy is that scale's figure, the three are unchanged
+    total = compute.model_geometry("small", x, labels, sigma=1.0, sweep_sigmas=(0.0,), noise_scale="total",
+                                   matched_dim=24).figures
+    assert total["probe_accuracy_noisy"] == total["probe_noisy_total"] == f["probe_noisy_total"]
+
+
+def _noisy(matched, total, coordinate):
+    return {"probe_noisy_matched": matched, "probe_noisy_total": total, "probe_noisy_coordinate": coordinate}
+
+
+DIMS = {"glove": 50, "minilm": 384}
+
+
+def test_noise_reading_names_the_winner_the_figures_show_either_way_round():
+    contrastive_ahead = {"glove": _noisy(0.84, 0.59, 0.91), "minilm": _noisy(0.97, 0.97, 0.97)}
+    text = noise_scales.noise_reading(contrastive_ahead, DIMS, 1 / np.sqrt(384))
+    assert "`minilm`'s probe scores higher under this noise: 97% against 84% for `glove`" in text
+    assert "scores 59%, below its 84% at matched dimension" in text  # equal total noise: lower for the smaller
+    assert "scores 91%, above its 84% at matched dimension" in text  # per coordinate: higher for the smaller
+    assert "√(384/50) ≈ 2.8" in text and "N(0, 0.051)" in text
+    glove_ahead = {"glove": _noisy(0.95, 0.80, 0.97), "minilm": _noisy(0.70, 0.70, 0.70)}
+    text = noise_scales.noise_reading(glove_ahead, DIMS, 0.05)
+    assert "`glove`'s probe scores higher under this noise: 95% against 70% for `minilm`" in text
+    assert "`minilm`'s probe scores higher" not in text
+    tied = {"glove": _noisy(0.90, 0.90, 0.90), "minilm": _noisy(0.91, 0.91, 0.91)}
+    text = noise_scales.noise_reading(tied, DIMS, 0.05)
+    assert "are about equal under this noise (90% and 91%, within 0.02)" in text
+    assert "scores 90%, about the same as its 90% at matched dimension" in text
+    same_dim = noise_scales.noise_reading(tied, {"glove": 384, "minilm": 384}, 0.05)
+    assert "the three noise scales add the same noise" in same_dim and "about equal" in same_dim
+
+
+def test_the_run_carries_the_noise_reading_and_its_settings():
+    x, labels = _clusters(6)
+    big, _ = _clusters(24, seed=1)
+    frame = pd.DataFrame({"text": [f"t{i}" for i in range(len(labels))], "label": labels, "module": ""})
+    reports = {"small": compute.model_geometry("small", x, labels, sweep_sigmas=(0.0,), matched_dim=24),
+               "big": compute.model_geometry("big", big, labels, sweep_sigmas=(0.0,), matched_dim=24)}
+    result = compute.AnisotropyResult(frame, reports, matched_dim=24)
+    assert result.sigma_per_coordinate() == {"small": pytest.approx(1 / np.sqrt(24)), "big": pytest.approx(1 / np.sqrt(24))}
+    payload = result.to_json()["settings"]
+    assert payload["matched_dimension"] == 24 and payload["dimensions"] == {"small": 6, "big": 24}
+    reading = result.noise_reading()
+    assert "`small`'s 6-d vectors are embedded isometrically in 24 dimensions" in reading
+    assert set(compute.FIGURES) == set(reports["small"].figures)
+
+
+def test_cli_json_reports_the_matched_probe_for_both_models(tmp_path, capsys):
+    from playground import create_registry
+    from playground.web.cli import main
+
+    rows = [(f"the court shall rule on clause {i} of the lease", "legal") for i in range(10)]
+    rows += [(f"the patient reports pain in the left knee on day {i}", "medical") for i in range(10)]
+    rows += [(f"the moon sings softly over the silver sea {i}", "poetry") for i in range(10)]
+    path = _write(tmp_path, "three.csv", "text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
+    assert main(["run", "anisotropy", "--models", "glove,minilm", "--data", path, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["settings"]["noise_scale"] == "matched" and out["settings"]["matched_dimension"] == 384
+    assert out["settings"]["dimensions"] == {"glove": 50, "minilm": 384}
+    for model in ("glove", "minilm"):
+        assert {"probe_noisy_matched", "probe_noisy_total", "probe_noisy_coordinate"} <= set(out[model])
+        assert out[model]["probe_accuracy_noisy"] == out[model]["probe_noisy_matched"]
+    # glove's matched figure is its probe in 384 dimensions, cosines unchanged, at σ = 1/√384 per coordinate
+    frame = compute.load_texts(path)
+    x = create_registry(device="cpu").get("glove").encode_texts(frame["text"].tolist())
+    embedded = geometry.isometric_embedding(x, 384, noise_scales.ROTATION_SEED)
+    assert out["glove"]["probe_noisy_matched"] == geometry.linear_probe(
+        embedded, frame["label"].to_numpy(), 0.2, 1 / np.sqrt(384)).accuracy
+    assert main(["run", "anisotropy", "--models", "glove,minilm", "--data", path]) == 0
+    assert "**Noise, three ways.**" in capsys.readouterr().out
+
+
+def test_help_names_the_three_noise_scales(capsys):
+    from playground.web.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "anisotropy", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "{matched,total,coordinate}" in text and "matched (default)" in text
+
+
+@pytest.mark.parametrize("n, dim", [(12, 20), (21, 20), (60, 8)])
+def test_whitening_reveal_states_the_simplex_exactly_when_n_minus_1_fits_in_d(n, dim):
+    x = np.random.default_rng(n).normal(size=(n, dim)) + 1.0
+    white = isotropy.postprocess(x, "whiten")
+    cosines = geometry.cosine_matrix(white)[np.triu_indices(n, 1)]
+    simplex = n - 1 <= dim
+    raw = {"separation_auc": 0.9, "probe_accuracy": 0.9}
+    text = isotropy.whitening_sentence("m", n, dim, raw, {"separation_auc": 0.5, "probe_accuracy": 0.25})
+    if simplex:  # the figure behind the sentence: every cosine −1/(n − 1)
+        assert np.allclose(cosines, -1 / (n - 1), atol=1e-6)
+        assert "regular simplex" in text and f"−1/{n - 1} = {-1 / (n - 1):.4f}" in text and "by construction" in text
+    else:
+        assert cosines.std() > 0.05  # not a simplex: the cosines still differ
+        assert "simplex" not in text and f"each of the {dim} principal directions the same weight" in text
+        assert "nearly as many directions" not in text
+        assert isotropy.whitening_sentence("m", n, dim, raw, {"separation_auc": 0.89, "probe_accuracy": 0.9}) == ""
+
+
+@pytest.mark.parametrize("raw_a, centred_b, words", [
+    (0.785, 0.920, "lifts `b`'s AUC too (0.895 → 0.920): `b` benefits less than `a`, but it benefits"),
+    (0.785, 0.900, "barely moves `b`'s AUC too (0.895 → 0.900): `b` benefits less than `a`;"),
+    (0.785, 0.850, "lowers `b`'s AUC too"),
+    (0.850, 0.970, "`b` benefits about as much as `a`"),
+    (0.900, 0.990, "`b` benefits more than `a`"),
+])
+def test_centering_sentence_follows_the_figures(raw_a, centred_b, words):
+    text = isotropy.centering_sentence("a", "b", raw_a, 0.895, 0.93, centred_b)
+    assert words in text
+    assert "needs no such repair" not in text and "needs neither" not in text
+
+
+def test_centering_sentence_says_when_the_centred_models_are_level():
+    assert "centred, the two are about equal (0.930 and 0.920, within 0.02)" in isotropy.centering_sentence(
+        "a", "b", 0.785, 0.895, 0.930, 0.920)
+    assert "centred, the two are `a` ahead (0.990 against 0.920)" in isotropy.centering_sentence(
+        "a", "b", 0.785, 0.895, 0.990, 0.920)
+
+
+def test_teaching_text_says_tend_to_and_names_what_each_objective_compares():
+    from pathlib import Path
+
+    from playground.models.catalog import DEFAULT_MODELS
+    from playground.web.app import HEADER
+    from plugins.anisotropy import ui
+
+    top = " ".join((Path(__file__).parent.parent / "README.md").read_text().split("## Quick start")[0].split())
+    lab_readme = " ".join((Path(__file__).parent.parent / "plugins/anisotropy/README.md").read_text().split())
+    lesson = " ".join(ui.LESSON.split())
+    for text in (" ".join(HEADER.split()), top):
+        assert "tend to make the raw cosine" in text and "Liang et al. 2022" in text
+        assert "directly usable" not in text and "trained without comparing texts" not in text
+        assert "compares two segments read together" in text and "nearly isotropic" in text
+    assert "it does compare two segments" in lesson and "illustrates the lesson" in lesson
+    assert "tends to* make the raw cosine usable" in lesson and "Henderson et al. 2017" in lesson
+    assert "NLI classification, regression and triplet objectives" in lesson
+    assert "needs neither" not in lab_readme and "benefits less, but it benefits" in lab_readme
+    assert "nearly as many directions" not in lab_readme and "regular simplex" in lab_readme
+    assert "illustrative, not controlled" in lab_readme
+    assert "0 = isotropic" not in compute.FIGURES["mean_cosine"] and "not sufficient" in compute.FIGURES["mean_cosine"]
+    assert "over a loss's own positive pairs" in compute.FIGURES["alignment"]
+    assert "near 0 is isotropic" not in geometry.mean_cosine.__doc__ and "not sufficient" in geometry.mean_cosine.__doc__
+    specs = {spec.id: spec.description for spec in DEFAULT_MODELS}
+    assert "fine-tuned contrastively" in specs["minilm"] and "compares two segments" in specs["bert-base-uncased"]
+
+
+def test_whitening_reveal_checks_the_rank_before_it_claims_a_simplex():
+    # n − 1 ≤ d, but repeated texts: the centred texts span fewer than n − 1 directions, no simplex
+    x = np.repeat(np.random.default_rng(0).normal(size=(6, 20)), 2, axis=0)
+    rank = isotropy.whiten(x).shape[1]
+    assert rank == 5 < len(x) - 1
+    cosines = geometry.cosine_matrix(isotropy.postprocess(x, "whiten"))[np.triu_indices(len(x), 1)]
+    assert not np.allclose(cosines, -1 / (len(x) - 1), atol=1e-3)
+    text = isotropy.whitening_sentence("m", len(x), 20, {"separation_auc": 0.9}, {"separation_auc": 0.5,
+                                       "probe_accuracy": 0.3}, rank=rank)
+    assert "simplex" not in text and "each of the 5 principal directions" in text

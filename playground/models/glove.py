@@ -1,5 +1,8 @@
 """GloVe 6B 50-d word vectors (trained on co-occurrence counts, not contrastively),
-mean-pooled into sentence vectors: the anisotropic, non-contrastive baseline.
+mean-pooled into sentence vectors: the non-contrastive baseline. The word vectors
+themselves are nearly isotropic by the mean cosine (``python docs/figures.py --only
+anisotropy`` measures it between vocabulary words); the pooled text vectors crowd
+into a cone, because an average keeps what its words share.
 
 Tokenisation (documented because it decides what is pooled): the text is
 lower-cased and split into runs of letters and digits, keeping inner apostrophes

@@ -84,9 +84,11 @@ def separation_auc(intra: np.ndarray, inter: np.ndarray) -> float:
 
 
 def mean_cosine(x: np.ndarray) -> float:
-    """Mean cosine over all distinct pairs (anisotropy: near 0 is isotropic,
-    near 1 means every vector points the same way). O(n·d): the sum of all
-    pairwise dot products is ``|Σz|²`` less the diagonal."""
+    """Mean cosine over all distinct pairs (anisotropy: near 1 means every vector
+    points the same way). Near 0 is necessary for isotropy, not sufficient: it is
+    (almost exactly) the squared length of the mean unit vector, so two opposite
+    clusters, or any centred set, also score 0. O(n·d): the sum of all pairwise
+    dot products is ``|Σz|²`` less the diagonal."""
     z = l2_normalise(x)
     n = len(z)
     if n < 2:
@@ -132,6 +134,29 @@ def positive_pairs(labels: Sequence, max_pairs: int = 20000, seed: int = 0) -> t
         pick = np.sort(np.random.default_rng(seed).choice(len(i), max_pairs, replace=False))
         i, j = i[pick], j[pick]
     return i, j
+
+
+def isometric_embedding(x: np.ndarray, dim: int, seed: int = 0) -> np.ndarray:
+    """The rows of ``x`` (n, d) carried into ``dim`` ≥ d dimensions with every length,
+    dot product and cosine unchanged: zero-padded to ``dim`` coordinates, then turned
+    by one seeded random orthogonal matrix, so no coordinate is left empty. Returns
+    (n, dim) float64; ``dim == d`` returns the rows as they are.
+
+    Why: Gaussian noise N(0, σ) on every coordinate puts σ along *every* direction,
+    so two models compared in one dimension get the same noise along any direction
+    a probe uses and the same noise in total.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"isometric_embedding needs a 2-D array of rows; got shape {x.shape}.")
+    d = x.shape[1]
+    if dim < d:
+        raise ValueError(f"Cannot embed {d}-dimensional vectors isometrically in {dim} dimensions (fewer).")
+    if dim == d:
+        return x
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(dim, dim)))
+    q *= np.where(np.diag(r) < 0, -1.0, 1.0)  # a uniformly random rotation (Haar), not one QR's bias
+    return x @ q[:d]  # = [x, 0] @ q: the padded coordinates contribute nothing
 
 
 @dataclass

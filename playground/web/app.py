@@ -22,9 +22,12 @@ from playground.web.ui import friendly_errors, session_id
 log = logging.getLogger("playground")
 
 HEADER = """# Contrastive playground
-Contrastive losses (triplet, InfoNCE, CLIP, SigLIP) make the raw cosine between embeddings directly usable; an encoder
-trained without comparing texts (BERT's masked-LM and next-sentence prediction, GloVe's co-occurrence fit) crowds its
-vectors into a cone along one shared direction. Each tab is an experiment: predict what you will see, run it, and compare."""
+Contrastive losses (triplet, InfoNCE, CLIP, SigLIP) tend to make the raw cosine between embeddings usable (Ethayarajh
+2019; Li et al. 2020), though not always (CLIP's image and text vectors keep a modality gap; Liang et al. 2022). An
+encoder whose objective never asks the vectors of unrelated texts to point apart (BERT's masked-LM and next-sentence
+prediction, which compares two segments read together; mean-pooled GloVe, whose word vectors are nearly isotropic until
+pooled) tends to crowd its text vectors into a cone along one shared direction. Each tab is an experiment: predict what
+you will see, run it, and compare."""
 
 CSS = """
 .lab-error { border: 2px solid #d9534f; border-radius: 8px; padding: 0.5em 1em; background: #fff5f5; }

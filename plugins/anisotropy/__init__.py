@@ -1,6 +1,8 @@
-"""Lab 1, text anisotropy: an encoder not trained to compare texts (BERT's masked-LM
-and next-sentence prediction, or GloVe's co-occurrence fit) against a contrastive
-one, on texts from four clearly different domains; then centering and whitening.
+"""Lab 1, text anisotropy: an encoder whose objective never asks the vectors of
+unrelated texts to point apart (BERT's masked-LM and next-sentence prediction, or
+mean-pooled GloVe) against a contrastive one, on texts from four clearly different
+domains (an illustrative comparison: the models differ in more than the objective);
+then centering and whitening.
 
 The tab is built by ``ui.build``; the experiment itself is ``compute.analyse``;
 ``playground run anisotropy`` runs it headless (``headless.run``).
@@ -30,7 +32,8 @@ def register_labs(register):
             order=10,
             description=(
                 "A non-contrastive encoder (BERT or GloVe) against a contrastive one on four text domains: cosine matrices, "
-                "intra/inter histograms, separation, anisotropy, projections and a noisy linear probe."
+                "intra/inter histograms, separation, anisotropy, projections and a noisy linear probe (noise at "
+                "matched dimension by default)."
             ),
             add_arguments=add_arguments,
             run=run,

@@ -4,10 +4,11 @@ For each model: embed the texts, take the N×N cosine matrix, split the distinct
 pairs into same-label (intra) and different-label (inter), and summarise them
 (means, gap, ROC-AUC separation, mean cosine, alignment, uniformity); then a
 linear probe trained on a stratified 20% of the vectors, clean and with Gaussian
-noise, and a sweep of its accuracy over the noise level σ. σ is either the expected
-length of the noise vector (``noise_scale="total"``, the default: every model gets
-the same amount of noise whatever its dimension) or the standard deviation of each
-coordinate (``"coordinate"``: a d-dimensional vector then gets about σ·√d in all).
+noise, and a sweep of its accuracy over the noise level σ. How much noise σ means
+(``noise_scale``) is one of three readings, explained in ``noise``: at matched
+dimension (the default: every model embedded isometrically in the run's largest
+dimension, the same noise along every direction), equal total noise, or σ per
+coordinate; each model's figures carry its noisy probe on all three.
 
     >>> from playground import create_registry
     >>> from plugins.anisotropy.compute import analyse, load_texts
@@ -28,26 +29,16 @@ from playground.data.uploads import read_labelled_csv
 from playground.models.registry import ModelRegistry
 from playground.contract.verdict import judge
 
+from .noise import (
+    DEFAULT_NOISE_SCALE, DEFAULT_SIGMAS, NOISE_COORDINATE, NOISE_MATCHED, NOISE_SCALES, NOISE_TOTAL, SCALE_FIGURES,
+    SWEEPS, check_scale, coordinate_sigma, noise_space, noisy_probes, sigma_on_largest,
+)
+
 LIKELIHOOD_MODEL = "bert-base-uncased"
 FALLBACK_MODEL = "glove"
 CONTRASTIVE_MODEL = "minilm"
 
 TRAIN_FRACTION = 0.2
-NOISE_TOTAL, NOISE_COORDINATE = "total", "coordinate"
-NOISE_SCALES = {
-    NOISE_TOTAL: "σ is the expected length of the noise vector: every model gets the same total noise, "
-                 "whatever its dimension (σ/√d on each coordinate)",
-    NOISE_COORDINATE: "σ is the standard deviation on every coordinate: a d-dimensional vector gets about "
-                      "σ·√d in total, so a 384-d model gets √(384/50) ≈ 2.8 times the noise of a 50-d one",
-}
-DEFAULT_NOISE_SCALE = NOISE_TOTAL
-# Per scale: the default σ and the sweep. Total σ = 1 is a noise vector as long as the unit
-# signal vector; per coordinate, σ = 0.1 is the lesson's literal formula.
-DEFAULT_SIGMAS = {NOISE_TOTAL: 1.0, NOISE_COORDINATE: 0.1}
-SWEEPS = {
-    NOISE_TOTAL: (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0),
-    NOISE_COORDINATE: (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5),
-}
 DEFAULT_SIGMA = DEFAULT_SIGMAS[DEFAULT_NOISE_SCALE]
 SWEEP_SIGMAS = SWEEPS[DEFAULT_NOISE_SCALE]
 NOISE_AFTER, NOISE_BEFORE = "after", "before"
@@ -64,23 +55,20 @@ FIGURES = {
     "inter_mean": "mean cosine of different-label pairs",
     "gap": "intra_mean − inter_mean",
     "separation_auc": "ROC-AUC of intra vs inter pairs by cosine (0.5 = no separation, 1 = a clean gap)",
-    "mean_cosine": "mean cosine over all distinct pairs (anisotropy: 0 = isotropic, 1 = one direction)",
-    "alignment": "E‖f(x)−f(y)‖² over same-label pairs (lower = positives closer)",
+    "mean_cosine": "mean cosine over all distinct pairs (anisotropy: 1 = one direction; 0 is necessary for "
+                   "isotropy, not sufficient: two opposite clusters also score 0)",
+    "alignment": "E‖f(x)−f(y)‖² over same-label pairs (lower = same-label texts closer; Wang & Isola take it "
+                 "over a loss's own positive pairs, which here the labels stand in for)",
     "uniformity": "log E exp(−2‖f(x)−f(y)‖²) over all pairs (lower = more spread over the sphere)",
     "probe_accuracy": "logistic regression on 20% of the vectors, accuracy on the other 80%",
-    "probe_accuracy_noisy": "the same probe with Gaussian noise of level σ added to every vector",
+    "probe_accuracy_noisy": "the same probe with Gaussian noise of level σ added to every vector, on the chosen scale",
+    SCALE_FIGURES[NOISE_MATCHED]: "the noisy probe at matched dimension: vectors embedded isometrically in the run's "
+                                  "largest dimension D, the same noise on every coordinate for every model",
+    SCALE_FIGURES[NOISE_TOTAL]: "the noisy probe with equal total noise: the largest model's noise length, in the "
+                                "model's own dimension (more per direction for a smaller model)",
+    SCALE_FIGURES[NOISE_COORDINATE]: "the noisy probe with the largest model's σ per coordinate, in the model's own "
+                                     "dimension (fewer noisy dimensions for a smaller model)",
 }
-
-
-def coordinate_sigma(sigma: float, dim: int, noise_scale: str = DEFAULT_NOISE_SCALE) -> float:
-    """The standard deviation per coordinate that noise level ``sigma`` means for a
-    ``dim``-dimensional vector: ``σ/√dim`` for equal total noise (the noise vector's
-    expected squared length is then σ² whatever ``dim``), ``σ`` per coordinate."""
-    if noise_scale not in NOISE_SCALES:
-        raise ValueError(f"Noise scale {noise_scale!r} is not one of: {', '.join(NOISE_SCALES)}.")
-    if not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"The noise σ must be a finite number, 0 or more; got {sigma}.")
-    return float(sigma) / np.sqrt(dim) if noise_scale == NOISE_TOTAL else float(sigma)
 
 
 # -- data in ------------------------------------------------------------------------
@@ -118,7 +106,9 @@ def default_models(registry: ModelRegistry) -> tuple[str, str, str]:
     note = (
         f"**Why GloVe and not BERT?** `{LIKELIHOOD_MODEL}` cannot be loaded here ({reason.rstrip('. ')}). "
         "GloVe stands in as the non-contrastive model: its word vectors come from co-occurrence counts, "
-        "mean-pooled into one vector per text, and nothing in its training compares two texts. "
+        "mean-pooled into one vector per text, and nothing in its training compares two texts. It differs from "
+        "MiniLM in more than the objective (pooling, dimension, architecture, data): an illustration, not a "
+        "controlled experiment. "
         "Where BERT can be loaded, it is the default."
     )
     return FALLBACK_MODEL, CONTRASTIVE_MODEL, note
@@ -160,6 +150,7 @@ class AnisotropyResult:
     sweep_sigmas: tuple[float, ...] = SWEEP_SIGMAS
     seed: int = 0
     noise_scale: str = DEFAULT_NOISE_SCALE
+    matched_dim: int = 0  # the largest dimension of the run's models: where matched noise is added
     projections: dict[str, np.ndarray] = field(default_factory=dict)
     projection_method: str = ""
 
@@ -184,10 +175,25 @@ class AnisotropyResult:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def dims(self) -> dict[str, int]:
+        """``{model_id: the dimension of its vectors}``."""
+        return {m: int(r.embeddings.shape[1]) for m, r in self.reports.items()}
+
+    def common_dim(self) -> int:
+        """The dimension matched noise is added in: ``matched_dim``, or the largest model's."""
+        return self.matched_dim or max(self.dims().values())
+
     def sigma_per_coordinate(self) -> dict[str, float]:
-        """``{model_id: σ per coordinate}`` actually added at ``self.sigma``."""
-        return {m: coordinate_sigma(self.sigma, r.embeddings.shape[1], self.noise_scale)
-                for m, r in self.reports.items()}
+        """``{model_id: σ per coordinate}`` actually added at ``self.sigma`` (at matched
+        dimension, on the vectors embedded in ``common_dim()`` dimensions)."""
+        return {m: coordinate_sigma(self.sigma, d, self.noise_scale, self.common_dim()) for m, d in self.dims().items()}
+
+    def noise_reading(self) -> str:
+        """Markdown: the three noise scales and what this run's probes show under each."""
+        from .noise import noise_reading
+
+        return noise_reading(self.figures(), self.dims(),
+                             sigma_on_largest(self.sigma, self.noise_scale, self.common_dim()), TRAIN_FRACTION)
 
     def to_json(self) -> dict:
         """Figures, sweep and settings as plain JSON (the JSON download)."""
@@ -197,7 +203,8 @@ class AnisotropyResult:
                 "train_fraction": TRAIN_FRACTION, "sigma": self.sigma, "noise": self.noise,
                 "noise_meaning": NOISE_MODES[self.noise], "noise_scale": self.noise_scale,
                 "noise_scale_meaning": NOISE_SCALES[self.noise_scale], "seed": self.seed,
-                "sigma_per_coordinate": self.sigma_per_coordinate(),
+                "sigma_per_coordinate": self.sigma_per_coordinate(), "dimensions": self.dims(),
+                "matched_dimension": self.common_dim(),
             },
             "figures": self.figures(),
             "sweep": {
@@ -211,12 +218,17 @@ class AnisotropyResult:
 def model_geometry(
     model_id: str, x: np.ndarray, labels: Sequence, sigma: float = DEFAULT_SIGMA, noise: str = NOISE_AFTER,
     sweep_sigmas: Sequence[float] = SWEEP_SIGMAS, seed: int = 0, noise_scale: str = DEFAULT_NOISE_SCALE,
+    matched_dim: Optional[int] = None,
 ) -> ModelReport:
     """Every figure of one model's vectors ``x`` (rows aligned with ``labels``); the
-    noise levels ``sigma`` and ``sweep_sigmas`` are read on ``noise_scale``."""
+    noise levels ``sigma`` and ``sweep_sigmas`` are read on ``noise_scale``.
+    ``matched_dim``: the run's largest dimension (default: this model's), where matched
+    noise is added and whose model sets the noise of the three ``probe_noisy_*`` figures."""
     if noise not in NOISE_MODES:
         raise ValueError(f"Noise mode {noise!r} is not one of: {', '.join(NOISE_MODES)}.")
-    per_coordinate = coordinate_sigma(sigma, np.shape(x)[1], noise_scale)  # validates σ and the scale
+    dim = np.shape(x)[1]
+    matched_dim = max(int(matched_dim or dim), dim)
+    per_coordinate = coordinate_sigma(sigma, dim, noise_scale, matched_dim)  # validates σ and the scale
     labels = np.asarray(labels)
     after = noise == NOISE_AFTER
     sims = geometry.cosine_matrix(x)
@@ -224,16 +236,17 @@ def model_geometry(
     if len(intra) == 0 or len(inter) == 0:
         raise ValueError("The texts need at least two labels, and at least two texts under some label.")
     i, j = geometry.positive_pairs(labels, seed=seed)
-    dim = np.shape(x)[1]
+    noisy_x = noise_space(x, noise_scale, matched_dim)  # at matched dimension: embedded, cosines unchanged
     sweep = geometry.probe_noise_sweep(
-        x, labels, [coordinate_sigma(s, dim, noise_scale) for s in sweep_sigmas], TRAIN_FRACTION, after, seed)
+        noisy_x, labels, [coordinate_sigma(s, dim, noise_scale, matched_dim) for s in sweep_sigmas], TRAIN_FRACTION,
+        after, seed)
     by_sigma = dict(zip(map(float, sweep_sigmas), sweep))
-    clean = by_sigma.get(0.0)
-    if clean is None:
-        clean = geometry.linear_probe(x, labels, TRAIN_FRACTION, 0.0, after, seed).accuracy
+    clean = geometry.linear_probe(x, labels, TRAIN_FRACTION, 0.0, after, seed).accuracy
     noisy = by_sigma.get(float(sigma))
     if noisy is None:
-        noisy = geometry.linear_probe(x, labels, TRAIN_FRACTION, per_coordinate, after, seed).accuracy
+        noisy = geometry.linear_probe(noisy_x, labels, TRAIN_FRACTION, per_coordinate, after, seed).accuracy
+    by_scale = noisy_probes(x, labels, sigma_on_largest(sigma, noise_scale, matched_dim), matched_dim,
+                            TRAIN_FRACTION, after, seed, known={noise_scale: noisy})
     figures = {
         "intra_mean": float(intra.mean()),
         "inter_mean": float(inter.mean()),
@@ -244,6 +257,7 @@ def model_geometry(
         "uniformity": geometry.uniformity(x),
         "probe_accuracy": float(clean),
         "probe_accuracy_noisy": float(noisy),
+        **{SCALE_FIGURES[scale]: value for scale, value in by_scale.items()},
     }
     return ModelReport(model_id, np.asarray(x, dtype=np.float32), sims.astype(np.float32), intra, inter, figures, sweep)
 
@@ -280,8 +294,7 @@ def analyse(
     ids = parse_model_ids(model_ids)
     frame = load_texts() if frame is None else frame
     labels = frame["label"].to_numpy()
-    if noise_scale not in NOISE_SCALES:
-        raise ValueError(f"Noise scale {noise_scale!r} is not one of: {', '.join(NOISE_SCALES)}.")
+    check_scale(noise_scale)
     sigma = DEFAULT_SIGMAS[noise_scale] if sigma is None else float(sigma)
     sweep_sigmas = SWEEPS[noise_scale] if sweep_sigmas is None else sweep_sigmas
     sweep_sigmas = tuple(sorted({float(s) for s in sweep_sigmas} | {0.0, float(sigma)}))
@@ -293,18 +306,22 @@ def analyse(
         if progress is not None:
             progress(min((step + within) / steps, 1.0), message)
 
-    reports = {}
-    for model_id in ids:
+    vectors = {}
+    for model_id in ids:  # every model first: matched noise needs the largest dimension of the run
         if not registry.is_loaded(model_id, session or None):  # a first use waits for imports and weights
             tick(f"{model_id}: loading the model (first use since the server started)")
         tick(f"{model_id}: embedding {len(frame)} texts")
-        x = embed(registry, model_id, frame["text"].tolist(), session,
-                  (lambda f, m: tick(m, f)) if progress is not None else None)
+        vectors[model_id] = embed(registry, model_id, frame["text"].tolist(), session,
+                                  (lambda f, m: tick(m, f)) if progress is not None else None)
         step += 1
+    matched_dim = max(np.shape(x)[1] for x in vectors.values())
+    reports = {}
+    for model_id, x in vectors.items():
         tick(f"{model_id}: similarities and linear probes")
-        reports[model_id] = model_geometry(model_id, x, labels, sigma, noise, sweep_sigmas, seed, noise_scale)
+        reports[model_id] = model_geometry(model_id, x, labels, sigma, noise, sweep_sigmas, seed, noise_scale,
+                                           matched_dim)
         step += 1
-    result = AnisotropyResult(frame, reports, float(sigma), noise, sweep_sigmas, seed, noise_scale)
+    result = AnisotropyResult(frame, reports, float(sigma), noise, sweep_sigmas, seed, noise_scale, matched_dim)
     if projection:
         project(result, projection, progress=lambda f, m: tick(m, f))
     return result
@@ -366,9 +383,9 @@ def reveal(result: AnisotropyResult, guess: Optional[str]) -> str:
                 f"`{a}` crowds its vectors into a narrow cone: even unrelated texts have a high cosine, so its raw "
                 f"cosine is dominated by the direction every text shares. The domains are still there (a linear "
                 f"probe finds them {ra.figures['probe_accuracy']:.0%} of the time, and the AUC is "
-                f"{ra.figures['separation_auc']:.2f}, not 0.5). `{b}` was trained to push non-matching texts apart: "
-                f"its raw cosine is usable as it is. How much of the cone is one shared direction is the second "
-                "question below."
+                f"{ra.figures['separation_auc']:.2f}, not 0.5). `{b}` was trained to push non-matching texts apart, "
+                f"and here its vectors share no such direction (mean cosine {rb.figures['mean_cosine']:.2f}). How much "
+                "of the cone is one shared direction is the second question below."
             )
         if rb.figures["separation_auc"] > ra.figures["separation_auc"] + 0.03:
             lines.append(

@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .compute import NOISE_MODES, AnisotropyResult
+from .noise import SCALE_NAMES
 
 # Tableau-10: distinguishable, and readable for the common colour-vision deficiencies.
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
@@ -146,6 +147,13 @@ def projection_figure(result: AnisotropyResult, model_id: str) -> go.Figure:
     return _layout(fig, f"{model_id}: {method} of the vectors, coloured by label", 440)
 
 
+SWEEP_AXES = {
+    "matched": "noise σ: expected length of the noise vector, every model embedded in {d} dimensions",
+    "total": "noise σ: expected length of the noise vector in each model's own dimension",
+    "coordinate": "noise σ added to every coordinate of each model's own dimension",
+}
+
+
 def sweep_figure(result: AnisotropyResult) -> go.Figure:
     """Linear-probe accuracy against the noise σ, one line per model; chance dashed."""
     fig = go.Figure()
@@ -161,11 +169,10 @@ def sweep_figure(result: AnisotropyResult) -> go.Figure:
                   annotation_text=f"majority-label baseline {chance:.2f}", annotation_position="bottom right")
     fig.add_vline(x=result.sigma, line=dict(color="grey", dash="dash"),
                   annotation_text=f"σ = {result.sigma:g}", annotation_position="top right")
-    fig.update_xaxes(title="noise σ: expected length of the noise vector (equal for every model)"
-                     if result.noise_scale == "total" else "noise σ added to every coordinate")
+    fig.update_xaxes(title=SWEEP_AXES[result.noise_scale].format(d=result.common_dim()))
     fig.update_yaxes(title="probe accuracy on the held-out 80%", range=[0, 1.02])
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
-    scale = "equal total noise" if result.noise_scale == "total" else "σ per coordinate"
+    scale = SCALE_NAMES[result.noise_scale]
     return _layout(fig, f"Linear probe under noise ({scale}, added {result.noise} L2 normalisation)", 380)
 
 

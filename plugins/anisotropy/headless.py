@@ -1,14 +1,17 @@
 """``playground run anisotropy``: the experiment without a browser.
 
     playground run anisotropy --models glove,minilm [--data FILE.csv] [--seed N]
-        [--noise-scale total|coordinate] [--sigma S] [--noise after|before]
+        [--noise-scale matched|total|coordinate] [--sigma S] [--noise after|before]
         [--postprocess none|center|whiten[,...]] [--json]
 
 prints, for each model, every figure of ``compute.FIGURES`` (intra_mean, inter_mean,
 gap, separation_auc, mean_cosine, alignment, uniformity, probe_accuracy,
-probe_accuracy_noisy). With ``--json``: one JSON object keyed by model id (the raw
+probe_accuracy_noisy on the chosen scale, and the noisy probe on each of the three
+scales: probe_noisy_matched, probe_noisy_total, probe_noisy_coordinate), then what
+the three scales show. With ``--json``: one JSON object keyed by model id (the raw
 vectors' figures), plus ``"settings"`` (noise scale, σ, where the noise goes, σ per
-coordinate for each model) and, when ``--postprocess`` names centering or whitening,
+coordinate for each model, each model's dimension and the matched dimension) and,
+when ``--postprocess`` names centering or whitening,
 ``"postprocess": {method: {model_id: figures}}``.
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .compute import (
     default_models, load_texts,
 )
 from .isotropy import POSTPROCESS, parse_postprocess, postprocess_figures
+from .noise import noise_reading, sigma_on_largest
 
 META_KEYS = ("settings", "postprocess")
 
@@ -39,8 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the probe's split and of the noise (default 0)")
     parser.add_argument("--noise-scale", choices=list(NOISE_SCALES), default=DEFAULT_NOISE_SCALE,
-                        help="total: σ is the noise vector's expected length, equal for every model (default); "
-                             "coordinate: σ on every coordinate, so more dimensions get more noise")
+                        help="matched (default): every model embedded isometrically in the largest dimension D "
+                             "of the run (cosines unchanged), σ the noise vector's expected length there: the same "
+                             "noise along every direction; total: σ the noise vector's length in each model's own "
+                             "dimension (more noise per direction for a smaller model: favours the larger); "
+                             "coordinate: σ on every coordinate of each model's own dimension (favours the smaller)")
     parser.add_argument("--sigma", type=float, default=None,
                         help="noise σ for probe_accuracy_noisy (default "
                              + ", ".join(f"{v:g} for {k}" for k, v in DEFAULT_SIGMAS.items()) + ")")
@@ -62,6 +69,7 @@ def run(args: argparse.Namespace, ctx: LabContext) -> dict:
     out["settings"] = {
         "noise_scale": result.noise_scale, "sigma": result.sigma, "noise": result.noise, "seed": result.seed,
         "sigma_per_coordinate": result.sigma_per_coordinate(), "texts": len(frame),
+        "dimensions": result.dims(), "matched_dimension": result.common_dim(),
     }
     shifted = [m for m in methods if m != "none"]
     if shifted:
@@ -86,6 +94,9 @@ def format_result(result: dict) -> str:
     if settings:
         lines.append(f"noise: σ = {settings['sigma']:g} ({settings['noise_scale']}), added {settings['noise']} "
                      "L2 normalisation")
+        if "dimensions" in settings:
+            largest = sigma_on_largest(settings["sigma"], settings["noise_scale"], settings["matched_dimension"])
+            lines += ["", noise_reading(raw, settings["dimensions"], largest)]
     for method, figures in result.get("postprocess", {}).items():
         lines += ["", f"after {method}:", *_table(figures)]
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from playground.science import geometry
 from playground.contract.verdict import judge
 
 from .compute import AnisotropyResult, model_geometry
+from .noise import EQUAL_WITHIN, compare
 
 POSTPROCESS = {
     "none": "the raw vectors",
@@ -90,7 +91,7 @@ def postprocess_figures(result: AnisotropyResult, methods: Sequence[str]) -> dic
         out[method] = {
             model_id: model_geometry(
                 model_id, postprocess(report.embeddings, method), labels, result.sigma, result.noise,
-                (0.0, result.sigma), result.seed, result.noise_scale,
+                (0.0, result.sigma), result.seed, result.noise_scale, result.common_dim(),
             ).figures
             for model_id, report in result.reports.items()
         }
@@ -105,17 +106,15 @@ PREDICT_QUESTION = (
 )
 PREDICT_CHOICES = {
     "below": "Still clearly below Model B: the cone was not just a shift",
-    "close": "About equal to Model B (within 0.02)",
+    "close": f"About equal to Model B (within {EQUAL_WITHIN:g})",
     "above": "Above Model B: most of the cone was one shared direction",
 }
-EQUAL_WITHIN = 0.02
 
 
 def auc_bucket(repaired: float, contrastive_raw: float) -> str:
-    """Which of ``PREDICT_CHOICES`` a repaired AUC falls in against the contrastive model's raw AUC."""
-    if abs(repaired - contrastive_raw) <= EQUAL_WITHIN:
-        return "close"
-    return "above" if repaired > contrastive_raw else "below"
+    """Which of ``PREDICT_CHOICES`` a repaired AUC falls in against the contrastive model's raw AUC
+    (within the lab's tie band ``EQUAL_WITHIN``: "close")."""
+    return {"equal": "close", "above": "above", "below": "below"}[compare(repaired, contrastive_raw)]
 
 
 FIGURE_ROWS = (("mean_cosine", "mean cosine"), ("separation_auc", "separation AUC"), ("gap", "intra − inter"),
@@ -130,6 +129,70 @@ def comparison_table(figures: dict[str, dict[str, dict[str, float]]]) -> list[li
     for key, name in FIGURE_ROWS:
         rows.append([name] + [round(by_model[m][key], 3) for by_model in figures.values() for m in by_model])
     return rows
+
+
+def whitening_sentence(model_id: str, n: int, dim: int, raw: dict[str, float], whitened: dict[str, float],
+                       rank: Optional[int] = None) -> str:
+    """What full PCA whitening did to one model, chosen from the run's ``n`` texts and
+    ``dim`` dimensions: with n − 1 ≤ d the centred texts span at most n − 1 directions,
+    each rescaled to unit variance, so any corpus whose centred texts span all n − 1
+    (``rank``, the whitened dimension; by default assumed) lands on a regular simplex
+    (every cosine −1/(n − 1): AUC 0.5 and the probe at one label's share, by
+    construction); otherwise a lower AUC is the small directions given the same weight
+    as the large ones. Empty when neither applies (whitening did not lower the AUC)."""
+    rank = min(n - 1, dim) if rank is None else rank
+    if n - 1 <= dim and rank == n - 1:
+        return (
+            f"`{model_id}` has {dim} dimensions for {n} texts (n − 1 = {n - 1} ≤ {dim}): centred, its texts span at "
+            f"most {n - 1} directions, and full whitening scales each to unit variance, which maps *any* corpus onto a "
+            f"regular simplex: every pair of texts ends at cosine −1/{n - 1} = {-1 / (n - 1):.4f}. Nothing of what the "
+            f"model learned survives, by construction: the AUC is 0.5 (measured {whitened['separation_auc']:.3f}, "
+            "round-off) and every held-out text gets the same score for each label, so the probe answers one label "
+            f"for all of them ({whitened['probe_accuracy']:.0%}). BERT-whitening keeps only the top directions."
+        )
+    if whitened["separation_auc"] < raw["separation_auc"] - EQUAL_WITHIN:
+        return (
+            f"Whitening *lowered* `{model_id}`'s AUC ({raw['separation_auc']:.3f} → {whitened['separation_auc']:.3f}): "
+            f"with {n} texts in {dim} dimensions it gives each of the {rank} principal directions the same weight, the "
+            "small, noisy ones as much as the few that carry the domains. BERT-whitening keeps only the top "
+            "directions for that reason."
+        )
+    return ""
+
+
+def repair_sentence(a: str, b: str, raw_a: dict[str, float], raw_b: dict[str, float],
+                    figures: dict[str, dict[str, dict[str, float]]], best: str) -> str:
+    """The closing reading: how far the best repair took model ``a`` against ``b``'s raw
+    AUC, and, with centering, how much it did for ``b`` too; every direction is chosen
+    from the figures with the lab's tie band ``EQUAL_WITHIN``."""
+    gain = figures[best][a]["separation_auc"] - raw_a["separation_auc"]
+    text = (
+        f"Against `{b}`'s raw AUC of {raw_b['separation_auc']:.3f}, `{a}` {best} reaches "
+        f"{figures[best][a]['separation_auc']:.3f} ({gain:+.3f} over its raw vectors). "
+        + ("Much of the cone was one shared direction: removed, the cosine separates the domains. "
+           if gain > 0.05 else "Removing the shared direction changed little here. ")
+    )
+    if "center" in figures:
+        text += centering_sentence(a, b, raw_a["separation_auc"], raw_b["separation_auc"],
+                                   figures["center"][a]["separation_auc"], figures["center"][b]["separation_auc"])
+    return text + (
+        "A mean cosine near 0 after centering is guaranteed (the mean is gone), so it says nothing by itself "
+        "about how well the directions that remain separate the domains; the AUC and the probe do. Every repair is "
+        f"fitted to this corpus: new texts from elsewhere shift the mean. Sources: {SOURCES}."
+    )
+
+
+def centering_sentence(a: str, b: str, raw_a: float, raw_b: float, centred_a: float, centred_b: float) -> str:
+    """How centering changed each model's AUC, which benefited more, and whether the
+    two are level once centred, each chosen with the tie band."""
+    moved = {"above": "lifts", "equal": "barely moves", "below": "lowers"}[compare(centred_b, raw_b)]
+    who = {"below": f"`{b}` benefits less than `{a}`" + (", but it benefits" if moved == "lifts" else ""),
+           "equal": f"`{b}` benefits about as much as `{a}`",
+           "above": f"`{b}` benefits more than `{a}`"}[compare(centred_b - raw_b, centred_a - raw_a)]
+    level = compare(centred_a, centred_b)
+    centred = (f"about equal ({centred_a:.3f} and {centred_b:.3f}, within {EQUAL_WITHIN:g})" if level == "equal"
+               else f"`{a if level == 'above' else b}` ahead ({centred_a:.3f} against {centred_b:.3f})")
+    return f"Centering {moved} `{b}`'s AUC too ({raw_b:.3f} → {centred_b:.3f}): {who}; centred, the two are {centred}. "
 
 
 def reveal(result: AnisotropyResult, figures: dict[str, dict[str, dict[str, float]]], guess: Optional[str]) -> str:
@@ -155,24 +218,11 @@ def reveal(result: AnisotropyResult, figures: dict[str, dict[str, dict[str, floa
             f"{raw_b['separation_auc']:.3f} → {fb['separation_auc']:.3f}."
         )
     if "whiten" in figures:
-        hurt = [m for m in (a, b) if figures["whiten"][m]["separation_auc"] < result.reports[m].figures["separation_auc"] - 0.02]
-        if hurt:
-            n, dims = len(result.frame), {m: result.reports[m].embeddings.shape[1] for m in hurt}
-            lines.append(
-                f"Whitening *lowered* the AUC of {', '.join(f'`{m}`' for m in hurt)}: it gives every principal "
-                "direction the same weight, the many small, noisy ones included, and with "
-                f"{n} texts in {', '.join(f'{d} dimensions' for d in dims.values())} it has nearly as many "
-                "directions to inflate as there are texts. BERT-whitening keeps only the top directions for that reason."
-            )
-    gain = figures[best][a]["separation_auc"] - raw_a["separation_auc"]
-    lines.append(
-        f"Against `{b}`'s raw AUC of {raw_b['separation_auc']:.3f}, `{a}` {best} reaches "
-        f"{figures[best][a]['separation_auc']:.3f} ({gain:+.3f} over its raw vectors). "
-        + ("Much of the cone was one shared direction: removed, the cosine separates the domains. "
-           if gain > 0.05 else "Removing the shared direction changed little here. ")
-        + "A mean cosine near 0 after centering is guaranteed (the mean is gone), so it says nothing by itself "
-          "about how well the directions that remain separate the domains; the AUC and the probe do. A contrastive "
-          "model needs no such repair for its raw cosine, and the repair is fitted to this corpus: new texts from "
-          f"elsewhere shift the mean. Sources: {SOURCES}."
-    )
+        for m in (a, b):
+            x = result.reports[m].embeddings
+            sentence = whitening_sentence(m, len(result.frame), x.shape[1], result.reports[m].figures,
+                                          figures["whiten"][m], rank=whiten(x).shape[1])
+            if sentence:
+                lines.append(sentence)
+    lines.append(repair_sentence(a, b, raw_a, raw_b, figures, best))
     return "\n\n".join(lines)

@@ -20,6 +20,7 @@ from playground.web.result_cache import data_hash
 from playground.web.ui import friendly_errors, model_choices, serialised_plot, session_id
 
 from . import isotropy
+from .noise import SCALE_NAMES
 from .compute import (
     DEFAULT_NOISE_SCALE, DEFAULT_SIGMAS, MAX_ROWS, MIN_PER_LABEL, NOISE_AFTER, NOISE_MODES, NOISE_SCALES,
     PREDICT_CHOICES, PREDICT_QUESTION, AnisotropyResult, analyse, default_models, describe_texts, load_texts,
@@ -27,19 +28,29 @@ from .compute import (
 )
 from .figures import PROJECTION_NAMES, all_figures, heatmap_figure, histogram_figure, projection_figure, sweep_figure
 
-LESSON = """### Does the training objective shape the space?
+LESSON = """### Does the training objective shape the space? An illustrative comparison
 Two encoders read the same few hundred short texts from four domains that share almost nothing: clinical notes,
 contract clauses, lines of poetry and the opening lines of Python docstrings. **Model A** (left) was not trained to
-make the cosine of two texts mean anything: BERT was pre-trained to fill in masked tokens and to say whether one
-segment follows another (next-sentence prediction, a yes/no head on the `[CLS]` token: it compares two segments, but
-nothing in it asks unrelated texts to point apart); GloVe fits word co-occurrence counts (a weighted least-squares
-fit, not a likelihood), mean-pooled here into one vector per text. **Model B** (right), all-MiniLM-L6-v2, was trained
-*contrastively*: texts that belong together are pulled close and every other text in the batch is pushed away. Each
-text becomes a unit vector, and the cosine of two vectors is how alike the model finds the two texts. Commit to a
-prediction below, then run.
+make the cosine of two texts' vectors mean anything: BERT was pre-trained to fill in masked tokens and to say whether
+one segment follows another (next-sentence prediction, a yes/no head on the `[CLS]` token: it does compare two
+segments, read together, but nothing in it asks the vectors of unrelated texts to point apart); GloVe fits word
+co-occurrence counts (a weighted least-squares fit, not a likelihood), and its word vectors are far less alike than the
+texts they make: mean-pooled here into one vector per text, the average keeps what the words share (the README
+measures both). **Model B** (right), all-MiniLM-L6-v2, is MiniLM (a small transformer distilled from a
+masked-LM-pretrained one) fine-tuned *contrastively* on a billion sentence pairs: each text is paid to pick its own
+pair out of the batch, so texts that belong together are pulled close and the others pushed away. Each text becomes a
+unit vector, and the cosine of two vectors is how alike the model finds the two texts.
+
+The two models differ in more than the objective: pooling, dimension, architecture and training data differ too, so
+this comparison illustrates the lesson; it does not show that the objective alone decides the shape (that needs one
+encoder trained with two objectives, a separate lab). Contrastive training *tends to* make the raw cosine usable
+(Ethayarajh 2019; Li et al. 2020), not always: CLIP's image and text vectors sit in two separate cones (the modality
+gap, Liang et al. 2022). Commit to a prediction below, then run.
 
 *Further reading:* Devlin et al. 2019 (BERT: masked LM + NSP); Pennington et al. 2014 (GloVe); Ethayarajh 2019 and
-Li et al. 2020 (anisotropy of contextual embeddings); Reimers & Gurevych 2019 (Sentence-BERT)."""
+Li et al. 2020 (anisotropy of contextual embeddings); Henderson et al. 2017 (in-batch negatives for retrieval);
+Reimers & Gurevych 2019 (Sentence-BERT, trained with NLI classification, regression and triplet objectives); Liang et
+al. 2022 (the modality gap)."""
 
 LOOK_FOR = """- **Heatmap** (every pair of texts, sorted by domain, one colour scale for both models). A model that tells the
   domains apart shows four bright squares on the diagonal over a darker background. A model whose vectors crowd into a
@@ -52,8 +63,9 @@ LOOK_FOR = """- **Heatmap** (every pair of texts, sorted by domain, one colour s
   clusters or a flat sheet through the origin also score 0. Necessary for using the whole sphere, not sufficient.
 - **Alignment** (lower: same-domain texts sit closer) and **uniformity** (lower: the vectors spread more evenly over
   the sphere) are the two properties Wang & Isola (2020) show a contrastive loss optimises together; the temperature
-  sets how much weight each gets (Wang & Liu 2021). Read them together: a model can look well aligned only because
-  *everything* is close.
+  sets how much weight each gets (Wang & Liu 2021). Wang & Isola take alignment over the loss's own positive pairs (for
+  MiniLM, its training pairs); here same-domain pairs stand in for them. Read the two together: a model can look well
+  aligned only because *everything* is close.
 - **Projection**: PCA subtracts the mean vector first, so the direction every vector of a cone shares is removed
   and only what is left is drawn: the domains may well show up there. The information is in the vectors, but a raw
   cosine is dominated by the shared direction (the second question below measures how much). t-SNE and UMAP keep
@@ -61,10 +73,16 @@ LOOK_FOR = """- **Heatmap** (every pair of texts, sorted by domain, one colour s
 - **Linear probe**: a logistic regression trained on a stratified 20% of the texts and scored on the other 80%. On
   clean vectors both models may do well: the domain is *in* the vectors somewhere. Then Gaussian noise goes on every
   vector. Domains separated by wide margins survive more noise than domains that differ only in small directions.
-  **How much noise** is a choice: with *equal total noise* (the default) σ is the expected length of the noise
-  vector, the same for every model; *per coordinate*, σ is added to each coordinate, so a 384-d vector gets
-  √(384/50) ≈ 2.8 times the noise of a 50-d one (at σ = 0.1: a noise vector of length about 1.96 against 0.71).
-  Per coordinate is the lesson's formula taken literally, and it handicaps the larger model.
+  **How much noise** is a choice, and only one choice is neutral. Noise N(0, s) on every coordinate puts s along every
+  direction, the ones the probe uses included. *Matched dimension* (the default): the smaller model's vectors are
+  embedded isometrically in the larger model's dimension (zero-padded, then one fixed random rotation: every cosine
+  unchanged) and every model gets the same s on every coordinate: the same noise along every direction and in total.
+  *Equal total noise*: the noise vector is as long for both models, each in its own dimension d, so every direction
+  gets σ/√d: √(384/50) ≈ 2.8 times more for 50-d GloVe than for 384-d MiniLM, which favours the larger model. *Per
+  coordinate*, in each model's own dimension: the same noise along each direction, but a 384-d vector carries it in
+  334 more dimensions (at σ = 0.1 a noise vector of length about 1.96 against 0.71), noise a probe trained on a fifth
+  of the texts must learn to ignore, which favours the smaller model. After the run, the text under the sweep says
+  what each of the three gave.
 
 **After the run, discuss:** why can a model with poor cosine separation still score well on the clean probe? What
 does that say about using raw cosine similarity for search with such a model?"""
@@ -80,8 +98,11 @@ NOISE_CHOICES = [
     ("before L2 normalisation (noisy vectors are put back on the unit sphere)", "before"),
 ]
 NOISE_SCALE_CHOICES = [
-    ("equal total noise (default: σ is the noise vector's expected length, the same for every model)", "total"),
-    ("per coordinate (σ on every coordinate: more dimensions, more noise in total)", "coordinate"),
+    ("matched dimension (default: both models in the larger dimension, the same noise along every direction)",
+     "matched"),
+    ("equal total noise (σ is the noise vector's length in each model's own dimension: favours the larger model)",
+     "total"),
+    ("per coordinate (σ on every coordinate of each model's own dimension: favours the smaller model)", "coordinate"),
 ]
 POSTPROCESS_CHOICES = [(isotropy.POSTPROCESS[k], k) for k in ("center", "whiten")]
 PROJECTION_CHOICES = [(name, key) for key, name in PROJECTION_NAMES.items()]
@@ -106,7 +127,7 @@ def _model_title(result: AnisotropyResult, model_id: str, side: str) -> str:
         f"#### Model {side}: `{model_id}`\nmean cosine **{f['mean_cosine']:.2f}** · separation AUC "
         f"**{f['separation_auc']:.2f}** · probe **{f['probe_accuracy']:.0%}** clean, "
         f"**{f['probe_accuracy_noisy']:.0%}** at σ = {result.sigma:g} "
-        f"({'total' if result.noise_scale == 'total' else 'per coordinate'})"
+        f"({SCALE_NAMES[result.noise_scale]})"
     )
 
 
@@ -120,7 +141,7 @@ def build(ctx: LabContext) -> None:
         gr.Markdown(LOOK_FOR)
     with gr.Row():
         model_a = gr.Dropdown(choices=model_choices(registry, "text"), value=model_a_id,
-                              label="Model A (left): not trained to compare texts")
+                              label="Model A (left): not trained contrastively")
         model_b = gr.Dropdown(choices=model_choices(registry, "text"), value=model_b_id,
                               label="Model B (right): trained contrastively")
     gr.Markdown(fallback_note, visible=bool(fallback_note), elem_classes=["lesson"])
@@ -149,6 +170,7 @@ def build(ctx: LabContext) -> None:
     with gr.Row(equal_height=False):
         left, right = _column("A"), _column("B")
     sweep = gr.Plot(label="Linear probe accuracy against noise σ", show_label=False)
+    noise_read = gr.Markdown()
     gr.Markdown(ISOTROPY_LESSON, elem_classes=["lesson"])
     with gr.Row():
         methods = gr.CheckboxGroup(POSTPROCESS_CHOICES, value=["center", "whiten"], label="Post-processing")
@@ -193,7 +215,7 @@ def build(ctx: LabContext) -> None:
                 views += [_model_title(result, model_id, side), *map(serialised_plot, (
                     heatmap_figure(result, model_id), histogram_figure(result, model_id),
                     projection_figure(result, model_id)))]
-            return result, [*views, serialised_plot(sweep_figure(result))]
+            return result, [*views, serialised_plot(sweep_figure(result)), result.noise_reading()]
 
         result, views = ctx.shared_run(compute_and_draw, ids, session, data_hash(frame), settings)
         # each student gets their own copy of the result: re-projecting it must not change another's
@@ -235,7 +257,7 @@ def build(ctx: LabContext) -> None:
     column_outputs = [c for col in (left, right) for c in (col["title"], col["heat"], col["hist"], col["proj"])]
     run_event = run.click(
         run_experiment, [model_a, model_b, upload, seed, sigma, noise, projection, guess, noise_scale],
-        [revealed, table, *column_outputs, sweep, state, files], api_name="anisotropy_run",
+        [revealed, table, *column_outputs, sweep, noise_read, state, files], api_name="anisotropy_run",
     )
     run_votes.after(run_event)
     shift_votes.after(remeasure.click(remeasure_shifted, [methods, guess_shift, state], [shift_revealed, shift_table],
