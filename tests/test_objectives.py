@@ -125,3 +125,68 @@ def test_summary_holds_every_figure_per_arm_and_snapshot(tiny_run):
         assert {"mean_cosine", "separation_auc", "uniformity", "probe_accuracy", "token_accuracy"} <= set(figures)
     assert {s["arm"] for s in summary["snapshots"]} == {"init", "nll", "contrastive", "scratch"}
     assert 0 < summary["baseline_accuracy"] < 1 and summary["token_metric"] == "masked-token accuracy"
+
+
+# ---------------------------------------------------------------------------- headless
+QUICK = ["--steps", "3", "--more-steps", "2", "--batch-size", "4", "--hidden", "16", "--layers", "1",
+         "--max-words", "20000", "--vocab-size", "300"]
+
+
+def write_csv(path, rows):
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return str(path)
+
+
+def test_headless_run_reports_both_arms_on_an_unseen_csv(tmp_path, capsys):
+    from playground.web.cli import main
+
+    rows = [(f"The {w} recipe needs flour, sugar and {n} eggs.", "baking") for n, w in enumerate("abcdefgh")]
+    rows += [(f"The striker scored {n} goals in the {w} match.", "football") for n, w in enumerate("abcdefgh")]
+    rows += [(f"Rain and wind are expected on day {n} over region {w}.", "weather") for n, w in enumerate("abcdefgh")]
+    path = write_csv(tmp_path / "unseen.csv", rows)
+    assert main(["run", "objectives", *QUICK, "--data", path, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["data"]["texts"] == 24 and out["data"]["labels"] == ["baking", "football", "weather"]
+    for arm in ("init", "nll", "contrastive"):
+        figures = out["data"]["figures"][arm]
+        assert {"mean_cosine", "separation_auc", "uniformity", "probe_accuracy"} <= set(figures)
+        assert -1 <= figures["mean_cosine"] <= 1 and 0 <= figures["separation_auc"] <= 1
+    assert out["data"]["figures"]["nll"] != out["data"]["figures"]["contrastive"]
+    assert set(out["final"]) == {"init", "nll", "contrastive"} and out["settings"]["steps"] == 3
+    assert main(["run", "objectives", *QUICK, "--nll", "causal", "--data", path]) == 0
+    text = capsys.readouterr().out
+    assert "next-token accuracy" in text and "contrastive" in text and f"on {path} (24 texts, 3 labels)" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-size", "1"], "in-batch negatives"), (["--steps", "0"], "steps"),
+    (["--data", "no-such-file.csv"], "No file at"),
+])
+def test_headless_run_rejects_bad_input(args, message, capsys):
+    from playground.web.cli import main
+
+    assert main(["run", "objectives", *QUICK, *args]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_a_single_label_csv_is_refused_before_training(tmp_path, capsys):
+    from playground.web.cli import main
+
+    path = write_csv(tmp_path / "one.csv", [("a text", "only"), ("another text", "only")])
+    assert main(["run", "objectives", *QUICK, "--data", path]) == 1
+    assert "single label" in capsys.readouterr().err
+
+
+def test_compute_figures_and_headless_import_no_gradio():
+    import subprocess
+    import sys
+
+    code = ("import sys, plugins.objectives, plugins.objectives.compute, plugins.objectives.figures, "
+            "plugins.objectives.lesson; print('gradio' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=d.lr, help="peak learning rate of each phase (default %(default)s)")
     parser.add_argument("--hidden", type=int, default=d.hidden, help="encoder width (default %(default)s)")
     parser.add_argument("--layers", type=int, default=d.layers, help="transformer layers (default %(default)s)")
+    parser.add_argument("--max-words", type=int, default=d.max_words, help="words of training text (default %(default)s)")
+    parser.add_argument("--vocab-size", type=int, default=d.vocab_size, help="WordPiece pieces kept (default %(default)s)")
     parser.add_argument("--scratch", action="store_true", help="also train SimCSE from scratch (same init, same batches)")
     parser.add_argument("--data", metavar="F.csv",
                         help="also measure every arm on this text,label CSV (texts the encoders never saw)")
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace, ctx=None) -> dict:
 
     settings = ObjectiveSettings(nll=args.nll, steps=args.steps, more_steps=args.more_steps, seed=args.seed,
                                  batch_size=args.batch_size, lr=args.lr, hidden=args.hidden, layers=args.layers,
-                                 scratch=args.scratch).validate()
+                                 max_words=args.max_words, vocab_size=args.vocab_size, scratch=args.scratch).validate()
     extra = load_labelled(args.data) if args.data else None  # a bad file fails before training, not after
     result = train_objectives(settings)
     if extra is not None:
