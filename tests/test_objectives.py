@@ -190,3 +190,53 @@ def test_compute_figures_and_headless_import_no_gradio():
             "plugins.objectives.lesson; print('gradio' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------- lesson and figures
+def fake_figures(init_cos=0.95, nll_cos=0.75, con_cos=0.35, nll_auc=0.79, con_auc=0.70, nll_acc=0.2, base=0.07,
+                 nll_uni=-0.9, con_uni=-1.9):
+    def arm(cos, auc, uni, acc):
+        return {"mean_cosine": cos, "separation_auc": auc, "uniformity": uni, "token_accuracy": acc,
+                "inter_mean": cos - 0.02, "intra_mean": cos + 0.05}
+    return {"init": arm(init_cos, 0.66, -0.2, 0.0), "nll": arm(nll_cos, nll_auc, nll_uni, nll_acc),
+            "contrastive": arm(con_cos, con_auc, con_uni, 0.19), "baseline": base, "metric": "masked-token accuracy"}
+
+
+@pytest.mark.parametrize("key, holds, fails", [
+    ("nll_learns", {}, {"nll_acc": 0.1}),
+    ("init_is_a_cone", {}, {"init_cos": 0.5}),
+    ("contrastive_spreads", {}, {"con_uni": -0.5}),
+    ("contrastive_separates_less", {}, {"con_auc": 0.785}),
+])
+def test_each_claim_words_what_its_predicate_finds(key, holds, fails):
+    from plugins.objectives.lesson import claim
+
+    c = claim(key)
+    assert c.predicate(fake_figures(**holds)) and not c.predicate(fake_figures(**fails))
+    said_true, said_false = c.say(fake_figures(**holds)), c.say(fake_figures(**fails))
+    assert said_true == c.holds.format(**_flat(fake_figures(**holds))) and said_true != said_false
+    assert "{" not in said_true + said_false  # every placeholder filled
+
+
+def _flat(figures):
+    from plugins.objectives.lesson import _names
+
+    return _names(figures)
+
+
+def test_reveals_answer_from_the_run_and_figures_draw(tiny_run):
+    from plugins.objectives import figures, lesson
+
+    inter = tiny_run.arms["nll"].final.geometry.figures["inter_mean"]
+    measured = lesson.answer(inter)
+    assert measured == (lesson.CHOICES[0] if inter > 0.5 else lesson.CHOICES[1])
+    assert "Your prediction was right" in lesson.reveal_nll(tiny_run, measured)
+    other = next(c for c in lesson.CHOICES if c != measured)
+    assert "Not quite" in lesson.reveal_nll(tiny_run, other)
+    assert f"{tiny_run.arms['contrastive'].final.geometry.figures['inter_mean']:.2f}" in lesson.reveal_contrastive(tiny_run, None)
+    text = lesson.findings(tiny_run)
+    assert all(c.say(lesson.run_figures(tiny_run)) in text for c in lesson.CLAIMS)
+    hist = figures.histogram_figure(tiny_run)
+    assert len(hist.data) == 2 * len(tiny_run.arms)  # intra and inter per arm, one axis
+    assert len(figures.projection_figure(tiny_run).data) == 4 * len(tiny_run.arms)  # 4 domains per arm
+    assert figures.training_figure(tiny_run).data
