@@ -10,7 +10,6 @@ import pandas as pd
 
 from playground.classroom.ui import ClassVotes
 from playground.contract.lab import LabContext
-from playground.models.registry import on_zero_gpu
 from playground.web.ui import check_numbers, friendly_errors, session_id
 
 from . import lesson
@@ -87,12 +86,10 @@ def build(ctx: LabContext) -> None:
         session = session_id(request)
         flag = stop_flags.setdefault(session, threading.Event())
         flag.clear()
-        hooks = {} if on_zero_gpu() else {  # callbacks cannot cross into a ZeroGPU worker
-            "progress": lambda done, total, message: progress((done, total), desc=message),
-            "should_stop": flag.is_set}
         progress(0, desc="tokenising the training text")
-        try:
-            result = train_objectives(settings, **hooks)
+        try:  # trains on the CPU, in this process: the callbacks reach it
+            result = train_objectives(settings, should_stop=flag.is_set,
+                                      progress=lambda done, total, message: progress((done, total), desc=message))
         finally:
             stop_flags.pop(session, None)
         for arm, model_id in SESSION_MODEL_IDS.items():
