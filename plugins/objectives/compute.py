@@ -233,7 +233,8 @@ class ObjectivesResult:
         return out
 
     def summary(self) -> dict:
-        """Plain JSON-able figures (what ``playground run objectives --json`` prints)."""
+        """Plain JSON-able figures (what ``playground run objectives --json`` prints). The
+        phase-1 snapshots appear under both NLL-trained arms: they share that phase."""
         return {
             "settings": asdict(self.settings),
             "arms": {key: {"name": ARM_NAMES[key], "objectives": list(arm.objectives),
