@@ -204,6 +204,7 @@ def fake_figures(init_cos=0.95, nll_cos=0.75, con_cos=0.35, nll_auc=0.79, con_au
 
 @pytest.mark.parametrize("key, holds, fails", [
     ("nll_learns", {}, {"nll_acc": 0.1}),
+    ("nll_beats_baseline", {}, {"nll_acc": 0.05}),
     ("init_is_a_cone", {}, {"init_cos": 0.5}),
     ("init_is_a_cone", {}, {"nll_cos": 0.45, "con_cos": 0.3}),
     ("contrastive_spreads", {}, {"con_uni": -0.5}),

@@ -84,8 +84,9 @@ CLAIMS = (
           lambda f: f["nll"]["token_accuracy"] >= 2 * f["baseline"],
           "The NLL arm learned its task: {metric} **{nll_token_accuracy:.3f}** against {baseline:.3f} for always "
           "guessing the most frequent piece ({ratio:.1f} x).",
-          "The NLL arm did not reach twice the most-frequent-piece baseline ({metric} {nll_token_accuracy:.3f}, "
-          "baseline {baseline:.3f}): train it longer before reading its geometry."),
+          "The NLL arm's {metric} is **{nll_token_accuracy:.3f}** against {baseline:.3f} for always guessing the most "
+          "frequent piece ({ratio:.1f} x): short of twice the baseline, so it has learned little beyond the frequent "
+          "pieces; more steps would show more."),
     Claim("init_is_a_cone",
           lambda f: f["init"]["mean_cosine"] > f["nll"]["mean_cosine"] > THRESHOLD,
           "The random initialisation was already a narrow cone (mean cosine **{init_mean_cosine:.2f}**); NLL "
@@ -110,8 +111,16 @@ CLAIMS = (
 )
 
 
+# Stated in the README as what every seed shows (tests/test_docs_figures.py checks it); the
+# reveal uses ``CLAIMS``, which word themselves either way.
+BEATS_BASELINE = Claim(
+    "nll_beats_baseline", lambda f: f["nll"]["token_accuracy"] > f["baseline"],
+    "The NLL arm predicts better than always guessing the most frequent piece ({ratio:.1f} x).",
+    "The NLL arm predicts no better than always guessing the most frequent piece ({ratio:.1f} x).")
+
+
 def claim(key: str) -> Claim:
-    return next(c for c in CLAIMS if c.key == key)
+    return next(c for c in (*CLAIMS, BEATS_BASELINE) if c.key == key)
 
 
 def run_figures(result) -> dict:
