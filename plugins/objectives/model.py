@@ -116,7 +116,7 @@ def token_accuracy(model, rows: list[np.ndarray], objective: str, rng: np.random
         ids, mask = pad_batch(rows[start : start + batch_size])
         if objective == "causal":
             hidden = model.bert(input_ids=ids, attention_mask=mask).last_hidden_state
-            ok = mask[:, 1:].bool()
+            ok = ids[:, 1:] >= len(SPECIALS)  # scored on real pieces only, as the masked task is (not [SEP], [UNK])
             logits, truth = model.cls(hidden[:, :-1][ok]), ids[:, 1:][ok]
         else:
             chosen = choose_masks(ids, rng)
