@@ -24,7 +24,11 @@ from .vocab import MASK, PAD, SPECIALS
 def build_encoder(vocab_size: int, hidden: int, layers: int, heads: int, max_len: int, causal: bool, seed: int):
     """A freshly initialised encoder with an LM head, the same weights for the same seed
     (the causal one differs only in its attention mask: same parameter shapes)."""
-    from transformers import BertConfig, BertForMaskedLM, BertLMHeadModel
+    # Full module paths, not ``from transformers import ...``: while the app's background warm-up
+    # is still importing transformers, its lazy top-level names can raise ImportError in another
+    # thread (seen here: "cannot import name 'BertConfig'"); the submodules' own imports wait.
+    from transformers.models.bert.configuration_bert import BertConfig
+    from transformers.models.bert.modeling_bert import BertForMaskedLM, BertLMHeadModel
     from transformers.utils import logging as hf_logging
 
     config = BertConfig(
