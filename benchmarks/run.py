@@ -35,7 +35,7 @@ LAB_ARGS = {
     "siglip_compare": ["--image", "{image}", "--labels", "cat,coffee,rocket", "--clip-model", "tiny-clip",
                        "--siglip-model", "tiny-siglip"],
 }
-SLOW_LABS = {"fine_tune", "train_clip", "simclr"}  # they train: timed once, and skipped by --quick
+SLOW_LABS = {"fine_tune", "train_clip", "simclr", "objectives"}  # they train: timed once, and skipped by --quick
 
 
 def free_port() -> int:

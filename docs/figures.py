@@ -19,7 +19,7 @@ than the group's tolerance.
 Groups, their cost on a 2-core CPU and the tolerance a fresh run must meet:
 ``anisotropy`` (~40 s: the default run, σ = 0.1 per coordinate, and three more seeds), ``triplet`` (~10 s), ``temperature`` (~15 s), ``fine_tune``
 (~1.5 min), ``train_clip`` (~2.5 min), ``siglip_seeds`` (~3 min per seed; not re-run
-by the tests).
+by the tests), ``objectives_seeds`` (~2.5 min per seed; not re-run by the tests).
 """
 from __future__ import annotations
 
@@ -243,11 +243,52 @@ def siglip_seeds(reg, reuse: Path | None = None, seeds=SIGLIP_SEEDS) -> Figures:
     return out
 
 
+OBJECTIVES_SEEDS = (0, 1, 2)
+OBJECTIVES_FIGURES = ("token_accuracy", "mean_cosine", "intra_mean", "inter_mean", "separation_auc", "uniformity",
+                      "probe_accuracy")
+
+
+def objectives_seeds(reg, reuse: Path | None = None, seeds=OBJECTIVES_SEEDS) -> Figures:
+    """The objectives lab's default run (``playground run objectives --json``) over several
+    seeds: per arm, mean and sample standard deviation of each figure. ``reuse``: a folder of
+    ``objectives-seed<N>.json`` files written by that command, read instead of training."""
+    from plugins.objectives.compute import ObjectiveSettings, train_objectives
+
+    runs = []
+    for seed in seeds:
+        cached = reuse / f"objectives-seed{seed}.json" if reuse else None
+        if cached and cached.exists() and cached.stat().st_size:
+            runs.append(json.loads(cached.read_text()))
+        else:
+            runs.append(train_objectives(ObjectiveSettings(seed=seed)).summary())
+    first = runs[0]["settings"]
+    out: Figures = {"objectives_seeds.seeds": (len(runs), "d"), "objectives_seeds.steps": (first["steps"], "d"),
+                    "objectives_seeds.more_steps": (first["more_steps"], "d"),
+                    "objectives_seeds.hidden": (first["hidden"], "d"), "objectives_seeds.layers": (first["layers"], "d"),
+                    "objectives_seeds.vocabulary": (runs[0]["vocabulary_size"], "d")}
+    baseline = [r["baseline_accuracy"] for r in runs]
+    out["objectives_seeds.baseline.mean"] = (statistics.mean(baseline), ".3f")
+    for run in runs:  # each seed's own figures too: the lesson's claims are checked seed by seed
+        tag = f"objectives_seeds.s{run['settings']['seed']}"
+        out[f"{tag}.baseline"] = (run["baseline_accuracy"], ".3f")
+        out[f"{tag}.seconds"] = (run["seconds"], ".0f")
+        for arm in ("init", "nll", "contrastive"):
+            for key in OBJECTIVES_FIGURES:
+                out[f"{tag}.{arm}.{key}"] = (run["final"][arm][key], ".3f")
+    for arm in ("init", "nll", "contrastive"):
+        for key in OBJECTIVES_FIGURES:
+            values = [r["final"][arm][key] for r in runs]
+            out[f"objectives_seeds.{arm}.{key}.mean"] = (statistics.mean(values), ".3f")
+            out[f"objectives_seeds.{arm}.{key}.sd"] = (statistics.stdev(values) if len(values) > 1 else 0.0, ".3f")
+    return out
+
+
 GROUPS: dict[str, Callable] = {"anisotropy": anisotropy, "triplet": triplet, "temperature": temperature,
-                               "fine_tune": fine_tune, "train_clip": train_clip, "siglip_seeds": siglip_seeds}
+                               "fine_tune": fine_tune, "train_clip": train_clip, "siglip_seeds": siglip_seeds,
+                               "objectives_seeds": objectives_seeds}
 CHEAP = ("anisotropy", "triplet", "temperature")
 SLOW = ("fine_tune", "train_clip")
-NOT_RERUN_BY_TESTS = ("siglip_seeds",)
+NOT_RERUN_BY_TESTS = ("siglip_seeds", "objectives_seeds")
 
 
 # -- storing and rewriting --------------------------------------------------------------
@@ -270,7 +311,12 @@ def measure(groups, reuse: Path | None = None, seeds=SIGLIP_SEEDS) -> dict[str, 
     out = {}
     for group in groups:
         start = time.perf_counter()
-        figures = GROUPS[group](reg, reuse, seeds) if group == "siglip_seeds" else GROUPS[group](reg)
+        if group == "siglip_seeds":
+            figures = GROUPS[group](reg, reuse, seeds)
+        elif group == "objectives_seeds":
+            figures = GROUPS[group](reg, reuse)
+        else:
+            figures = GROUPS[group](reg)
         for name, (value, spec) in figures.items():
             out[name] = {"value": round(float(value), 6) if spec != "d" else int(value), "format": spec}
         print(f"{group}: {len(figures)} figures in {time.perf_counter() - start:.0f} s", file=sys.stderr)
@@ -323,7 +369,8 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="compare the READMEs with figures.json; run nothing")
     parser.add_argument("--rewrite", action="store_true", help="rewrite the READMEs from figures.json; run nothing")
     parser.add_argument("--reuse", type=Path, default=None,
-                        help="siglip_seeds: a folder of seed<N>.json from `playground run train_clip --compare`")
+                        help="siglip_seeds: a folder of seed<N>.json from `playground run train_clip --compare`; "
+                             "objectives_seeds: of objectives-seed<N>.json from `playground run objectives --seed N --json`")
     parser.add_argument("--siglip-seeds", type=int, default=len(SIGLIP_SEEDS),
                         help=f"siglip_seeds: how many seeds, from 0 (default {len(SIGLIP_SEEDS)})")
     args = parser.parse_args(argv)

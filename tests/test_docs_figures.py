@@ -34,6 +34,9 @@ MUST_BE_MARKED = {
     "fine_tune.loss_first", "fine_tune.before.mrr@10", "fine_tune.after.mrr@10",
     "train_clip.softmax.heldout_accuracy", "train_clip.sigmoid.heldout_accuracy",
     "siglip_seeds.softmax.b8.mean", "siglip_seeds.sigmoid.b8.mean", "siglip_seeds.sigmoid.b8.sd",
+    "objectives_seeds.nll.mean_cosine.mean", "objectives_seeds.contrastive.mean_cosine.mean",
+    "objectives_seeds.nll.separation_auc.mean", "objectives_seeds.contrastive.separation_auc.mean",
+    "objectives_seeds.nll.token_accuracy.mean", "objectives_seeds.baseline.mean",
 }
 
 
@@ -159,3 +162,32 @@ def test_readme_prose_says_what_the_stored_figures_show(stored):
     assert v["siglip_seeds.gap.b32.mean"] + v["siglip_seeds.gap.b32.sd"] < 0
     for loss in ("softmax", "sigmoid"):
         assert v[f"siglip_seeds.{loss}.b8.max"] < v[f"siglip_seeds.{loss}.b32.mean"]
+
+
+# The claims the objectives README states as what its seeds agree on (plugins/objectives/lesson.py).
+OBJECTIVES_README_CLAIMS = ("nll_beats_baseline", "init_is_a_cone", "contrastive_spreads", "contrastive_separates_less")
+
+
+def objectives_seed_figures(stored) -> dict[int, dict]:
+    """Per stored seed of ``objectives_seeds``, the figures in the shape the lab's claims read."""
+    import re
+
+    v = {name: entry["value"] for name, entry in stored.items() if re.match(r"objectives_seeds\.s\d+\.", name)}
+    seeds = sorted({int(name.split(".")[1][1:]) for name in v})
+    out = {}
+    for seed in seeds:
+        tag = f"objectives_seeds.s{seed}"
+        out[seed] = {arm: {key: v[f"{tag}.{arm}.{key}"] for key in figures.OBJECTIVES_FIGURES}
+                     for arm in ("init", "nll", "contrastive")}
+        out[seed]["baseline"] = v[f"{tag}.baseline"]
+    return out
+
+
+def test_objectives_readme_claims_hold_on_every_stored_seed(stored):
+    from plugins.objectives.lesson import claim
+
+    runs = objectives_seed_figures(stored)
+    assert len(runs) >= 3 and len(runs) == stored["objectives_seeds.seeds"]["value"]
+    for key in OBJECTIVES_README_CLAIMS:
+        failing = [seed for seed, f in runs.items() if not claim(key).predicate(f)]
+        assert not failing, f"the objectives README says {key!r}, which seed(s) {failing} contradict"

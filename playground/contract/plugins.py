@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.fine_tune",
     "plugins.train_clip",
     "plugins.simclr",
+    "plugins.objectives",
 )
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
 PLUGINS_ENV = "PLAYGROUND_PLUGINS"

@@ -1,0 +1,166 @@
+"""The lab's words: what it shows, the two predict-then-reveal questions, and the reveals.
+
+Every sentence that states a direction is a ``Claim``: its predicate, evaluated on this
+run's figures, picks which of its two wordings the reveal uses, so a reveal never says
+what its own run contradicts. No gradio here.
+
+Sources: Ethayarajh 2019 (contextual vectors of BERT and GPT-2 occupy a narrow cone);
+Gao et al. 2019 (representation degeneration: likelihood training pushes token vectors
+into a narrow cone); Gao et al. 2021 (SimCSE: dropout views as positives make sentence
+vectors isotropic); Wang & Isola 2020 (alignment and uniformity).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from playground.contract.verdict import judge
+
+from .options import ARM_NAMES, NLL_NAMES
+
+SOURCES = "Ethayarajh 2019; Gao et al. 2019; Gao et al. 2021; Wang & Isola 2020"
+THRESHOLD = 0.5  # the questions' line: unrelated texts with a mean cosine above it sit in one cone
+SAME_WITHIN = 0.01  # AUC or probe differences this small are not a direction
+
+INTRO = """
+### One encoder, two objectives
+Every comparison of a BERT with a sentence encoder changes many things at once: the data, the size, the
+pooling, the architecture, *and* the loss. Here only the loss changes. One small BERT-style encoder is built
+from one seed, on the bundled MiniLM WordPiece vocabulary (cut to the pieces its training text uses), and
+trained on unlabelled text: prose paragraphs of the docstrings of installed Python packages (numpy,
+scikit-learn, pandas, scipy), never the texts it is measured on.
+
+1. **NLL** (negative log-likelihood): for some steps it learns to predict hidden pieces of a paragraph
+   (BERT's *masked-token* objective) or each next piece from the ones before (*next-token*, −Σ log p(x_t | x_<t)).
+2. Then the encoder forks. One copy goes on with **more NLL**; the other with **unsupervised SimCSE**
+   (Gao et al. 2021): each paragraph is encoded twice with dropout on, the two views are a positive pair, the
+   other paragraphs of the batch are negatives (InfoNCE). That is how sentence encoders are made from language
+   models.
+
+Both arms see the same batches in the same order, with the same optimiser and schedule, for the same number of
+steps: the test suite checks it. Then each is measured on the labelled four-domain corpus (medical, legal,
+poetry, docstrings): mean cosine, same-domain (intra) and different-domain (inter) similarities, the separation
+AUC, alignment and uniformity, a linear probe and a 2-D view. The labels are used only to measure.
+"""
+
+NLL_QUESTION = (f"Before you train: after NLL training, will unrelated texts (different domains) have a mean "
+                f"cosine above {THRESHOLD}?")
+CONTRASTIVE_QUESTION = f"And after the contrastive (SimCSE) steps: above {THRESHOLD}?"
+CHOICES = [f"Yes, above {THRESHOLD}", f"No, {THRESHOLD} or below"]
+
+
+def answer(inter_mean: float) -> str:
+    """Which of ``CHOICES`` a measured mean cosine of unrelated texts supports."""
+    return CHOICES[0] if inter_mean > THRESHOLD else CHOICES[1]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A sentence that states a direction, with the predicate that checks it on a run's
+    figures (``{arm: {figure: value}}``, plus ``"baseline"``): ``holds`` words it when the
+    predicate is true, ``fails`` when it is not. Both are formatted with the figures."""
+
+    key: str
+    predicate: Callable[[dict], bool]
+    holds: str
+    fails: str
+
+    def say(self, figures: dict) -> str:
+        return (self.holds if self.predicate(figures) else self.fails).format(**_names(figures))
+
+
+def _names(f: dict) -> dict:
+    """The figures under flat names for the claims' wording: ``nll_mean_cosine``, ..."""
+    flat = {"baseline": f["baseline"], "metric": f.get("metric", "token accuracy"), "same": SAME_WITHIN,
+            "threshold": THRESHOLD}
+    for arm in ("init", "nll", "contrastive"):
+        flat.update({f"{arm}_{k}": v for k, v in f[arm].items() if isinstance(v, float)})
+    flat["ratio"] = f["nll"]["token_accuracy"] / max(f["baseline"], 1e-9)
+    return flat
+
+
+CLAIMS = (
+    Claim("nll_learns",
+          lambda f: f["nll"]["token_accuracy"] >= 2 * f["baseline"],
+          "The NLL arm learned its task: {metric} **{nll_token_accuracy:.3f}** against {baseline:.3f} for always "
+          "guessing the most frequent piece ({ratio:.1f} x).",
+          "The NLL arm's {metric} is **{nll_token_accuracy:.3f}** against {baseline:.3f} for always guessing the most "
+          "frequent piece ({ratio:.1f} x): short of twice the baseline, so it has learned little beyond the frequent "
+          "pieces; more steps would show more."),
+    Claim("init_is_a_cone",
+          lambda f: f["init"]["mean_cosine"] > f["nll"]["mean_cosine"] > THRESHOLD,
+          "The random initialisation was already a narrow cone (mean cosine **{init_mean_cosine:.2f}**); NLL "
+          "training lowered it to **{nll_mean_cosine:.2f}**, still above {threshold}: the cone is where a transformer "
+          "starts, and predicting tokens does not remove it.",
+          "NLL training moved the mean cosine of the random initialisation from {init_mean_cosine:.2f} to "
+          "{nll_mean_cosine:.2f}."),
+    Claim("contrastive_spreads",
+          lambda f: f["contrastive"]["uniformity"] < f["nll"]["uniformity"]
+          and f["contrastive"]["mean_cosine"] < f["nll"]["mean_cosine"],
+          "SimCSE spread the texts over the sphere: mean cosine {nll_mean_cosine:.2f} → **{contrastive_mean_cosine:.2f}**, "
+          "uniformity {nll_uniformity:.2f} → **{contrastive_uniformity:.2f}** (lower is more uniform).",
+          "SimCSE did not spread the texts more than NLL did here (mean cosine {nll_mean_cosine:.2f} vs "
+          "{contrastive_mean_cosine:.2f}, uniformity {nll_uniformity:.2f} vs {contrastive_uniformity:.2f})."),
+    Claim("contrastive_separates_less",
+          lambda f: f["contrastive"]["separation_auc"] < f["nll"]["separation_auc"] - SAME_WITHIN,
+          "But it separated the domains *less*: AUC {nll_separation_auc:.3f} → **{contrastive_separation_auc:.3f}**. "
+          "Its positives are two dropout views of one paragraph: nothing says which texts belong together, so "
+          "uniformity spreads every text from every other, same domain or not.",
+          "Its separation of the domains did not fall by more than {same:.2f}: AUC {nll_separation_auc:.3f} → "
+          "**{contrastive_separation_auc:.3f}**."),
+)
+
+
+# Stated in the README as what every seed shows (tests/test_docs_figures.py checks it); the
+# reveal uses ``CLAIMS``, which word themselves either way.
+BEATS_BASELINE = Claim(
+    "nll_beats_baseline", lambda f: f["nll"]["token_accuracy"] > f["baseline"],
+    "The NLL arm predicts better than always guessing the most frequent piece ({ratio:.1f} x).",
+    "The NLL arm predicts no better than always guessing the most frequent piece ({ratio:.1f} x).")
+
+
+def claim(key: str) -> Claim:
+    return next(c for c in (*CLAIMS, BEATS_BASELINE) if c.key == key)
+
+
+def run_figures(result) -> dict:
+    """The figures the claims and reveals read: final per arm, the init, the baseline."""
+    figures = {k: dict(v) for k, v in result.figures().items()}
+    figures["baseline"] = result.baseline_accuracy
+    figures["metric"] = result.token_metric
+    return figures
+
+
+def _stopped(result) -> str:
+    s = result.settings
+    return (f"*Stopped after {result.steps_done} of {s.steps + s.more_steps} steps: every arm took the same steps, "
+            "but fewer than planned.*\n\n" if result.stopped else "")
+
+
+def reveal_nll(result, prediction: Optional[str]) -> str:
+    """The answer to the first question, from the NLL arm's measured inter-domain cosine."""
+    inter = result.arms["nll"].final.geometry.figures["inter_mean"]
+    measured = answer(inter)
+    return (f"{_stopped(result)}{judge(prediction, measured, answer_shown=True)} After "
+            f"{NLL_NAMES[result.settings.nll]} (arm *{ARM_NAMES['nll']}*), texts from different domains have a mean "
+            f"cosine of **{inter:.2f}**: *{measured}*.")
+
+
+def reveal_contrastive(result, prediction: Optional[str]) -> str:
+    """The answer to the second question, from the contrastive arm's measured inter-domain cosine."""
+    inter = result.arms["contrastive"].final.geometry.figures["inter_mean"]
+    measured = answer(inter)
+    return (f"{judge(prediction, measured, answer_shown=True)} After the SimCSE steps (arm "
+            f"*{ARM_NAMES['contrastive']}*): **{inter:.2f}**: *{measured}*.")
+
+
+def findings(result) -> str:
+    """Markdown: what this run's figures say, claim by claim, and where the toy differs from BERT."""
+    s = result.settings
+    return "\n\n".join([
+        "#### What this run shows",
+        " ".join(c.say(run_figures(result)) for c in CLAIMS),
+        f"Pretrained BERT is reported far higher (mean cosines around 0.8 and above in its upper layers, intra and "
+        f"inter close together; Ethayarajh 2019): a toy of {s.hidden} x {s.layers} layers trained for "
+        f"{s.steps + s.more_steps} steps shows the direction, not BERT's figures. Sources: {SOURCES}.",
+    ])
