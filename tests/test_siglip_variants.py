@@ -4,6 +4,7 @@ import argparse
 import json
 
 import pytest
+import torch
 
 from conftest import launch
 
@@ -106,3 +107,70 @@ def test_api_answers_the_scaling_part():
         assert "largest difference" in check
     finally:
         demo.close()
+
+
+# -- multilingual toy ---------------------------------------------------------------------
+from plugins.siglip_variants import languages, multilingual, resolution  # noqa: E402
+from plugins.siglip_variants.tokenizers_toy import TOKENIZERS, UNK, pieces  # noqa: E402
+
+
+def test_every_language_names_every_colour_shape_pair_differently():
+    for lang in languages.LANGUAGES:
+        labels = multilingual.label_texts(lang)
+        assert len(set(labels)) == 36, lang
+        for t in range(len(languages.TEMPLATES[lang])):
+            assert labels[0] in languages.caption(lang, "red", "circle", t)
+
+
+def test_the_english_wordpiece_loses_kanji_and_the_character_tokenizer_covers_every_script():
+    assert UNK in pieces("wordpiece", languages.noun_phrase("ja", "red", "circle"))
+    for lang in languages.LANGUAGES:
+        assert all(UNK not in pieces("characters", t) for t in multilingual.label_texts(lang)), lang
+        assert multilingual.accuracy_ceiling("characters", lang) == 1.0
+    assert UNK not in pieces("wordpiece", languages.noun_phrase("en", "red", "circle"))
+    # the kanji that become [UNK] make some Japanese labels identical piece for piece
+    assert multilingual.indistinguishable_labels("wordpiece", "ja") > 0
+    assert multilingual.accuracy_ceiling("wordpiece", "ja") < 1.0
+    cuts = [tuple(pieces("wordpiece", t)) for t in multilingual.label_texts("ja")]
+    assert multilingual.accuracy_ceiling("wordpiece", "ja") == len(set(cuts)) / 36
+
+
+def test_bad_toy_settings_are_refused():
+    with pytest.raises(ValueError, match="steps must be"):
+        multilingual.train_and_score(multilingual.ToySettings(steps=1))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_english_only_captions_do_not_teach_other_scripts(seed):
+    runs = multilingual.train_and_score(multilingual.ToySettings(seed=seed))
+    for lang in ("ja", "ar"):
+        assert multilingual.english_only_does_not_transfer_to(runs, lang), (lang, runs)
+    for run in runs:  # the ceiling set by the pieces is never beaten
+        for lang in languages.LANGUAGES:
+            assert run.accuracy[lang] <= multilingual.accuracy_ceiling(run.tokenizer, lang) + 1e-9
+    english = [r for r in runs if r.captions == "english"]
+    assert all(r.accuracy["en"] > 0.5 for r in english), english
+    assert "could not read the labels" in multilingual.reveal_multilingual(runs)
+
+
+# -- resolution ---------------------------------------------------------------------------
+def test_the_live_byte_counter_sees_what_a_forward_pass_holds():
+    counter = resolution.LiveTensorBytes()
+    with counter.mode():
+        a = torch.ones(1000)  # 4,000 bytes
+        b = a * 2  # 4,000 more while both live
+        del a, b
+    assert counter.peak == 8000 and counter.live == 0
+
+
+def test_more_pixels_more_tokens_and_more_activation_memory():
+    small = resolution.tower_cost("siglip-vit-b-16", depth=1)
+    large = resolution.tower_cost("siglip-vit-b-16-512", depth=1)
+    assert (small.tokens, large.tokens) == (196, 1024) and (small.grid, large.grid) == (14, 32)
+    assert large.peak_activation_mb > small.peak_activation_mb
+    summary = resolution.summary([small, large], depth=1)
+    assert summary["published_source"].startswith("open_clip") and summary["note"]
+    assert summary["towers"][1]["published"]["imagenet_zero_shot"] == resolution.PUBLISHED["ViT-B-16-SigLIP-512"]["imagenet_zero_shot"]
+    with pytest.raises(ValueError, match="unknown resolution id"):
+        resolution.tower_cost("siglip-vit-b-16-999")

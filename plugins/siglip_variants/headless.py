@@ -1,11 +1,11 @@
-"""``playground run siglip_variants [--part scaling] [--json]``."""
+"""``playground run siglip_variants [--part scaling|multilingual|resolution|all] [--json]``."""
 from __future__ import annotations
 
 import argparse
 
 from playground.contract.lab import LabContext
 
-PARTS = ("scaling",)
+PARTS = ("scaling", "multilingual", "resolution")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,6 +14,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batches", default=None,
                         help="scaling: comma-separated batch sizes for the per-device figures (default 1024,4096,16384)")
     parser.add_argument("--devices", default=None, help="scaling: comma-separated device counts (default 1,2,4,8)")
+    parser.add_argument("--steps", type=int, default=None, help="multilingual: training steps per run (default 600)")
+    parser.add_argument("--seed", type=int, default=0, help="multilingual: seed (default %(default)s)")
+    parser.add_argument("--repeats", type=int, default=1, help="resolution: timed passes per tower (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, help="resolution: CPU threads (default %(default)s)")
+    parser.add_argument("--depth", type=int, default=None,
+                        help="resolution: cut each tower to this many layers (a quick check; default: the real 12)")
 
 
 def _numbers(text, default, what: str) -> tuple[int, ...]:
@@ -40,6 +46,23 @@ def run(args: argparse.Namespace, ctx: LabContext) -> dict:
                 if b % k:
                     raise ValueError(f"batch {b} does not split evenly over {k} devices; pick multiples.")
         result["scaling"] = summary(device_costs(batches, devices), agreement())
+    if args.part in ("multilingual", "all"):
+        from dataclasses import replace
+
+        from .multilingual import ToySettings, reveal_multilingual, summary, train_and_score
+
+        settings = ToySettings(seed=args.seed)
+        if args.steps is not None:
+            settings = replace(settings, steps=args.steps)
+        runs = train_and_score(settings)
+        result["multilingual"] = {**summary(runs, settings), "reveal": reveal_multilingual(runs)}
+    if args.part in ("resolution", "all"):
+        from .resolution import summary, tower_costs
+
+        if args.repeats < 1 or args.threads < 1 or (args.depth is not None and args.depth < 1):
+            raise ValueError("--repeats, --threads and --depth must be whole numbers ≥ 1.")
+        result["resolution"] = summary(tower_costs(repeats=args.repeats, threads=args.threads, depth=args.depth),
+                                       args.depth)
     return result
 
 
@@ -57,4 +80,27 @@ def format_result(result: dict) -> str:
                          f"{r['received_mb']:>13.2f}  {r['largest_logits'][0]}×{r['largest_logits'][1]}")
         lines.append(f"  {s['question']}")
         lines.append(f"  -> {s['answer']} (sigmoid/softmax = {s['sigmoid_over_softmax_at_question']:.1%})")
+    if "multilingual" in result:
+        m = result["multilingual"]
+        languages = list(m["runs"][0]["accuracy"])
+        lines.append(f"Multilingual toy: zero-shot accuracy per label language (chance {m['chance']:.1%}, "
+                     f"{m['settings']['steps']} steps per run)")
+        lines.append(f"  {'tokenizer':<12}{'captions':<10}" + "".join(f"{lang:>7}" for lang in languages))
+        for r in m["runs"]:
+            lines.append(f"  {r['tokenizer']:<12}{r['captions']:<10}"
+                         + "".join(f"{r['accuracy'][lang]:>7.1%}" for lang in languages))
+        for row in m["label_pieces"]:
+            lines.append(f"  {row['language']} {row['label']}: wordpiece {' '.join(row['wordpiece'])} | "
+                         f"characters {' '.join(row['characters'])}")
+        lines.append("  " + m["reveal"])
+    if "resolution" in result:
+        r = result["resolution"]
+        lines.append(f"Resolution: one image through each image tower (patch {r['patch']})"
+                     + (f" [{r['note']}]" if r["note"] else ""))
+        lines.append(f"  {'id':<22}{'side':>5}{'tokens':>8}{'latency s':>11}{'peak act. MB':>14}{'ImageNet (published)':>22}")
+        for t in r["towers"]:
+            published = t["published"]["imagenet_zero_shot"] if t["published"] else None
+            lines.append(f"  {t['model_id']:<22}{t['side']:>5}{t['tokens']:>8}{t['latency_s']:>11.3f}"
+                         f"{t['peak_activation_mb']:>14.2f}{'' if published is None else f'{published:.1%}':>22}")
+        lines.append(f"  published figures: {r['published_source']}")
     return "\n".join(lines)
