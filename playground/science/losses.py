@@ -171,10 +171,7 @@ def siglip_loss_chunked(
 
     Returns the same value, with the same gradients, as ``siglip_loss``.
     """
-    _check_pair(image_emb, text_emb, "image_emb", "text_emb", same_rows=True)
-    k = _check_devices(len(image_emb), devices)
-    images = F.normalize(image_emb, dim=-1, eps=1e-8).chunk(k)
-    texts = F.normalize(text_emb, dim=-1, eps=1e-8).chunk(k)
+    k, images, texts = _device_chunks(image_emb, text_emb, devices)
     rows = len(images[0])
     negatives = -torch.ones(rows, rows, device=image_emb.device, dtype=image_emb.dtype)
     positives = 2 * torch.eye(rows, device=image_emb.device, dtype=image_emb.dtype) - 1
@@ -208,10 +205,7 @@ def clip_loss_all_gather(
 
     Returns the same value, with the same gradients, as ``clip_loss``.
     """
-    _check_pair(image_emb, text_emb, "image_emb", "text_emb", same_rows=True)
-    k = _check_devices(len(image_emb), devices)
-    images = F.normalize(image_emb, dim=-1, eps=1e-8).chunk(k)
-    texts = F.normalize(text_emb, dim=-1, eps=1e-8).chunk(k)
+    k, images, texts = _device_chunks(image_emb, text_emb, devices)
     rows = len(images[0])
     total = image_emb.new_zeros(())
     for device in range(k):
@@ -227,6 +221,16 @@ def clip_loss_all_gather(
                                 "all_texts": all_texts, "image_to_text": image_to_text,
                                 "text_to_image": text_to_image}, others)
     return total / (2 * len(image_emb))
+
+
+def _device_chunks(image_emb: torch.Tensor, text_emb: torch.Tensor, devices: int):
+    """``(k, image chunks, text chunks)``: the rows L2-normalised, then cut into the k
+    devices' equal shares (device d holds chunk d of each)."""
+    _check_pair(image_emb, text_emb, "image_emb", "text_emb", same_rows=True)
+    k = _check_devices(len(image_emb), devices)
+    images = F.normalize(image_emb, dim=-1, eps=1e-8).chunk(k)
+    texts = F.normalize(text_emb, dim=-1, eps=1e-8).chunk(k)
+    return k, images, texts
 
 
 def _check_devices(batch: int, devices: int) -> int:
