@@ -8,7 +8,8 @@ out as Hugging Face caches.
 
 The repos are built under ``~/.cache/playground-rehearsal/<key>`` (or
 ``PLAYGROUND_REHEARSAL_DIR``), keyed by the library versions that wrote them, so
-a test session pays for them once per machine (about a minute, 3.5 GB on disk).
+a test session pays for them once per machine (about two minutes, 8.2 GB on disk with the three
+ViT-B-16-SigLIP resolutions).
 """
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from playground.paths import package_versions
 BERT = "bert-base-uncased"
 CLIP = "timm/vit_base_patch32_clip_224.openai"
 SIGLIP = "timm/ViT-B-16-SigLIP"
-REPO_IDS = (BERT, CLIP, SIGLIP)
+# ViT-B-16-SigLIP at higher resolutions (the siglip_variants lab): the same towers and tokenizer.
+SIGLIP_RESOLUTIONS = {side: f"timm/ViT-B-16-SigLIP-{side}" for side in (256, 384, 512)}
+REPO_IDS = (BERT, CLIP, SIGLIP, *SIGLIP_RESOLUTIONS.values())
 BUILD_VERSION = "2"  # bump when what is built changes
 COMMIT = "0123456789abcdef0123456789abcdef01234567"  # a stand-in commit hash for every repo
 
@@ -51,6 +54,8 @@ SPACE_NO_EXIST = {
     CLIP: (),
     SIGLIP: ("added_tokens.json", "chat_template.jinja"),
 }
+for _repo in SIGLIP_RESOLUTIONS.values():
+    SPACE_FILES[_repo], SPACE_NO_EXIST[_repo] = SPACE_FILES[SIGLIP], SPACE_NO_EXIST[SIGLIP]
 
 
 def _versions_key() -> str:
@@ -75,6 +80,8 @@ def rehearsal_repos(root: Optional[os.PathLike] = None) -> dict[str, Path]:
     root = Path(root) if root is not None else rehearsal_dir()
     root.mkdir(parents=True, exist_ok=True)
     builders = {BERT: _build_bert, CLIP: _build_clip, SIGLIP: _build_siglip}
+    for side, repo_id in SIGLIP_RESOLUTIONS.items():  # after SIGLIP: they copy its tokenizer files
+        builders[repo_id] = _siglip_at(side, root / "repos" / SIGLIP)
     folders = {}
     with FileLock(str(root / "build.lock")):
         for repo_id, builder in builders.items():
@@ -91,7 +98,7 @@ def rehearsal_repos(root: Optional[os.PathLike] = None) -> dict[str, Path]:
 
 
 def _remove_other_builds(current: Path) -> None:
-    """Builds for other library versions are 3.5 GB each and never read again."""
+    """Builds for other library versions are gigabytes each and never read again."""
     for other in current.parent.iterdir():
         if other.is_dir() and other != current and len(other.name) == len(current.name):
             shutil.rmtree(other, ignore_errors=True)
@@ -160,6 +167,22 @@ def _build_clip(folder: Path) -> None:
 def _build_siglip(folder: Path) -> None:
     _build_open_clip(folder, "ViT-B-16-SigLIP", "webli", seed=2)
     _build_siglip_tokenizer(folder)
+
+
+SIGLIP_TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json", "special_tokens_map.json", "spiece.model")
+
+
+def _siglip_at(side: int, siglip_folder: Path):
+    """The builder of ViT-B-16-SigLIP-<side>: its own real-shape weights, and the same
+    32,000-piece tokenizer files as ViT-B-16-SigLIP (open_clip's config for every side
+    names that tokenizer)."""
+
+    def build(folder: Path) -> None:
+        _build_open_clip(folder, f"ViT-B-16-SigLIP-{side}", "webli", seed=2 + side)
+        for name in SIGLIP_TOKENIZER_FILES:
+            shutil.copy(siglip_folder / name, folder / name)
+
+    return build
 
 
 def _training_text() -> Iterable[str]:

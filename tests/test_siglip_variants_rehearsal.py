@@ -1,0 +1,74 @@
+"""The SigLIP resolution ids from the Hub rehearsal (real repo ids, file names and shapes;
+random weights): they load from a Hugging Face cache laid out as ``hf download`` leaves it,
+and a local run sends zero requests to a request-logging Hub stand-in."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.rehearsal
+
+IDS = {"siglip-vit-b-16-256": 256, "siglip-vit-b-16-384": 384, "siglip-vit-b-16-512": 512}
+
+
+@pytest.fixture(scope="module")
+def repos():
+    from playground.models.rehearsal.build import SIGLIP_RESOLUTIONS, rehearsal_repos
+
+    built = rehearsal_repos()
+    return {repo: built[repo] for repo in SIGLIP_RESOLUTIONS.values()}
+
+
+@pytest.fixture(scope="module")
+def download_cache(repos, tmp_path_factory):
+    from playground.models.rehearsal.build import make_hf_cache
+
+    return make_hf_cache(tmp_path_factory.mktemp("hf-download"), repos, layout="download")
+
+
+def test_each_resolution_loads_offline_with_its_own_patch_grid(download_cache):
+    from huggingface_hub import constants
+
+    from playground.models.catalog import DEFAULT_MODELS
+    from playground.science.zero_shot import vit_view
+    from playground.models.registry import ModelRegistry
+    from PIL import Image
+
+    old = constants.HF_HUB_CACHE
+    constants.HF_HUB_CACHE = str(download_cache)
+    try:
+        registry = ModelRegistry(device="cpu")
+        for spec in DEFAULT_MODELS:
+            registry.register(spec)
+        for model_id, side in IDS.items():
+            ok, reason = registry.availability(model_id)
+            assert ok and "cache" in reason, (model_id, reason)
+            model = registry.get(model_id)
+            grid = side // 16
+            assert model.scoring == "sigmoid" and model.patch_size == 16
+            assert f"{grid}×{grid} = {grid * grid} patches" in vit_view(model, Image.new("RGB", (640, 480))).caption()
+            assert model.encode_images([Image.new("RGB", (64, 64))]).shape == (1, 768)
+            registry.unload(model_id)  # one 0.8 GB model at a time
+    finally:
+        constants.HF_HUB_CACHE = old
+
+
+def test_a_local_run_sends_no_request(repos, download_cache):
+    from playground.models.rehearsal.hub_server import serve_hub
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "SPACE_ID", "PLAYGROUND_HUB", "HF_ENDPOINT")}
+    with serve_hub(repos) as hub:
+        env.update(HF_HUB_CACHE=str(download_cache), HF_ENDPOINT=hub.url)
+        proc = subprocess.run(
+            [sys.executable, "-m", "playground", "run", "clip_zero_shot", "--image", "bundled:chelsea",
+             "--labels", "cat,dog", "--model", "siglip-vit-b-16-384", "--json"],
+            env=env, capture_output=True, text=True, timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        result = json.loads(proc.stdout)
+        assert result["model"] == "siglip-vit-b-16-384" and result["scoring"] == "sigmoid"
+        assert hub.requests == []
