@@ -1,4 +1,4 @@
-"""The SigLIP resolution ids from the Hub rehearsal (real repo ids, file names and shapes;
+"""The SigLIP resolution ids and the multilingual one from the Hub rehearsal (real repo ids, file names and shapes;
 random weights): they load from a Hugging Face cache laid out as ``hf download`` leaves it,
 and a local run sends zero requests to a request-logging Hub stand-in."""
 from __future__ import annotations
@@ -17,10 +17,10 @@ IDS = {"siglip-vit-b-16-256": 256, "siglip-vit-b-16-384": 384, "siglip-vit-b-16-
 
 @pytest.fixture(scope="module")
 def repos():
-    from playground.models.rehearsal.build import SIGLIP_RESOLUTIONS, rehearsal_repos
+    from playground.models.rehearsal.build import SIGLIP_I18N, SIGLIP_RESOLUTIONS, rehearsal_repos
 
     built = rehearsal_repos()
-    return {repo: built[repo] for repo in SIGLIP_RESOLUTIONS.values()}
+    return {repo: built[repo] for repo in (*SIGLIP_RESOLUTIONS.values(), SIGLIP_I18N)}
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +63,41 @@ def test_a_local_run_sends_no_request(repos, download_cache):
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "SPACE_ID", "PLAYGROUND_HUB", "HF_ENDPOINT")}
     with serve_hub(repos) as hub:
         env.update(HF_HUB_CACHE=str(download_cache), HF_ENDPOINT=hub.url)
-        proc = subprocess.run(
-            [sys.executable, "-m", "playground", "run", "clip_zero_shot", "--image", "bundled:chelsea",
-             "--labels", "cat,dog", "--model", "siglip-vit-b-16-384", "--json"],
-            env=env, capture_output=True, text=True, timeout=600,
-        )
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        result = json.loads(proc.stdout)
-        assert result["model"] == "siglip-vit-b-16-384" and result["scoring"] == "sigmoid"
+        for model_id in ("siglip-vit-b-16-384", "siglip-vit-b-16-i18n-256"):
+            proc = subprocess.run(
+                [sys.executable, "-m", "playground", "run", "clip_zero_shot", "--image", "bundled:chelsea",
+                 "--labels", "cat,Katze,猫", "--model", model_id, "--json"],
+                env=env, capture_output=True, text=True, timeout=600,
+            )
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            result = json.loads(proc.stdout)
+            assert result["model"] == model_id and result["scoring"] == "sigmoid"
         assert hub.requests == []
+
+
+def test_the_multilingual_id_loads_offline_with_a_250k_piece_tokenizer(download_cache):
+    from huggingface_hub import constants
+
+    from playground.models.catalog import DEFAULT_MODELS
+    from playground.models.registry import ModelRegistry
+
+    old = constants.HF_HUB_CACHE
+    constants.HF_HUB_CACHE = str(download_cache)
+    try:
+        registry = ModelRegistry(device="cpu")
+        for spec in DEFAULT_MODELS:
+            registry.register(spec)
+        ok, reason = registry.availability("siglip-vit-b-16-i18n-256")
+        assert ok and "cache" in reason, reason
+        model = registry.get("siglip-vit-b-16-i18n-256")
+        assert model.scoring == "sigmoid" and model.patch_size == 16
+        assert len(model.tokenizer.tokenizer) == 250_000
+        labels = ["a red circle", "ein roter Kreis", "un cercle rouge", "赤い丸", "دائرة حمراء"]
+        assert model.tokenizer(labels).shape == (5, 64)
+        unk = model.tokenizer.tokenizer.unk_token_id
+        for label in labels:  # the stand-in covers every script of the lab's five languages
+            assert unk not in model.tokenizer.tokenizer(label)["input_ids"], label
+        assert model.encode_texts(labels).shape == (5, 768)
+        registry.unload("siglip-vit-b-16-i18n-256")
+    finally:
+        constants.HF_HUB_CACHE = old
