@@ -1,6 +1,8 @@
-"""Lab: SigLIP-* (the SigLIP variants). Part "why the sigmoid loss scales": the batch split
-over k simulated devices, the sigmoid loss computed chunk by chunk around a ring against the
-softmax loss with its all-gather, and what each device holds and receives."""
+"""Lab: SigLIP-* (the SigLIP variants), in three parts: why the sigmoid loss scales (the batch
+split over k simulated devices, the sigmoid loss chunk by chunk around a ring against the softmax
+loss with its all-gather: ``scaling``), multilingual alignment (a toy trained here on captions in
+five languages, two tokenizers: ``multilingual``), and resolution (ViT-B-16-SigLIP's image tower
+at 224 to 512 px: ``resolution``). Headless: ``headless``; the tab: ``ui``."""
 from playground import Lab, hookimpl
 
 LAB_ID = "siglip_variants"
@@ -23,8 +25,9 @@ def register_labs(register):
             build=_build,
             order=55,
             description=(
-                "Why the sigmoid loss scales: the batch split over k devices, chunk by chunk "
-                "around a ring, against the softmax's all-gather."
+                "Why the sigmoid loss scales (the batch split over k devices, chunk by chunk around a "
+                "ring, against the softmax's all-gather); multilingual captions and tokenizers; "
+                "higher-resolution patch grids."
             ),
             add_arguments=add_arguments,
             run=run,
