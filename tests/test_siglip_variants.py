@@ -174,3 +174,22 @@ def test_more_pixels_more_tokens_and_more_activation_memory():
     assert summary["towers"][1]["published"]["imagenet_zero_shot"] == resolution.PUBLISHED["ViT-B-16-SigLIP-512"]["imagenet_zero_shot"]
     with pytest.raises(ValueError, match="unknown resolution id"):
         resolution.tower_cost("siglip-vit-b-16-999")
+
+
+def test_the_real_part_says_why_a_model_is_missing(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    from conftest import registry_of
+    from playground.models.catalog import DEFAULT_MODELS
+    from plugins.siglip_variants.headless import add_arguments
+    from plugins.siglip_variants.real_models import MODEL_IDS
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))  # an empty cache
+    monkeypatch.delenv("PLAYGROUND_HUB", raising=False)
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    result = run(parser.parse_args(["--part", "real"]), LabContext(registry=registry_of(*DEFAULT_MODELS)))
+    assert [row["model"] for row in result["real"]] == list(MODEL_IDS)
+    assert all("PLAYGROUND_HUB=1" in row["unavailable"] for row in result["real"])
+    assert "unavailable here" in format_result(result)

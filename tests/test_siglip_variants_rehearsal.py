@@ -17,10 +17,10 @@ IDS = {"siglip-vit-b-16-256": 256, "siglip-vit-b-16-384": 384, "siglip-vit-b-16-
 
 @pytest.fixture(scope="module")
 def repos():
-    from playground.models.rehearsal.build import SIGLIP_I18N, SIGLIP_RESOLUTIONS, rehearsal_repos
+    from playground.models.rehearsal.build import SIGLIP, SIGLIP_I18N, SIGLIP_RESOLUTIONS, rehearsal_repos
 
     built = rehearsal_repos()
-    return {repo: built[repo] for repo in (*SIGLIP_RESOLUTIONS.values(), SIGLIP_I18N)}
+    return {repo: built[repo] for repo in (SIGLIP, *SIGLIP_RESOLUTIONS.values(), SIGLIP_I18N)}
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,35 @@ def test_the_multilingual_id_loads_offline_with_a_250k_piece_tokenizer(download_
         registry.unload("siglip-vit-b-16-i18n-256")
     finally:
         constants.HF_HUB_CACHE = old
+
+
+def test_the_same_photo_in_five_languages_through_both_real_ids(download_cache):
+    """The 'real' part headless: each language's labels as independent sigmoids, per model."""
+    import argparse
+
+    from huggingface_hub import constants
+
+    from playground.contract.lab import LabContext
+    from playground.models.catalog import DEFAULT_MODELS
+    from playground.models.registry import ModelRegistry
+    from plugins.siglip_variants.headless import add_arguments, format_result, run
+    from plugins.siglip_variants.real_models import MODEL_IDS, PHOTO_LABELS
+
+    old = constants.HF_HUB_CACHE
+    constants.HF_HUB_CACHE = str(download_cache)
+    try:
+        registry = ModelRegistry(device="cpu")
+        for spec in DEFAULT_MODELS:
+            registry.register(spec)
+        parser = argparse.ArgumentParser()
+        add_arguments(parser)
+        result = run(parser.parse_args(["--part", "real"]), LabContext(registry=registry))
+    finally:
+        constants.HF_HUB_CACHE = old
+    assert [row["model"] for row in result["real"]] == list(MODEL_IDS)
+    for row in result["real"]:
+        assert "unavailable" not in row, row
+        for lang, labels in PHOTO_LABELS.items():
+            scores = row["languages"][lang]
+            assert list(scores) == list(labels) and all(0 <= p <= 1 for p in scores.values())
+    assert "siglip-vit-b-16-i18n-256 (sigmoid)" in format_result(result)

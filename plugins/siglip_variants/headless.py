@@ -5,12 +5,15 @@ import argparse
 
 from playground.contract.lab import LabContext
 
-PARTS = ("scaling", "multilingual", "resolution")
+PARTS = ("scaling", "multilingual", "resolution", "real")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--part", choices=PARTS + ("all",), default="all",
-                        help="which part to run (default %(default)s: every part)")
+                        help="which part to run (default %(default)s: every part; 'real' needs the real "
+                             "checkpoints and is not in 'all')")
+    parser.add_argument("--image", default="bundled:chelsea",
+                        help="real: the photo (a file, or bundled:NAME; default %(default)s)")
     parser.add_argument("--batches", default=None,
                         help="scaling: comma-separated batch sizes for the per-device figures (default 1024,4096,16384)")
     parser.add_argument("--devices", default=None, help="scaling: comma-separated device counts (default 1,2,4,8)")
@@ -63,6 +66,13 @@ def run(args: argparse.Namespace, ctx: LabContext) -> dict:
             raise ValueError("--repeats, --threads and --depth must be whole numbers ≥ 1.")
         result["resolution"] = summary(tower_costs(repeats=args.repeats, threads=args.threads, depth=args.depth),
                                        args.depth)
+    if args.part == "real":
+        from playground.data.images import read_image
+
+        from .real_models import five_language_scores
+
+        image, name = read_image(args.image)
+        result["real"] = five_language_scores(ctx.registry, image, name)
     return result
 
 
@@ -103,4 +113,11 @@ def format_result(result: dict) -> str:
             lines.append(f"  {t['model_id']:<22}{t['side']:>5}{t['tokens']:>8}{t['latency_s']:>11.3f}"
                          f"{t['peak_activation_mb']:>14.2f}{'' if published is None else f'{published:.1%}':>22}")
         lines.append(f"  published figures: {r['published_source']}")
+    for row in result.get("real", []):
+        if "unavailable" in row:
+            lines.append(f"{row['model']}: unavailable here: {row['unavailable']}")
+            continue
+        lines.append(f"{row['model']} ({row['scoring']}) on {row['image']}:")
+        for lang, scores in row["languages"].items():
+            lines.append(f"  {lang}: " + ", ".join(f"{label} {p:.3f}" for label, p in scores.items()))
     return "\n".join(lines)
