@@ -218,7 +218,9 @@ def siglip_seeds(reg, reuse: Path | None = None, seeds=SIGLIP_SEEDS) -> Figures:
 def siglip_variants(reg) -> Figures:
     """The SigLIP-* lab: per-device memory of both losses at B = 4096 on 8 devices, the
     chunked loss's agreement, and the multilingual toy's default run."""
-    from plugins.siglip_variants.multilingual import ToySettings, accuracy_ceiling, train_and_score
+    from plugins.siglip_variants.multilingual import (
+        ToySettings, accuracy_ceiling, indistinguishable_labels, train_and_score,
+    )
     from plugins.siglip_variants.scaling import MB, agreement, device_cost
 
     out: Figures = {}
@@ -231,6 +233,7 @@ def siglip_variants(reg) -> Figures:
         for lang, acc in run.accuracy.items():
             out[f"siglip_variants.toy.{run.tokenizer}.{run.captions}.{lang}"] = (acc, ".0%")
     out["siglip_variants.toy.wordpiece.ja.ceiling"] = (accuracy_ceiling("wordpiece", "ja"), ".0%")
+    out["siglip_variants.toy.wordpiece.ja.indistinguishable"] = (indistinguishable_labels("wordpiece", "ja"), "d")
     return out
 
 

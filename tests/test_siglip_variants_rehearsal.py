@@ -30,31 +30,32 @@ def download_cache(repos, tmp_path_factory):
     return make_hf_cache(tmp_path_factory.mktemp("hf-download"), repos, layout="download")
 
 
-def test_each_resolution_loads_offline_with_its_own_patch_grid(download_cache):
+@pytest.fixture
+def registry(download_cache, monkeypatch):
+    """A registry of the standard ids reading the download-layout cache."""
     from huggingface_hub import constants
 
+    from conftest import registry_of
     from playground.models.catalog import DEFAULT_MODELS
-    from playground.science.zero_shot import vit_view
-    from playground.models.registry import ModelRegistry
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(download_cache))
+    return registry_of(*DEFAULT_MODELS)
+
+
+def test_each_resolution_loads_offline_with_its_own_patch_grid(registry):
     from PIL import Image
 
-    old = constants.HF_HUB_CACHE
-    constants.HF_HUB_CACHE = str(download_cache)
-    try:
-        registry = ModelRegistry(device="cpu")
-        for spec in DEFAULT_MODELS:
-            registry.register(spec)
-        for model_id, side in IDS.items():
-            ok, reason = registry.availability(model_id)
-            assert ok and "cache" in reason, (model_id, reason)
-            model = registry.get(model_id)
-            grid = side // 16
-            assert model.scoring == "sigmoid" and model.patch_size == 16
-            assert f"{grid}×{grid} = {grid * grid} patches" in vit_view(model, Image.new("RGB", (640, 480))).caption()
-            assert model.encode_images([Image.new("RGB", (64, 64))]).shape == (1, 768)
-            registry.unload(model_id)  # one 0.8 GB model at a time
-    finally:
-        constants.HF_HUB_CACHE = old
+    from playground.science.zero_shot import vit_view
+
+    for model_id, side in IDS.items():
+        ok, reason = registry.availability(model_id)
+        assert ok and "cache" in reason, (model_id, reason)
+        model = registry.get(model_id)
+        grid = side // 16
+        assert model.scoring == "sigmoid" and model.patch_size == 16
+        assert f"{grid}×{grid} = {grid * grid} patches" in vit_view(model, Image.new("RGB", (640, 480))).caption()
+        assert model.encode_images([Image.new("RGB", (64, 64))]).shape == (1, 768)
+        registry.unload(model_id)  # one 0.8 GB model at a time
 
 
 def test_a_local_run_sends_no_request(repos, download_cache):
@@ -75,57 +76,32 @@ def test_a_local_run_sends_no_request(repos, download_cache):
         assert hub.requests == []
 
 
-def test_the_multilingual_id_loads_offline_with_a_250k_piece_tokenizer(download_cache):
-    from huggingface_hub import constants
-
-    from playground.models.catalog import DEFAULT_MODELS
-    from playground.models.registry import ModelRegistry
-
-    old = constants.HF_HUB_CACHE
-    constants.HF_HUB_CACHE = str(download_cache)
-    try:
-        registry = ModelRegistry(device="cpu")
-        for spec in DEFAULT_MODELS:
-            registry.register(spec)
-        ok, reason = registry.availability("siglip-vit-b-16-i18n-256")
-        assert ok and "cache" in reason, reason
-        model = registry.get("siglip-vit-b-16-i18n-256")
-        assert model.scoring == "sigmoid" and model.patch_size == 16
-        assert len(model.tokenizer.tokenizer) == 250_000
-        labels = ["a red circle", "ein roter Kreis", "un cercle rouge", "赤い丸", "دائرة حمراء"]
-        assert model.tokenizer(labels).shape == (5, 64)
-        unk = model.tokenizer.tokenizer.unk_token_id
-        for label in labels:  # the stand-in covers every script of the lab's five languages
-            assert unk not in model.tokenizer.tokenizer(label)["input_ids"], label
-        assert model.encode_texts(labels).shape == (5, 768)
-        registry.unload("siglip-vit-b-16-i18n-256")
-    finally:
-        constants.HF_HUB_CACHE = old
+def test_the_multilingual_id_loads_offline_with_a_250k_piece_tokenizer(registry):
+    ok, reason = registry.availability("siglip-vit-b-16-i18n-256")
+    assert ok and "cache" in reason, reason
+    model = registry.get("siglip-vit-b-16-i18n-256")
+    assert model.scoring == "sigmoid" and model.patch_size == 16
+    assert len(model.tokenizer.tokenizer) == 250_000
+    labels = ["a red circle", "ein roter Kreis", "un cercle rouge", "赤い丸", "دائرة حمراء"]
+    assert model.tokenizer(labels).shape == (5, 64)
+    unk = model.tokenizer.tokenizer.unk_token_id
+    for label in labels:  # the stand-in covers every script of the lab's five languages
+        assert unk not in model.tokenizer.tokenizer(label)["input_ids"], label
+    assert model.encode_texts(labels).shape == (5, 768)
+    registry.unload("siglip-vit-b-16-i18n-256")
 
 
-def test_the_same_photo_in_five_languages_through_both_real_ids(download_cache):
+def test_the_same_photo_in_five_languages_through_both_real_ids(registry):
     """The 'real' part headless: each language's labels as independent sigmoids, per model."""
     import argparse
 
-    from huggingface_hub import constants
-
     from playground.contract.lab import LabContext
-    from playground.models.catalog import DEFAULT_MODELS
-    from playground.models.registry import ModelRegistry
     from plugins.siglip_variants.headless import add_arguments, format_result, run
     from plugins.siglip_variants.real_models import MODEL_IDS, PHOTO_LABELS
 
-    old = constants.HF_HUB_CACHE
-    constants.HF_HUB_CACHE = str(download_cache)
-    try:
-        registry = ModelRegistry(device="cpu")
-        for spec in DEFAULT_MODELS:
-            registry.register(spec)
-        parser = argparse.ArgumentParser()
-        add_arguments(parser)
-        result = run(parser.parse_args(["--part", "real"]), LabContext(registry=registry))
-    finally:
-        constants.HF_HUB_CACHE = old
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    result = run(parser.parse_args(["--part", "real"]), LabContext(registry=registry))
     assert [row["model"] for row in result["real"]] == list(MODEL_IDS)
     for row in result["real"]:
         assert "unavailable" not in row, row
