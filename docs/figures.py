@@ -44,7 +44,7 @@ BLOCK = re.compile(r"<!-- figure:(?P<name>[\w.@\-]+) -->(?P<text>.*?)<!-- /figur
 # or losses). Seeded runs repeat to the last digit on one machine; the margin covers
 # another BLAS or CPU.
 TOLERANCE = {"anisotropy": 0.01, "triplet": 0.02, "temperature": 0.05, "fine_tune": 0.02, "train_clip": 0.03,
-             "siglip_seeds": 0.03}
+             "siglip_seeds": 0.03, "siglip_variants": 0.05}
 SIGLIP_SEEDS = (0, 1, 2, 3, 4)
 SIGLIP_BATCHES = (8, 32, 128)
 
@@ -283,11 +283,33 @@ def objectives_seeds(reg, reuse: Path | None = None, seeds=OBJECTIVES_SEEDS) -> 
     return out
 
 
+def siglip_variants(reg) -> Figures:
+    """The SigLIP-* lab: per-device memory of both losses at B = 4096 on 8 devices, the
+    chunked loss's agreement, and the multilingual toy's default run."""
+    from plugins.siglip_variants.multilingual import (
+        ToySettings, accuracy_ceiling, indistinguishable_labels, train_and_score,
+    )
+    from plugins.siglip_variants.scaling import MB, agreement, device_cost
+
+    out: Figures = {}
+    for key, loss in (("sigmoid", "sigmoid (ring)"), ("softmax", "softmax (all-gather)")):
+        cost = device_cost(loss, 4096, 8)
+        out[f"siglip_variants.{key}.b4096.k8.peak_mb"] = (cost.peak_bytes / MB, ".1f")
+        out[f"siglip_variants.{key}.b4096.k8.received_mb"] = (cost.received_bytes / MB, ".1f")
+    out["siglip_variants.chunked.max_difference"] = (max(a.difference for a in agreement()), ".0e")
+    for run in train_and_score(ToySettings()):
+        for lang, acc in run.accuracy.items():
+            out[f"siglip_variants.toy.{run.tokenizer}.{run.captions}.{lang}"] = (acc, ".0%")
+    out["siglip_variants.toy.wordpiece.ja.ceiling"] = (accuracy_ceiling("wordpiece", "ja"), ".0%")
+    out["siglip_variants.toy.wordpiece.ja.indistinguishable"] = (indistinguishable_labels("wordpiece", "ja"), "d")
+    return out
+
+
 GROUPS: dict[str, Callable] = {"anisotropy": anisotropy, "triplet": triplet, "temperature": temperature,
                                "fine_tune": fine_tune, "train_clip": train_clip, "siglip_seeds": siglip_seeds,
-                               "objectives_seeds": objectives_seeds}
+                               "objectives_seeds": objectives_seeds, "siglip_variants": siglip_variants}
 CHEAP = ("anisotropy", "triplet", "temperature")
-SLOW = ("fine_tune", "train_clip")
+SLOW = ("fine_tune", "train_clip", "siglip_variants")
 NOT_RERUN_BY_TESTS = ("siglip_seeds", "objectives_seeds")
 
 

@@ -33,6 +33,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.temperature",
     "plugins.clip_zero_shot",
     "plugins.siglip_compare",
+    "plugins.siglip_variants",
     "plugins.fine_tune",
     "plugins.train_clip",
     "plugins.simclr",

@@ -62,4 +62,23 @@ DEFAULT_MODELS = (
         description="SigLIP ViT-B/16: a sigmoid loss per image-text pair, with a learned bias",
         size_gb=0.8,
     ),
+    # The SigLIP variants (the siglip_variants lab): the same B/16 towers at higher resolutions,
+    # and the multilingual one with its 250,000-piece tokenizer.
+    *(
+        ModelSpec(
+            id=f"siglip-vit-b-16-{side}", kind="image-text", family="open_clip", source=f"ViT-B-16-SigLIP-{side}",
+            options={"pretrained": "webli", "hf_hub": f"timm/ViT-B-16-SigLIP-{side}", "hf_tokenizer": True},
+            aliases=(f"ViT-B-16-SigLIP-{side}",),
+            description=f"SigLIP ViT-B/16 at {side}×{side} px: {(side // 16) ** 2} patches of 16 px",
+            size_gb=0.8,
+        )
+        for side in (256, 384, 512)
+    ),
+    ModelSpec(
+        id="siglip-vit-b-16-i18n-256", kind="image-text", family="open_clip", source="ViT-B-16-SigLIP-i18n-256",
+        options={"pretrained": "webli", "hf_hub": "timm/ViT-B-16-SigLIP-i18n-256", "hf_tokenizer": True},
+        aliases=("ViT-B-16-SigLIP-i18n-256",),
+        description="multilingual SigLIP ViT-B/16 at 256 px, a 250,000-piece tokenizer for many scripts",
+        size_gb=1.5,
+    ),
 )

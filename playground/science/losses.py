@@ -141,6 +141,107 @@ def siglip_loss(
     return -F.logsigmoid(signs * logits).sum() / n
 
 
+# -- the batch split over k devices -----------------------------------------------
+# ``on_step(device, step, held, received)`` lets a caller see what each simulated device
+# holds: ``held`` names the tensors alive on ``device`` during ``step``, ``received`` the
+# ones that crossed to it from another device in that step. The math does not depend on it.
+
+
+def siglip_loss_chunked(
+    image_emb: torch.Tensor, text_emb: torch.Tensor,
+    logit_scale: torch.Tensor | float = 10.0, logit_bias: torch.Tensor | float = -10.0,
+    devices: int = 2, on_step=None,
+) -> torch.Tensor:
+    """``siglip_loss`` computed chunk by chunk over ``devices`` simulated devices, as the
+    SigLIP paper's efficient implementation does (Zhai et al. 2023, section 3.3).
+
+    Device d holds image chunk d and text chunk d (B/k rows each). In step s it scores
+    its images against the text chunk it holds, then passes that chunk to its neighbour
+    around a ring; after k steps every image has met every text. Each step needs only a
+    (B/k × B/k) block of logits, and no step needs a normaliser over the whole batch:
+    the loss is a plain sum of per-pair terms, so the blocks add up to the full loss
+    (the positives, on the diagonal, all fall in step 0).
+
+    Args:
+        image_emb, text_emb: (B, D); row i of each is a matching pair; B must be a
+            multiple of ``devices``.
+        logit_scale, logit_bias: ``t`` and ``b`` as in ``siglip_loss``.
+        devices: k, the number of simulated devices.
+        on_step: optional ``on_step(device, step, held, received)`` (see above).
+
+    Returns the same value, with the same gradients, as ``siglip_loss``.
+    """
+    k, images, texts = _device_chunks(image_emb, text_emb, devices)
+    rows = len(images[0])
+    negatives = -torch.ones(rows, rows, device=image_emb.device, dtype=image_emb.dtype)
+    positives = 2 * torch.eye(rows, device=image_emb.device, dtype=image_emb.dtype) - 1
+    total = image_emb.new_zeros(())
+    for step in range(k):
+        for device in range(k):
+            held_text = texts[(device + step) % k]  # after `step` passes round the ring
+            logits = logit_scale * images[device] @ held_text.T + logit_bias
+            signs = positives if step == 0 else negatives
+            total = total - F.logsigmoid(signs * logits).sum()
+            if on_step is not None:
+                received = [held_text] if step > 0 else []
+                on_step(device, step, {"images": images[device], "texts": held_text, "logits": logits}, received)
+    return total / len(image_emb)
+
+
+def clip_loss_all_gather(
+    image_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: torch.Tensor | float = 100.0,
+    devices: int = 2, on_step=None,
+) -> torch.Tensor:
+    """``clip_loss`` over ``devices`` simulated devices, the way a softmax loss must be
+    computed: each row's softmax needs a normaliser over every text (and every image
+    for the text→image half), so each device first all-gathers every embedding (B × D
+    of each) and builds its full rows of logits (B/k × B, both directions).
+
+    Args:
+        image_emb, text_emb: (B, D); B a multiple of ``devices``.
+        logit_scale: ``s`` as in ``clip_loss``.
+        devices: k.
+        on_step: optional ``on_step(device, 0, held, received)`` (one step: the gather).
+
+    Returns the same value, with the same gradients, as ``clip_loss``.
+    """
+    k, images, texts = _device_chunks(image_emb, text_emb, devices)
+    rows = len(images[0])
+    total = image_emb.new_zeros(())
+    for device in range(k):
+        all_images, all_texts = torch.cat(images), torch.cat(texts)  # the all-gather: a B × D copy of each
+        targets = torch.arange(device * rows, (device + 1) * rows, device=image_emb.device)
+        image_to_text = logit_scale * images[device] @ all_texts.T
+        text_to_image = logit_scale * texts[device] @ all_images.T
+        total = total + F.cross_entropy(image_to_text, targets, reduction="sum")
+        total = total + F.cross_entropy(text_to_image, targets, reduction="sum")
+        if on_step is not None:
+            others = [chunk for j in range(k) if j != device for chunk in (images[j], texts[j])]
+            on_step(device, 0, {"images": images[device], "texts": texts[device], "all_images": all_images,
+                                "all_texts": all_texts, "image_to_text": image_to_text,
+                                "text_to_image": text_to_image}, others)
+    return total / (2 * len(image_emb))
+
+
+def _device_chunks(image_emb: torch.Tensor, text_emb: torch.Tensor, devices: int):
+    """``(k, image chunks, text chunks)``: the rows L2-normalised, then cut into the k
+    devices' equal shares (device d holds chunk d of each)."""
+    _check_pair(image_emb, text_emb, "image_emb", "text_emb", same_rows=True)
+    k = _check_devices(len(image_emb), devices)
+    images = F.normalize(image_emb, dim=-1, eps=1e-8).chunk(k)
+    texts = F.normalize(text_emb, dim=-1, eps=1e-8).chunk(k)
+    return k, images, texts
+
+
+def _check_devices(batch: int, devices: int) -> int:
+    if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
+        raise ValueError(f"devices must be a whole number ≥ 1, got {devices!r}.")
+    if batch % devices:
+        raise ValueError(f"the batch ({batch} rows) must split evenly over {devices} devices; "
+                         f"pick a batch that is a multiple of {devices}.")
+    return devices
+
+
 def _cosine_logits(a: torch.Tensor, b: torch.Tensor, scale) -> torch.Tensor:
     return scale * F.normalize(a, dim=-1, eps=1e-8) @ F.normalize(b, dim=-1, eps=1e-8).T
 

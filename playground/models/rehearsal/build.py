@@ -4,11 +4,12 @@ out as Hugging Face caches.
     from playground.models.rehearsal.build import rehearsal_repos, make_hf_cache
     repos = rehearsal_repos()                       # built once per machine, reused after
     make_hf_cache("/tmp/hf", repos, layout="download")
-    # HF_HUB_CACHE=/tmp/hf now holds bert-base-uncased, CLIP and SigLIP as `hf download` leaves them
+    # HF_HUB_CACHE=/tmp/hf now holds bert-base-uncased, CLIP and the SigLIPs as `hf download` leaves them
 
 The repos are built under ``~/.cache/playground-rehearsal/<key>`` (or
 ``PLAYGROUND_REHEARSAL_DIR``), keyed by the library versions that wrote them, so
-a test session pays for them once per machine (about a minute, 3.5 GB on disk).
+a test session pays for them once per machine (about three minutes, 11 GB on disk with the three
+ViT-B-16-SigLIP resolutions and the multilingual one).
 """
 from __future__ import annotations
 
@@ -24,7 +25,10 @@ from playground.paths import package_versions
 BERT = "bert-base-uncased"
 CLIP = "timm/vit_base_patch32_clip_224.openai"
 SIGLIP = "timm/ViT-B-16-SigLIP"
-REPO_IDS = (BERT, CLIP, SIGLIP)
+# ViT-B-16-SigLIP at higher resolutions (the siglip_variants lab): the same towers and tokenizer.
+SIGLIP_RESOLUTIONS = {side: f"timm/ViT-B-16-SigLIP-{side}" for side in (256, 384, 512)}
+SIGLIP_I18N = "timm/ViT-B-16-SigLIP-i18n-256"
+REPO_IDS = (BERT, CLIP, SIGLIP, *SIGLIP_RESOLUTIONS.values(), SIGLIP_I18N)
 BUILD_VERSION = "2"  # bump when what is built changes
 COMMIT = "0123456789abcdef0123456789abcdef01234567"  # a stand-in commit hash for every repo
 
@@ -51,6 +55,12 @@ SPACE_NO_EXIST = {
     CLIP: (),
     SIGLIP: ("added_tokens.json", "chat_template.jinja"),
 }
+for _repo in SIGLIP_RESOLUTIONS.values():
+    SPACE_FILES[_repo], SPACE_NO_EXIST[_repo] = SPACE_FILES[SIGLIP], SPACE_NO_EXIST[SIGLIP]
+# The i18n stand-in's tokenizer is written as tokenizer.json only (no SentencePiece model).
+SPACE_FILES[SIGLIP_I18N] = ("open_clip_model.safetensors", "tokenizer_config.json", "tokenizer.json",
+                            "special_tokens_map.json")
+SPACE_NO_EXIST[SIGLIP_I18N] = ("added_tokens.json", "chat_template.jinja")
 
 
 def _versions_key() -> str:
@@ -75,6 +85,9 @@ def rehearsal_repos(root: Optional[os.PathLike] = None) -> dict[str, Path]:
     root = Path(root) if root is not None else rehearsal_dir()
     root.mkdir(parents=True, exist_ok=True)
     builders = {BERT: _build_bert, CLIP: _build_clip, SIGLIP: _build_siglip}
+    for side, repo_id in SIGLIP_RESOLUTIONS.items():  # after SIGLIP: they copy its tokenizer files
+        builders[repo_id] = _siglip_at(side, root / "repos" / SIGLIP)
+    builders[SIGLIP_I18N] = _siglip_i18n(root / "repos" / SIGLIP)
     folders = {}
     with FileLock(str(root / "build.lock")):
         for repo_id, builder in builders.items():
@@ -91,7 +104,7 @@ def rehearsal_repos(root: Optional[os.PathLike] = None) -> dict[str, Path]:
 
 
 def _remove_other_builds(current: Path) -> None:
-    """Builds for other library versions are 3.5 GB each and never read again."""
+    """Builds for other library versions are gigabytes each and never read again."""
     for other in current.parent.iterdir():
         if other.is_dir() and other != current and len(other.name) == len(current.name):
             shutil.rmtree(other, ignore_errors=True)
@@ -160,6 +173,68 @@ def _build_clip(folder: Path) -> None:
 def _build_siglip(folder: Path) -> None:
     _build_open_clip(folder, "ViT-B-16-SigLIP", "webli", seed=2)
     _build_siglip_tokenizer(folder)
+
+
+SIGLIP_TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json", "special_tokens_map.json", "spiece.model")
+
+
+def _siglip_at(side: int, siglip_folder: Path):
+    """The builder of ViT-B-16-SigLIP-<side>: its own real-shape weights, and the same
+    32,000-piece tokenizer files as ViT-B-16-SigLIP (open_clip's config for every side
+    names that tokenizer)."""
+
+    def build(folder: Path) -> None:
+        _build_open_clip(folder, f"ViT-B-16-SigLIP-{side}", "webli", seed=2 + side)
+        for name in SIGLIP_TOKENIZER_FILES:
+            shutil.copy(siglip_folder / name, folder / name)
+
+    return build
+
+
+I18N_VOCAB = 250_000
+# Scripts the multilingual stand-in covers with one piece per character: Latin-1 and
+# Latin Extended-A, Greek, Cyrillic, Arabic, Devanagari, Thai, kana, CJK ideographs, Hangul.
+I18N_CHARACTER_RANGES = ((0x00C0, 0x017F), (0x0370, 0x03FF), (0x0400, 0x04FF), (0x0600, 0x06FF), (0x0900, 0x097F),
+                         (0x0E00, 0x0E7F), (0x3040, 0x30FF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3))
+
+
+def _siglip_i18n(siglip_folder: Path):
+    """The builder of ViT-B-16-SigLIP-i18n-256: its real-shape weights (a 250,000-row text
+    embedding) and a tokenizer stand-in of the real vocabulary size: the English SigLIP
+    tokenizer's pieces, one piece per character of many scripts, then GloVe words as
+    whole-word pieces up to 250,000. Its pieces are not the real ones; its size and
+    format are."""
+
+    def build(folder: Path) -> None:
+        _build_open_clip(folder, "ViT-B-16-SigLIP-i18n-256", "webli", seed=3)
+        _build_i18n_tokenizer(siglip_folder, folder)
+
+    return build
+
+
+def _build_i18n_tokenizer(siglip_folder: Path, folder: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from playground.models.glove import glove_root
+
+    spec = json.loads((siglip_folder / "tokenizer.json").read_text())
+    vocab = [list(entry) for entry in spec["model"]["vocab"]]
+    seen = {piece for piece, _ in vocab}
+    extra = [chr(c) for lo, hi in I18N_CHARACTER_RANGES for c in range(lo, hi + 1)]
+    words = pq.read_table(os.path.join(glove_root(), "glove_6B_index.parquet")).column(0).to_pylist()
+    extra += ["\u2581" + str(w) for w in words]
+    for piece in extra:
+        if len(vocab) == I18N_VOCAB:
+            break
+        if piece not in seen:
+            seen.add(piece)
+            vocab.append([piece, -12.0 if len(piece) == 1 else -10.0 - len(vocab) * 1e-6])
+    if len(vocab) != I18N_VOCAB:
+        raise RuntimeError(f"the i18n tokenizer stand-in has {len(vocab)} pieces, not {I18N_VOCAB}")
+    spec["model"]["vocab"] = vocab
+    (folder / "tokenizer.json").write_text(json.dumps(spec, ensure_ascii=False))
+    for name in ("tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(siglip_folder / name, folder / name)
 
 
 def _training_text() -> Iterable[str]:

@@ -1,0 +1,101 @@
+"""The SigLIP-* tab. It only wires components to the compute modules."""
+from __future__ import annotations
+
+from typing import Optional
+
+import gradio as gr
+import pandas as pd
+
+from playground.classroom.ui import ClassVotes
+from playground.contract.lab import LabContext
+from playground.web.ui import friendly_errors
+
+from .figures import device_cost_figure, multilingual_figure, resolution_figure
+from .scaling import CHOICES, QUESTION, agreement, cost_rows, device_costs, reveal
+
+LESSON = """### SigLIP-*: what the sigmoid variants bring
+**Why the sigmoid loss scales.** Training on a batch of B image–text pairs spread over k devices, each device
+embeds its own B/k pairs. The softmax (CLIP) loss needs, for every image, a normaliser over *every* text in the
+batch, so each device must first gather every embedding (B × d of each) and build its full B/k × B rows of logits.
+The sigmoid (SigLIP) loss is a plain sum of independent per-pair terms, so it can be computed chunk by chunk: each
+device scores its images against the text chunk it holds, passes that chunk to its neighbour around a ring, and
+after k steps every image has met every text (Zhai et al. 2023, *Sigmoid Loss for Language Image Pre-Training*,
+section 3.3). Both are computed here exactly, on simulated devices; the figures count the bytes of the tensors the
+loss code creates on each device."""
+
+MULTILINGUAL_LESSON = """**Multilingual alignment (a toy trained here).** A tiny dual encoder learns coloured shapes from captions
+written in English only, or in English, German, French, Japanese and Arabic mixed (the same steps), with a text tower
+that reads either the English WordPiece of MiniLM or single characters of all five scripts. Then it labels fresh
+pictures with the 36 colour × shape labels in each language. The table under the chart shows one label cut into each
+tokenizer's pieces: what the text tower can tell apart."""
+
+RESOLUTION_LESSON = """**Resolution.** ViT-B-16-SigLIP cuts the image into 16-pixel patches at every resolution, so 224 px gives
+14 × 14 = 196 tokens and 512 px gives 32 × 32 = 1024. Each resolution's image tower is built here with the real
+shapes (random weights: the arithmetic does not depend on them) and one image is timed through it on this machine.
+The ImageNet zero-shot accuracy beside each is the published figure (open_clip's results table), not measured here."""
+
+
+def build(ctx: LabContext) -> None:
+    gr.Markdown(LESSON, elem_classes=["lesson"])
+    with gr.Row():
+        with gr.Column(scale=1):
+            guess = gr.Radio(list(CHOICES.values()), label=QUESTION)
+            run = gr.Button("Split the batch over the devices", variant="primary")
+            check = gr.Markdown()
+        with gr.Column(scale=2):
+            plot = gr.Plot(label="Per device, against k")
+            revealed = gr.Markdown()
+            votes = ClassVotes(ctx, "scaling", guess, revealed)
+    table = gr.Dataframe(interactive=False, label="The numbers (per device, float32)")
+
+    @friendly_errors
+    def split(prediction: Optional[str]):
+        costs = device_costs()
+        checks = agreement()
+        worst = max(a.difference for a in checks)
+        said = (f"Chunked against unchunked sigmoid loss, {len(checks)} runs (B = {checks[0].batch}, k = "
+                f"{', '.join(str(k) for k in sorted({a.devices for a in checks}))}, 3 seeds): largest difference "
+                f"{worst:.1e}.")
+        return device_cost_figure(costs), reveal(costs, prediction), pd.DataFrame(cost_rows(costs)), said
+
+    votes.after(run.click(split, [guess], [plot, revealed, table, check], api_name="siglip_variants_scaling"))
+
+    with gr.Accordion("Multilingual alignment: a toy trained here (about a minute)", open=False):
+        gr.Markdown(MULTILINGUAL_LESSON)
+        train = gr.Button("Train the four models", variant="primary")
+        languages_plot = gr.Plot(label="Zero-shot accuracy per label language")
+        languages_said = gr.Markdown()
+        languages_table = gr.Dataframe(interactive=False, label="One label in each language, in each tokenizer's pieces")
+
+    with gr.Accordion("Resolution: 196 → 1024 tokens (about two minutes)", open=False):
+        gr.Markdown(RESOLUTION_LESSON)
+        measure = gr.Button("Time the four image towers", variant="primary")
+        resolution_plot = gr.Plot(label="Tokens against cost")
+        resolution_table = gr.Dataframe(interactive=False, label="Per resolution")
+
+    @friendly_errors
+    def train_languages(progress=gr.Progress()):
+        from .multilingual import label_pieces, reveal_multilingual, train_and_score
+
+        runs = train_and_score(progress=lambda name, step, steps: progress(step / steps, desc=name))
+        rows = [{**row, "wordpiece": " ".join(row["wordpiece"]), "characters": " ".join(row["characters"])}
+                for row in label_pieces()]
+        return multilingual_figure(runs), reveal_multilingual(runs), pd.DataFrame(rows)
+
+    @friendly_errors
+    def time_towers(progress=gr.Progress()):
+        from .resolution import PUBLISHED, RESOLUTION_IDS, SOURCE, tower_cost
+
+        costs = []
+        for i, model_id in enumerate(RESOLUTION_IDS):
+            progress(i / len(RESOLUTION_IDS), desc=f"building and timing {model_id}")
+            costs.append(tower_cost(model_id))
+        rows = [{"id": c.model_id, "side": c.side, "tokens": c.tokens, "latency s": c.latency_s,
+                 "peak activation MB": c.peak_activation_mb,
+                 "ImageNet zero-shot (published)": PUBLISHED[c.architecture]["imagenet_zero_shot"],
+                 "source": SOURCE} for c in costs]
+        return resolution_figure(costs), pd.DataFrame(rows)
+
+    train.click(train_languages, None, [languages_plot, languages_said, languages_table],
+                api_name="siglip_variants_multilingual")
+    measure.click(time_towers, None, [resolution_plot, resolution_table], api_name="siglip_variants_resolution")
