@@ -305,37 +305,11 @@ def test_headless_run_rejects_bad_input(capsys, args, message):
     assert message in capsys.readouterr().err
 
 
-def test_readme_figures_are_the_rendering_of_a_measured_run():
-    from plugins.simclr import report
-
-    measured = report.load_measured()
-    with open(report.README, encoding="utf-8") as f:
-        readme = f.read()
-    assert report.readme_block(measured) in readme
-    default = measured["default"]
-    assert default["settings"] == {**SimCLRSettings().__dict__, "augment": list(SimCLRSettings().augment)}
-    shape = default["attributes"]["shape"]
-    assert shape["probe_accuracy"] > shape["random_init_accuracy"]
-
-
-def test_the_projects_readme_quotes_the_measured_default_run():
-    import os
-
-    from plugins.simclr import report
-
-    shape = report.load_measured()["default"]["attributes"]["shape"]
-    with open(os.path.join(os.path.dirname(report.README), "..", "..", "README.md"), encoding="utf-8") as f:
-        row = next(line for line in f if "(`simclr`)" in line)
-    quoted = (f"shape probe {shape['probe_accuracy']:.0%} against {shape['random_init_accuracy']:.0%} untrained "
-              f"and {shape['pixel_accuracy']:.0%} raw pixels")
-    assert quoted in row
-
-
 def test_compute_figures_and_headless_import_no_gradio():
     import subprocess
     import sys
 
-    code = ("import sys, plugins.simclr, plugins.simclr.compute, plugins.simclr.figures, plugins.simclr.lesson, "
-            "plugins.simclr.report; print('gradio' in sys.modules)")
+    code = ("import sys, plugins.simclr, plugins.simclr.compute, plugins.simclr.figures, plugins.simclr.lesson; "
+            "print('gradio' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
