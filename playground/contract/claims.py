@@ -15,7 +15,7 @@ decides it, the one helper every claim's predicate uses. No gradio here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping, Sequence
 
 Figures = Mapping[str, float]
 
@@ -89,3 +89,36 @@ class Claims:
 
     def __len__(self) -> int:
         return len(self._claims)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One run, for ``audit``: its ``name`` (the setting, for messages), the ``text`` the
+    lab showed for it (a reveal, a summary) and, per claim id, that claim's figures."""
+
+    name: str
+    text: str
+    figures: Mapping[str, Figures]
+
+
+def audit(claims: Claims, runs: Sequence[Evidence], min_runs: int = 4) -> list[str]:
+    """Every way the text of ``runs`` departs from ``claims`` (empty: none):
+    a claim evaluated on fewer than ``min_runs`` runs (the default run and three others),
+    a run whose text lacks the wording its figures select, and a run whose outcome has no
+    wording (for a general claim, one with a single wording: it does not hold on that run)."""
+    problems = []
+    for claim in claims:
+        seen = [run for run in runs if claim.id in run.figures]
+        if len(seen) < min_runs:
+            problems.append(f"{claim.id}: evaluated on {len(seen)} run(s), needs {min_runs}")
+        for run in seen:
+            try:
+                outcome = claim.decide(run.figures[claim.id])
+            except ValueError as err:  # a general claim that does not hold here lands here too
+                problems.append(f"{run.name}: {err}" + (" It is stated as general: word it per run."
+                                                        if claim.general else ""))
+                continue
+            words = claim.words(run.figures[claim.id])
+            if words not in run.text:
+                problems.append(f"{run.name}: {claim.id} is {outcome!r} but the text does not say {words!r}")
+    return problems
