@@ -122,6 +122,7 @@ TEMPERATURE_RUNS = (("glove", "dropout"), ("glove", "label"), ("minilm", "dropou
 def temperature(reg) -> Figures:
     """Uniformity and final loss per τ for three (model, positives) settings, defaults otherwise."""
     from plugins.temperature import compute
+    from plugins.temperature.claims import false_negative_floor
 
     out: Figures = {}
     frame = compute.load_texts(per_label=compute.DEFAULT_PER_LABEL, seed=0)
@@ -131,11 +132,20 @@ def temperature(reg) -> Figures:
             out[f"temperature.{model}.{positives}.tau{t.tau:g}.uniformity"] = (t.uniformity, ".2f")
             out[f"temperature.{model}.{positives}.tau{t.tau:g}.loss"] = (t.loss, ".3f")
             out[f"temperature.{model}.{positives}.tau{t.tau:g}.alignment"] = (t.alignment, ".3f")
+            out[f"temperature.{model}.{positives}.tau{t.tau:g}.separation_auc"] = (t.separation_auc, ".3f")
+        smallest = result.taus[0]
+        out[f"temperature.{model}.{positives}.smallest.cosine_gap"] = (smallest.intra - smallest.inter, ".2f")
+        out[f"temperature.{model}.{positives}.smallest.logit_gap"] = ((smallest.intra - smallest.inter) / smallest.tau,
+                                                                      ".0f")
         best = min(result.taus, key=lambda t: t.uniformity)
         out[f"temperature.{model}.{positives}.most_uniform_tau"] = (best.tau, "g")
         worst = max(result.taus, key=lambda t: t.uniformity)
         out[f"temperature.{model}.{positives}.least_uniform_tau"] = (worst.tau, "g")
     out["temperature.chance_loss"] = (__import__("math").log(2 * compute.DEFAULT_BATCH - 1), ".2f")
+    views, floor = false_negative_floor(frame["label"].tolist())
+    out["temperature.labels"] = (frame["label"].nunique(), "d")
+    out["temperature.false_negative_views"] = (views, ".0f")
+    out["temperature.false_negative_floor"] = (floor, ".2f")
     return out
 
 
@@ -173,6 +183,9 @@ def train_clip(reg) -> Figures:
         for key in ("heldout_accuracy", "seen_accuracy", "heldout_colour_accuracy", "heldout_shape_accuracy"):
             out[f"train_clip.{loss}.{key}"] = (r[key], ".1%")
         out[f"train_clip.{loss}.final_loss"] = (r["final_loss"], ".3f")
+        if r["logit_bias"] is not None:  # the SigLIP bias: where it started and where it ended
+            out[f"train_clip.{loss}.logit_bias"] = (r["logit_bias"], ".3f")
+            out[f"train_clip.{loss}.bias_init"] = (r["settings"]["bias_init"], "g")
         out["train_clip.chance"] = (r["chance"], ".1%")
     return out
 
