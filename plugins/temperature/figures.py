@@ -49,13 +49,13 @@ def projections_figure(result: SweepResult) -> go.Figure:
                 showlegend=col == 1, marker=dict(size=5, color=PALETTE[k % len(PALETTE)], opacity=0.75),
                 text=hover[mask], hovertemplate="%{text}<extra>" + name + "</extra>",
             ), row=1, col=col)
-        # one fixed scale for every τ (outputs are unit vectors), so a shrunken cloud reads as collapse
+        # one fixed scale for every τ (outputs are unit vectors), so a shrunken cloud reads as crowding
         fig.update_xaxes(showticklabels=False, range=[-1.1, 1.1], row=1, col=col)
         fig.update_yaxes(showticklabels=False, range=[-1.1, 1.1], scaleanchor=f"x{col if col > 1 else ''}",
                          row=1, col=col)
     fig.update_layout(height=360, margin=dict(t=70),
                       title="The head's outputs in 2-D (PCA, same scale for every τ): "
-                            "tight blobs are collapse, an even spread is dispersion")
+                            "a shrunken cloud is crowding (a collapse only if the labels mix), an even spread is dispersion")
     return fig
 
 
