@@ -115,8 +115,23 @@ def test_sweep_figures_are_well_formed(sweeps, frame):
             assert abs(t.probabilities.sum() - 1) < 1e-9 and len(t.probabilities) == compute.SOFTMAX_BATCH
             assert len(t.history) == 80
         out = result.sweep_json()
-        assert list(out) == ["sweep"] and [set(r) for r in out["sweep"]] == [{"tau", "loss", "alignment", "uniformity"}] * 2
+        row = {"tau", "loss", "alignment", "uniformity", "separation_auc"}
+        assert list(out) == ["sweep"] and [set(r) for r in out["sweep"]] == [row] * 2
         json.dumps(out)
+
+
+def test_the_softmax_plot_shows_the_positive_the_loss_trained_on(sweeps):
+    """Issue 25: with dropout positives the green key is the query's other dropout view,
+    not a same-label text; with same-label positives it is another text with the label."""
+    from plugins.temperature.figures import softmax_figure
+
+    dropout, label = softmax_figure(sweeps["dropout"]), softmax_figure(sweeps["label"])
+    assert dropout.data[0].text[0].startswith("the query's other dropout view")
+    assert "another dropout view of the query (the pair the loss trained on)" in dropout.layout.title.text
+    assert "another text with its label" in label.layout.title.text
+    assert not label.data[0].text[0].startswith("the query's other dropout view")
+    # two dropout views of one text are far closer than a same-label text: the positive takes more of the softmax
+    assert sweeps["dropout"].taus[0].probabilities[0] > sweeps["label"].taus[0].probabilities[0]
 
 
 def test_same_label_positives_tighten_labels(sweeps):
