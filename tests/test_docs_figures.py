@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from playground import create_plugin_manager, create_registry
+from playground.contract.claims import LOWER, TIE, compare
+from plugins.simclr import claims as simclr_claims
+from plugins.train_clip import claims as train_clip_claims
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("readme_figures", ROOT / "docs" / "figures.py")
@@ -158,6 +161,23 @@ def test_readme_prose_says_what_the_stored_figures_show(stored):
     # train_clip README: colour is learned before shape
     for loss in ("softmax", "sigmoid"):
         assert v[f"train_clip.{loss}.heldout_colour_accuracy"] > v[f"train_clip.{loss}.heldout_shape_accuracy"]
+    # simclr README, "How to read them" (each sentence against the stored default runs)
+    aug = {run: {a: v[f"simclr_more.augment.{run}.{a}"] for a in ("shape", "colour", "size", "position")}
+           for run in ("all", "without_crop", "without_colour", "random_init", "chance")}
+    assert aug["chance"]["colour"] + 0.1 < aug["all"]["colour"] < aug["without_colour"]["colour"] - 0.1
+    assert v["simclr.default.colour.head_accuracy"] < v["simclr.default.colour.probe_accuracy"]
+    assert aug["without_colour"]["shape"] < aug["random_init"]["shape"]
+    assert compare(aug["all"]["shape"], aug["without_crop"]["shape"], simclr_claims.EQUAL_WITHIN) == LOWER  # crop costs shape
+    digits = {"trained": v["simclr_more.digits.neighbours.trained"], "pixels": v["simclr_more.digits.neighbours.pixels"]}
+    assert simclr_claims.CLAIMS["neighbours.winner"].decide(digits) == LOWER  # "the raw pixels beat the trained encoder"
+    gain = v["simclr_more.digits.digit.probe_accuracy"] - v["simclr_more.digits.digit.random_init_accuracy"]
+    assert 0 < gain < 0.1  # "training's gain over it is small"
+    batch_shape = [v[f"simclr_more.batch.batch_{b}.shape"] for b in (16, 64, 256)]
+    assert max(batch_shape) - min(batch_shape) < 0.05  # "a few points at most"
+    assert v["simclr_more.vit.shape.probe_accuracy"] < v["simclr.default.shape.probe_accuracy"] - 0.2  # "much less shape"
+    # train_clip README: the SigLIP bias barely moves in the default run
+    bias = {"start": v["train_clip.sigmoid.bias_init"], "end": v["train_clip.sigmoid.logit_bias"]}
+    assert train_clip_claims.CLAIMS["bias.moved"].decide({**bias, "delta": bias["end"] - bias["start"]}) == TIE
     # the seed comparison covers several seeds and reports their spread
     assert v["siglip_seeds.seeds"] >= 3 and v["siglip_seeds.sigmoid.b8.sd"] > 0
     # train_clip README's reading: about equal at batch 8 (gap within its spread), softmax ahead at 32
