@@ -25,6 +25,8 @@ from playground.science.zero_shot import (
     DEFAULT_TEMPLATE, ZeroShotResult, classify, describe_model, known_scoring, model_note, pick_default_model,
 )
 
+from .claims import CLAIMS, chance_figures
+
 DEFAULT_CLIP = "clip-vit-b-32"
 DEFAULT_SIGLIP = "siglip-vit-b-16"
 MIN_BATCH = 2
@@ -266,8 +268,7 @@ def loss_comparison(
 
 
 def reveal_losses(clip: BatchLosses, siglip: BatchLosses, guess: Optional[str]) -> str:
-    from .claims import CLAIMS, chance_figures
-
+    """The answer to the loss question, with each model's loss against chance, from the run."""
     first, last = clip.sizes[0], clip.sizes[-1]
     against = CLAIMS["loss.against_chance"]
     facts = (
