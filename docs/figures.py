@@ -16,10 +16,14 @@ than the group's tolerance.
     python docs/figures.py --check              # only compare the READMEs with figures.json (exit 1 if not)
     python docs/figures.py --rewrite            # only rewrite the READMEs from figures.json (run nothing)
 
-Groups, their cost on a 2-core CPU and the tolerance a fresh run must meet:
-``anisotropy`` (~40 s: the default run, σ = 0.1 per coordinate, and three more seeds), ``triplet`` (~10 s), ``temperature`` (~15 s), ``fine_tune``
-(~1.5 min), ``train_clip`` (~2.5 min), ``siglip_seeds`` (~3 min per seed; not re-run
-by the tests), ``objectives_seeds`` (~2.5 min per seed; not re-run by the tests).
+Groups and their cost on an idle 2-core CPU (under a load of 10, as on the shared build
+machine, 5 to 13 times longer: simclr 745 s, simclr_more 2620 s, train_clip 822 s, one
+siglip seed 29 to 37 min): ``anisotropy`` (~40 s: the default run, σ = 0.1 per coordinate,
+and three more seeds), ``triplet`` (~10 s), ``temperature`` (~15 s), ``fine_tune`` (~1.5 min),
+``train_clip`` (~2.5 min), ``simclr`` (the default run, ~1 min), ``simclr_more`` (digits, ViT
+and both experiments, ~5 min), ``siglip_variants`` (the multilingual toy, ~1 min),
+``siglip_seeds`` (~3 min per seed; each seed's figure is stored, and a slow test re-runs seed 0
+only), ``objectives_seeds`` (~2.5 min per seed; not re-run by the tests).
 """
 from __future__ import annotations
 
@@ -44,7 +48,7 @@ BLOCK = re.compile(r"<!-- figure:(?P<name>[\w.@\-]+) -->(?P<text>.*?)<!-- /figur
 # or losses). Seeded runs repeat to the last digit on one machine; the margin covers
 # another BLAS or CPU.
 TOLERANCE = {"anisotropy": 0.01, "triplet": 0.02, "temperature": 0.05, "fine_tune": 0.02, "train_clip": 0.03,
-             "siglip_seeds": 0.03, "siglip_variants": 0.05}
+             "simclr": 0.03, "simclr_more": 0.03, "siglip_seeds": 0.03, "siglip_variants": 0.05}
 SIGLIP_SEEDS = (0, 1, 2, 3, 4)
 SIGLIP_BATCHES = (8, 32, 128)
 
@@ -150,6 +154,7 @@ TEMPERATURE_RUNS = (("glove", "dropout"), ("glove", "label"), ("minilm", "dropou
 def temperature(reg) -> Figures:
     """Uniformity and final loss per τ for three (model, positives) settings, defaults otherwise."""
     from plugins.temperature import compute
+    from plugins.temperature.claims import false_negative_floor
 
     out: Figures = {}
     frame = compute.load_texts(per_label=compute.DEFAULT_PER_LABEL, seed=0)
@@ -159,11 +164,20 @@ def temperature(reg) -> Figures:
             out[f"temperature.{model}.{positives}.tau{t.tau:g}.uniformity"] = (t.uniformity, ".2f")
             out[f"temperature.{model}.{positives}.tau{t.tau:g}.loss"] = (t.loss, ".3f")
             out[f"temperature.{model}.{positives}.tau{t.tau:g}.alignment"] = (t.alignment, ".3f")
+            out[f"temperature.{model}.{positives}.tau{t.tau:g}.separation_auc"] = (t.separation_auc, ".3f")
+        smallest = result.taus[0]
+        out[f"temperature.{model}.{positives}.smallest.cosine_gap"] = (smallest.intra - smallest.inter, ".2f")
+        out[f"temperature.{model}.{positives}.smallest.logit_gap"] = ((smallest.intra - smallest.inter) / smallest.tau,
+                                                                      ".0f")
         best = min(result.taus, key=lambda t: t.uniformity)
         out[f"temperature.{model}.{positives}.most_uniform_tau"] = (best.tau, "g")
         worst = max(result.taus, key=lambda t: t.uniformity)
         out[f"temperature.{model}.{positives}.least_uniform_tau"] = (worst.tau, "g")
     out["temperature.chance_loss"] = (__import__("math").log(2 * compute.DEFAULT_BATCH - 1), ".2f")
+    views, floor = false_negative_floor(frame["label"].tolist())
+    out["temperature.labels"] = (frame["label"].nunique(), "d")
+    out["temperature.false_negative_views"] = (views, ".0f")
+    out["temperature.false_negative_floor"] = (floor, ".2f")
     return out
 
 
@@ -201,8 +215,61 @@ def train_clip(reg) -> Figures:
         for key in ("heldout_accuracy", "seen_accuracy", "heldout_colour_accuracy", "heldout_shape_accuracy"):
             out[f"train_clip.{loss}.{key}"] = (r[key], ".1%")
         out[f"train_clip.{loss}.final_loss"] = (r["final_loss"], ".3f")
+        if r["logit_bias"] is not None:  # the SigLIP bias: where it started and where it ended
+            out[f"train_clip.{loss}.logit_bias"] = (r["logit_bias"], ".3f")
+            out[f"train_clip.{loss}.bias_init"] = (r["settings"]["bias_init"], "g")
         out["train_clip.chance"] = (r["chance"], ".1%")
     return out
+
+
+def simclr_run(prefix: str, summary: dict) -> Figures:
+    """One SimCLR run's figures (``SimCLRResult.summary()``): per attribute the held-out
+    probe on the trained backbone, on its projection head, on the untrained encoder and on
+    the raw pixels, and chance; the nearest-neighbour agreement of each feature set; the
+    loss at the first step, at the end and a guess's."""
+    out: Figures = {}
+    for attribute, a in summary["attributes"].items():
+        for key in ("probe_accuracy", "head_accuracy", "random_init_accuracy", "pixel_accuracy", "chance"):
+            out[f"{prefix}.{attribute}.{key}"] = (a[key], ".1%")
+    for key, value in summary["neighbour_agreement"].items():
+        out[f"{prefix}.neighbours.{key.replace(' ', '_')}"] = (value, ".1%")
+    for key in ("first_loss", "final_loss", "loss_floor"):
+        out[f"{prefix}.{key}"] = (summary[key], ".2f")
+    return out
+
+
+def simclr_experiment(prefix: str, summary: dict) -> Figures:
+    """One SimCLR experiment's figures (``ExperimentResult.summary()``): each run's held-out
+    probes (named by its label, "without crop" as ``without_crop``) and the shared baselines."""
+    out: Figures = {}
+    for run in summary["runs"]:
+        for attribute, value in run["probes"].items():
+            out[f"{prefix}.{run['label'].replace(' ', '_')}.{attribute}"] = (value, ".1%")
+    for baseline in ("random_init", "pixels", "chance"):
+        for attribute, value in summary[baseline].items():
+            out[f"{prefix}.{baseline}.{attribute}"] = (value, ".1%")
+    return out
+
+
+def simclr(reg) -> Figures:
+    """The default SimCLR run (``playground run simclr``): CNN on the shapes, seed 0."""
+    from plugins.simclr.compute import SimCLRSettings, train_simclr
+
+    return simclr_run("simclr.default", train_simclr(SimCLRSettings()).summary())
+
+
+def simclr_more(reg) -> Figures:
+    """The other SimCLR runs its README quotes, defaults otherwise: the digits, the tiny
+    ViT, experiment 1 (what you augment away) and experiment 2 (batch size)."""
+    from dataclasses import replace
+
+    from plugins.simclr.compute import SimCLRSettings, augment_away, batch_size_sweep, train_simclr
+
+    d = SimCLRSettings()
+    return {**simclr_run("simclr_more.digits", train_simclr(replace(d, data="digits")).summary()),
+            **simclr_run("simclr_more.vit", train_simclr(replace(d, encoder="vit")).summary()),
+            **simclr_experiment("simclr_more.augment", augment_away(d).summary()),
+            **simclr_experiment("simclr_more.batch", batch_size_sweep(d).summary())}
 
 
 def siglip_seeds(reg, reuse: Path | None = None, seeds=SIGLIP_SEEDS) -> Figures:
@@ -223,21 +290,21 @@ def siglip_seeds(reg, reuse: Path | None = None, seeds=SIGLIP_SEEDS) -> Figures:
     out: Figures = {"siglip_seeds.seeds": (len(runs), "d"), "siglip_seeds.examples": (runs[0]["examples_per_run"], "d"),
                     "siglip_seeds.smallest_batch": (min(SIGLIP_BATCHES), "d"),
                     "siglip_seeds.largest_batch": (max(SIGLIP_BATCHES), "d")}
+    def heldout(run: dict, loss: str, b: int) -> float:
+        return next(r["heldout_accuracy"] for r in run["runs"] if r["loss"] == loss and r["batch_size"] == b)
+
     for loss in ("softmax", "sigmoid"):
         for b in SIGLIP_BATCHES:
-            acc = [next(r["heldout_accuracy"] for r in run["runs"] if r["loss"] == loss and r["batch_size"] == b)
-                   for run in runs]
+            acc = [heldout(run, loss, b) for run in runs]
+            for seed, value in zip(seeds, acc):  # each seed's own figure: what a re-run of that seed is held to
+                out[f"siglip_seeds.seed{seed}.{loss}.b{b}"] = (value, ".1%")
             name = f"siglip_seeds.{loss}.b{b}"
             out[f"{name}.mean"] = (statistics.mean(acc), ".1%")
             out[f"{name}.sd"] = (statistics.stdev(acc) if len(acc) > 1 else 0.0, ".1%")
             out[f"{name}.min"] = (min(acc), ".1%")
             out[f"{name}.max"] = (max(acc), ".1%")
     for b in SIGLIP_BATCHES:
-        gaps = [
-            next(r["heldout_accuracy"] for r in run["runs"] if r["loss"] == "sigmoid" and r["batch_size"] == b)
-            - next(r["heldout_accuracy"] for r in run["runs"] if r["loss"] == "softmax" and r["batch_size"] == b)
-            for run in runs
-        ]
+        gaps = [heldout(run, "sigmoid", b) - heldout(run, "softmax", b) for run in runs]
         out[f"siglip_seeds.gap.b{b}.mean"] = (statistics.mean(gaps), "+.1%")
         out[f"siglip_seeds.gap.b{b}.sd"] = (statistics.stdev(gaps) if len(gaps) > 1 else 0.0, ".1%")
     return out
@@ -306,10 +373,11 @@ def siglip_variants(reg) -> Figures:
 
 
 GROUPS: dict[str, Callable] = {"anisotropy": anisotropy, "triplet": triplet, "temperature": temperature,
-                               "fine_tune": fine_tune, "train_clip": train_clip, "siglip_seeds": siglip_seeds,
-                               "objectives_seeds": objectives_seeds, "siglip_variants": siglip_variants}
+                               "fine_tune": fine_tune, "train_clip": train_clip, "simclr": simclr, "simclr_more": simclr_more,
+                               "siglip_seeds": siglip_seeds, "objectives_seeds": objectives_seeds,
+                               "siglip_variants": siglip_variants}
 CHEAP = ("anisotropy", "triplet", "temperature")
-SLOW = ("fine_tune", "train_clip", "siglip_variants")
+SLOW = ("fine_tune", "train_clip", "simclr", "simclr_more", "siglip_variants")
 NOT_RERUN_BY_TESTS = ("siglip_seeds", "objectives_seeds")
 
 

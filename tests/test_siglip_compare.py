@@ -214,3 +214,33 @@ def test_models_trained_in_the_train_clip_tab_work_on_both_sides():
     assert vit_view(siglip_model, bundled_photo("coffee").image()).grid == 0  # a CNN tower: no patches
     clip_losses, siglip_losses = loss_comparison(clip_model, siglip_model)
     assert clip_losses.loss_name == "CLIP loss" and siglip_losses.loss_name == "SigLIP loss"
+
+
+# ---------------------------------------------------------------- claims as data (issue 25)
+def test_the_loss_reveal_says_when_a_model_is_worse_than_chance():
+    from plugins.siglip_compare.compute import BatchLosses, reveal_losses
+
+    # the issue's toy CLIP on the real photos: 2.05 → 8.71 against log 2 → log 13
+    toy = BatchLosses("my-clip", "softmax", "CLIP loss", [2, 13], [2.05, 8.71], [math.log(2), math.log(13)], [0.5, 0.1])
+    good = BatchLosses("s", "sigmoid", "SigLIP loss", [2, 13], [0.1, 0.3], [20.0, 20.1], [1.0, 1.0])
+    text = reveal_losses(toy, good, None)
+    assert "**my-clip** is **worse than chance here**: at N=13 its CLIP loss is 8.710, 3.4× the 2.565 (log 13)" in text
+    assert "**s** beats chance here: at N=13 its SigLIP loss is 0.300 against 9.011 (log 2 per pair" in text
+    assert "tens of thousands" not in text and "log N rises with N by definition" in text
+
+
+def test_every_loss_claim_says_what_its_run_shows(pair):
+    """The against-chance claim for both tiny models on four sets of the bundled photos."""
+    from playground.contract.claims import Evidence, audit
+    from plugins.siglip_compare import claims
+    from plugins.siglip_compare.compute import reveal_losses
+
+    photos = bundled_photos()
+    sets = {"all photos": photos, "first 5": photos[:5], "first 8": photos[:8], "reversed": photos[::-1]}
+    evidence = []
+    for name, chosen in sets.items():
+        clip, siglip = loss_comparison(*pair, chosen)
+        text = reveal_losses(clip, siglip, None)
+        evidence += [Evidence(f"{name}, {losses.model_id}", text,
+                              {"loss.against_chance": claims.chance_figures(losses)}) for losses in (clip, siglip)]
+    assert audit(claims.CLAIMS, evidence) == []

@@ -25,6 +25,8 @@ from playground.science.zero_shot import (
     DEFAULT_TEMPLATE, ZeroShotResult, classify, describe_model, known_scoring, model_note, pick_default_model,
 )
 
+from .claims import CLAIMS, chance_figures
+
 DEFAULT_CLIP = "clip-vit-b-32"
 DEFAULT_SIGLIP = "siglip-vit-b-16"
 MIN_BATCH = 2
@@ -266,14 +268,17 @@ def loss_comparison(
 
 
 def reveal_losses(clip: BatchLosses, siglip: BatchLosses, guess: Optional[str]) -> str:
+    """The answer to the loss question, with each model's loss against chance, from the run."""
     first, last = clip.sizes[0], clip.sizes[-1]
+    against = CLAIMS["loss.against_chance"]
     facts = (
         f"**{clip.model_id}**'s {clip.loss_name} went from {clip.loss[0]:.3f} (N={first}) to {clip.loss[-1]:.3f} "
         f"(N={last}); a model that cannot tell the pairs apart scores log N, from {clip.chance[0]:.3f} to "
         f"{clip.chance[-1]:.3f}. Each image's softmax runs over every caption in the batch, so each added pair "
-        "is one more competitor for every image: the loss depends on the batch, which is why CLIP trains on "
-        f"batches of tens of thousands. **{siglip.model_id}**'s {siglip.loss_name} went from {siglip.loss[0]:.3f} "
-        f"to {siglip.loss[-1]:.3f}: every pair is its own yes/no question, so a bigger batch only adds more "
-        "(mostly easy) negatives, and no pair's term depends on the others."
+        "is one more competitor for every image, and log N rises with N by definition: compare the loss with "
+        f"log N, not with the smaller batch. **{siglip.model_id}**'s {siglip.loss_name} went from "
+        f"{siglip.loss[0]:.3f} to {siglip.loss[-1]:.3f}: every pair is its own yes/no question, so a bigger batch "
+        "only adds more (mostly easy) negatives, and no pair's term depends on the others. "
+        f"{against.words(chance_figures(clip))}. {against.words(chance_figures(siglip))}."
     )
     return judge(guess, LOSS_CHOICES[loss_outcome(clip)]) + f" {facts}"

@@ -9,6 +9,7 @@ from typing import Optional
 
 import numpy as np
 
+from .claims import CLAIMS, EQUAL_WITHIN, crop_sentences, neighbour_figures
 from .compute import MAX_STEPS, ExperimentResult, SimCLRResult
 from .options import AUGMENTATIONS, ENCODER_NAMES
 from playground.contract.verdict import judge
@@ -52,7 +53,6 @@ AUGMENT_CHOICES = [
     "It drops, but stays well above chance",
     "No real change: the encoder still sees colour",
 ]
-EQUAL_WITHIN = 0.03  # two probe accuracies this close count as equal: a few held-out images
 
 
 def augment_outcome(experiment: ExperimentResult) -> int:
@@ -90,18 +90,24 @@ def reveal_augment(prediction: Optional[str], experiment: ExperimentResult) -> s
             "and why colour jitter is one of its two essential augmentations."
         )
     if any(r.label == "without crop" for r in experiment.runs):
-        lines.append(
-            f"Crop, without → with: {_change(experiment, 'position', 'without crop')}, "
-            f"{_change(experiment, 'size', 'without crop')}, {_change(experiment, 'shape', 'without crop')}. "
-            "A crop moves and rescales the shape between the two views, so where it is and how big it looks "
-            "stop being evidence of which view is the twin."
-        )
+        lines.append(crop_paragraph(experiment))
     lines.append(
         "The loss only pays for what tells a twin from the negatives. Whatever the augmentations change "
         "between the two views cannot do that, so nothing makes the encoder keep it: choosing augmentations "
         "is choosing what the representation should ignore."
     )
     return "\n\n".join(lines)
+
+
+def crop_paragraph(experiment: ExperimentResult) -> str:
+    """What crop did in this run, attribute by attribute, from the ``crop.*`` claims."""
+    sentences, fell = crop_sentences(experiment)
+    text = "Crop, without → with: " + "; ".join(sentences) + ". "
+    if fell:
+        return text + (f"A crop moves and rescales the shape between the two views; here the probe lost "
+                       f"{' and '.join(fell)}.")
+    return text + ("A crop moves and rescales the shape between the two views, yet no probe fell here: the loss "
+                   "does not pay the encoder to keep what a crop changes, but nothing makes it drop it either.")
 
 
 # ---------------------------------------------------------------------------- experiment 2
@@ -172,5 +178,6 @@ def summary_markdown(result: SimCLRResult) -> str:
         f"Held-out **{main.attribute}** probe: trained **{main.probe_accuracy:.1%}**, untrained "
         f"{main.random_init_accuracy:.1%}, raw pixels {main.pixel_accuracy:.1%} (chance {main.chance:.0%}). "
         f"Nearest neighbours sharing the query's {main.attribute}: trained {agree['trained']:.0%}, untrained "
-        f"{agree['random init']:.0%}, pixels {agree['pixels']:.0%}."
+        f"{agree['random init']:.0%}, pixels {agree['pixels']:.0%}: "
+        f"{CLAIMS['neighbours.winner'].words(neighbour_figures(result))}."
     )

@@ -7,10 +7,11 @@ Why τ matters: the loss divides every cosine by τ before the softmax. A small 
 makes the softmax peaky, so the few nearest negatives get nearly all the gradient;
 a large τ spreads the weight over all negatives, so close neighbours are pushed
 only gently (Wang & Liu 2021). Which τ spreads the points most is measured, not
-assumed: on the bundled corpus the smallest τ (0.01) was the least uniform, because
-with dropout positives the batch is solved early (the loss falls to near 0 and the
-push stops) and with same-label positives the loss stays near its floor and the head
-collapses; ``lesson.reveal`` says which happened in a given run.
+assumed: on the default runs the smallest τ (0.01) was the least uniform (not on
+every grid: ``lesson`` decides it per run), because with dropout positives the batch
+is solved early (the loss falls to near 0 and the push stops) and with same-label
+positives the labels crowd into a narrow cone once their cosine gap, divided by τ, is
+already a large logit gap; ``lesson.reveal`` says which happened in a given run.
 
 No gradio here: every function is callable from Python, the CLI and tests.
 """
@@ -23,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 from playground.science import losses
-from playground.science.geometry import alignment, l2_normalise, positive_pairs, uniformity
+from playground.science.geometry import (
+    alignment, cosine_matrix, intra_inter_similarities, l2_normalise, positive_pairs, separation_auc, uniformity,
+)
 from playground.models.gpu import embed_texts
 from playground.models.lazy import torch
 from playground.science.threads import torch_threads
@@ -136,10 +139,17 @@ def pick_query_batch(labels: Sequence, size: int = SOFTMAX_BATCH, seed: int = 0)
     return QueryBatch(query=query, keys=np.concatenate([[rng.choice(same)], negatives]).astype(int))
 
 
-def query_softmax(emb: np.ndarray, batch: QueryBatch, tau: float) -> np.ndarray:
-    """The query's softmax over its keys (positive first) at temperature τ."""
+def query_softmax(emb: np.ndarray, batch: QueryBatch, tau: float,
+                  views: Optional[tuple[np.ndarray, np.ndarray]] = None) -> np.ndarray:
+    """The query's softmax over its keys (positive first) at temperature τ. ``views``:
+    (query, positive) vectors to use instead of the query's row and its same-label
+    positive's (two dropout views of the query, the pair a dropout-trained loss saw)."""
     z = l2_normalise(emb)
-    return softmax_over_batch(z[batch.keys] @ z[batch.query], tau)
+    keys, query = z[batch.keys], z[batch.query]
+    if views is not None:
+        query, positive = l2_normalise(np.asarray(views, dtype=np.float64).reshape(2, -1))
+        keys = np.concatenate([positive[None], keys[1:]])
+    return softmax_over_batch(keys @ query, tau)
 
 
 # ------------------------------------------------------------------ live τ (fixed)
@@ -201,13 +211,17 @@ class TauResult:
     loss: float  # mean training loss over the last 10% of steps
     alignment: float  # E‖f(x)−f(y)‖² over same-label pairs
     uniformity: float  # log E exp(−2‖f(x)−f(y)‖²) over all pairs
+    separation_auc: float  # same-label pairs against other-label pairs, by cosine (1: labels apart)
+    intra: float  # mean cosine of same-label pairs
+    inter: float  # mean cosine of other-label pairs
     coords: np.ndarray  # (n, 2) PCA of the head's outputs
     probabilities: np.ndarray  # the query's softmax over its batch at this τ
     entropy: float
     history: list[float] = field(default_factory=list)
 
     def row(self) -> dict:
-        return {"tau": self.tau, "loss": self.loss, "alignment": self.alignment, "uniformity": self.uniformity}
+        return {"tau": self.tau, "loss": self.loss, "alignment": self.alignment, "uniformity": self.uniformity,
+                "separation_auc": self.separation_auc}
 
 
 @dataclass
@@ -239,6 +253,24 @@ def geometry_figures(z: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]) -> tup
     """(alignment over the given same-label pairs, uniformity over all pairs)."""
     i, j = pairs
     return alignment(z[i], z[j]), uniformity(z)
+
+
+def label_figures(z: np.ndarray, labels: Sequence) -> dict:
+    """Whether the labels stay apart: ``separation_auc`` of same-label against
+    other-label cosines, and the mean cosine of each (``intra``, ``inter``)."""
+    intra, inter = intra_inter_similarities(cosine_matrix(z), labels)
+    return {"separation_auc": separation_auc(intra, inter), "intra": float(intra.mean()), "inter": float(inter.mean())}
+
+
+def dropout_views(head, emb: np.ndarray, index: int, seed: int) -> np.ndarray:
+    """Two dropout views (2, out) of text ``index`` through ``head``, seeded: the kind
+    of pair the head was trained to match when its positives are dropout views."""
+    torch.manual_seed(seed)
+    head.train()
+    with torch.no_grad():
+        views = head(torch.as_tensor(np.asarray(emb[[index, index]], dtype=np.float32))).numpy()
+    head.eval()
+    return views.astype(np.float64)
 
 
 class PairSampler:
@@ -333,10 +365,12 @@ def run_sweep(
             with torch.no_grad():
                 z = head(torch.as_tensor(emb)).numpy().astype(np.float64)
             a, u = geometry_figures(z, pairs)
-            p = query_softmax(z, query, tau)
+            views = dropout_views(head, emb, query.query, seed) if positives == "dropout" else None
+            p = query_softmax(z, query, tau, views)
             tail = max(1, len(history) // 10)
             results.append(TauResult(
-                tau=tau, loss=float(np.mean(history[-tail:])), alignment=a, uniformity=u, coords=pca_2d(z),
+                tau=tau, loss=float(np.mean(history[-tail:])), alignment=a, uniformity=u,
+                **label_figures(z, labels), coords=pca_2d(z),
                 probabilities=p, entropy=entropy(p), history=history,
             ))
     if progress:

@@ -49,14 +49,19 @@ def projections_figure(result: SweepResult) -> go.Figure:
                 showlegend=col == 1, marker=dict(size=5, color=PALETTE[k % len(PALETTE)], opacity=0.75),
                 text=hover[mask], hovertemplate="%{text}<extra>" + name + "</extra>",
             ), row=1, col=col)
-        # one fixed scale for every τ (outputs are unit vectors), so a shrunken cloud reads as collapse
+        # one fixed scale for every τ (outputs are unit vectors), so a shrunken cloud reads as crowding
         fig.update_xaxes(showticklabels=False, range=[-1.1, 1.1], row=1, col=col)
         fig.update_yaxes(showticklabels=False, range=[-1.1, 1.1], scaleanchor=f"x{col if col > 1 else ''}",
                          row=1, col=col)
     fig.update_layout(height=360, margin=dict(t=70),
                       title="The head's outputs in 2-D (PCA, same scale for every τ): "
-                            "tight blobs are collapse, an even spread is dispersion")
+                            "a shrunken cloud is crowding (a collapse only if the labels mix), an even spread is dispersion")
     return fig
+
+
+# What the green bar of the per-τ softmax is: the positive the loss trained on.
+POSITIVE_SHOWN = {"dropout": "another dropout view of the query (the pair the loss trained on)",
+                  "label": "another text with its label (the kind of pair the loss trained on)"}
 
 
 def softmax_figure(result: SweepResult) -> go.Figure:
@@ -65,15 +70,19 @@ def softmax_figure(result: SweepResult) -> go.Figure:
                         subplot_titles=[f"τ = {t.tau:g}: H = {t.entropy:.2f}" for t in result.taus])
     keys = result.query.keys
     hover = [f"{result.labels[i]}: {_short(result.texts[i], 70)}" for i in keys]
+    if result.positives == "dropout":  # the pair the loss trained on, not a same-label text
+        hover[0] = f"the query's other dropout view: {_short(result.texts[result.query.query], 70)}"
     colors = [POSITIVE] + [NEGATIVE] * (len(keys) - 1)
     for col, t in enumerate(result.taus, start=1):
         fig.add_trace(go.Bar(x=list(range(len(keys))), y=t.probabilities, marker_color=colors, showlegend=False,
                              text=hover, hovertemplate="%{text}<br>p = %{y:.3f}<extra></extra>"), row=1, col=col)
         fig.update_xaxes(showticklabels=False, title_text="keys (green: positive)", row=1, col=col)
+    positive = POSITIVE_SHOWN[result.positives]
     fig.update_yaxes(range=[0, 1], title_text="softmax probability", row=1, col=1)
     fig.update_layout(height=320, margin=dict(t=90), title=(
         f"One query's softmax over its batch (H: entropy in nats; flat = log {len(keys)} = {np.log(len(keys)):.2f})<br>"
-        f"<sup>query ({result.labels[result.query.query]}): {_short(result.texts[result.query.query], 100)}</sup>"))
+        f"<sup>query ({result.labels[result.query.query]}): {_short(result.texts[result.query.query], 100)}; "
+        f"green, its positive: {positive}</sup>"))
     return fig
 
 

@@ -13,6 +13,9 @@ from typing import Optional
 
 from playground.contract.verdict import judge, verdict
 
+from .claims import (
+    CLAIMS, COLLAPSED, UNIFORMITY_TIE, false_negative_floor, largest_figures, least_uniform_figures, shape_figures,
+)
 from .compute import DEFAULT_BATCH, SweepResult
 
 PREDICT_CHOICES = ["the smallest τ", "a middle τ", "the largest τ"]
@@ -20,10 +23,6 @@ PREDICT_QUESTION = "Predict first: which τ will spread the texts most evenly (l
 SOURCES = "Wang & Isola 2020; Wang & Liu 2021"
 SOLVED_SHARE = 0.1  # a final loss under this share of chance: the batch is solved
 STUCK_SHARE = 0.5  # over this share of chance: the positives never win outright
-COLLAPSED = -0.5  # uniformity above this: the points sit nearly on top of each other
-# Uniformities this close to the lowest count as a tie: a gap of 0.02 between two heads is
-# not an answer (the default run's heads differ by 0.2 and more).
-UNIFORMITY_TIE = 0.05
 
 
 def chance_loss(n_texts: int, batch_size: int = DEFAULT_BATCH) -> float:
@@ -52,19 +51,32 @@ def smallest_tau_story(result: SweepResult, chance: float) -> str:
             f"(uniformity {t.uniformity:.2f})."
         )
     if t.loss > STUCK_SHARE * chance:
-        why = (
-            "other texts with the same label sit in every batch as negatives, indistinguishable from the positive, "
-            "so the positive can never win outright"
-            if result.positives == "label" else "the positives never win outright"
-        )
-        shape = ("the points end nearly on top of each other (collapse)" if t.uniformity > COLLAPSED
-                 else "the points spread little")
-        return (
-            f"At τ = {t.tau:g} the training loss stayed at **{t.loss:.2f}** (chance: {chance:.2f}): {why}, and at so "
-            f"small a τ only the few nearest texts get any gradient; {shape}, uniformity {t.uniformity:.2f}."
-        )
+        shape = CLAIMS["smallest_tau.shape"].words(shape_figures(t))
+        if result.positives != "label":
+            return (f"At τ = {t.tau:g} the training loss stayed at **{t.loss:.2f}** (chance: {chance:.2f}): the "
+                    f"positives never win outright; {shape}.")
+        return f"At τ = {t.tau:g} the training loss stayed at **{t.loss:.2f}** (chance: {chance:.2f}). " + \
+            label_floor_story(result) + f" At τ = {t.tau:g}, {shape}."
     return (f"At τ = {t.tau:g} the loss ended at {t.loss:.2f} (chance: {chance:.2f}) with uniformity "
             f"{t.uniformity:.2f}.")
+
+
+def label_floor_story(result: SweepResult) -> str:
+    """Why same-label positives keep the loss high (the false-negative floor, shared by
+    every small τ), and why only the smallest τ crowds (its logit gap)."""
+    k, floor = false_negative_floor(result.labels)
+    t = result.taus[0]
+    small = result.taus[:3]
+    losses = ", ".join(f"τ = {x.tau:g}: {x.loss:.2f}" for x in small)
+    gap = t.intra - t.inter
+    return (
+        f"Each batch holds about {k:.0f} views with the query's label besides itself (its positive and false "
+        f"negatives the loss cannot tell from it), so the loss cannot fall much below log {k:.0f} = {floor:.2f} at "
+        f"any τ ({losses}). That floor explains the loss, not the shape. What only a small τ does: it divides the "
+        f"cosine gap between same-label and other-label texts ({t.intra:.3f} against {t.inter:.3f}, a gap of "
+        f"{gap:.2f}) by τ, and at τ = {t.tau:g} that is already a logit gap of {gap / t.tau:.0f}, enough for the "
+        "softmax to rank the other labels far below, so nothing pushes the texts further apart."
+    )
 
 
 def reveal(result: SweepResult, prediction: Optional[str]) -> str:
@@ -88,12 +100,13 @@ def reveal(result: SweepResult, prediction: Optional[str]) -> str:
     ]
     if len(result.taus) > 1:
         lines.append(smallest_tau_story(result, chance))
+        lines.append(CLAIMS["smallest_tau.least_uniform"].words(least_uniform_figures(result)))
         last = result.taus[-1]
         if best != len(result.taus) - 1:
+            against = CLAIMS["largest_tau.against_best"].words(largest_figures(result, t))
             lines.append(
                 f"At τ = {last.tau:g} the softmax is flat: every negative is pushed a little and close neighbours are "
-                f"tolerated, so the points spread less than at τ = {t.tau:g} (uniformity {last.uniformity:.2f}"
-                + (", collapsed)." if last.uniformity > COLLAPSED else ", not collapsed).")
+                f"tolerated, {against}."
             )
         positives = ("two dropout views of one text: nothing says which texts belong together, so spreading "
                      "every text from every other is all the loss asks"

@@ -28,9 +28,10 @@ For each τ you get the final loss, Wang & Isola's **alignment** (mean squared d
 low means each label is a tight cluster) and **uniformity** (log of the mean Gaussian similarity over all pairs:
 low means the points are spread evenly over the sphere), a 2-D view, and the softmax one query puts over its batch.
 
-**What to look for.** Compare the two kinds of positives: with same-label positives each label can shrink to a
-point (collapse: alignment near 0, uniformity stuck where a few points sit); with dropout views nothing tells the
-head which texts belong together, so it spreads them out (dispersion). Neither extreme of τ need spread them most:
+**What to look for.** Compare the two kinds of positives: with same-label positives each label can shrink towards a
+point (alignment near 0) and the whole cloud can crowd into a narrow cone (uniformity near 0) while the labels stay
+apart: the reveal calls it a collapse only when they no longer separate (separation AUC 0.9 or less); with dropout
+views nothing tells the head which texts belong together, so it spreads them out (dispersion). Neither extreme of τ need spread them most:
 a τ so small that the batch is solved early stops the push, and one so large treats near and far negatives alike.
 The loss values are not comparable across τ: the same geometry costs a different loss at each temperature.
 

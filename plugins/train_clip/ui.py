@@ -11,6 +11,7 @@ from playground.contract.lab import LabContext
 from playground.web.ui import check_numbers, friendly_errors, session_id
 
 from . import lesson
+from .claims import CLAIMS, bias_figures
 from .compute import (
     COMPARE_BATCH_SIZES, COMPARE_EXAMPLES, LOSS_NAMES, TrainSettings, as_image_text_model, compare_batch_sizes, train_clip,
 )
@@ -50,7 +51,7 @@ def gallery_items(images: np.ndarray) -> list[tuple[np.ndarray, str]]:
 
 def summary_markdown(result, model_id: str) -> str:
     s = result.settings
-    bias = "" if result.logit_bias is None else f", learned bias **{result.logit_bias:.2f}**"
+    bias = "" if result.logit_bias is None else "; " + CLAIMS["bias.moved"].words(bias_figures(result))
     return (
         f"**{LOSS_NAMES[s.loss]}** loss, {s.image_tower} image tower, {s.text_tower} text tower, batch {s.batch_size}, "
         f"{s.steps} steps ({result.examples_seen} examples seen) in **{result.seconds:.1f} s**. "
