@@ -1,6 +1,7 @@
 """What each ``@gpu`` call asks ZeroGPU for, beside how long it takes: the per-call estimates.
 
-    python benchmarks/bench_zero_gpu.py                  # about 4 minutes on 2 shared cores
+    python benchmarks/bench_zero_gpu.py                  # about 8 minutes on 2 shared cores
+    python benchmarks/bench_zero_gpu.py --defaults       # and the default training runs (much longer)
     python benchmarks/bench_zero_gpu.py --write-readme   # also rewrite the README's table
 
 Runs every kind of ``@gpu`` call the labs make, at the sizes they make them, under the
@@ -37,7 +38,10 @@ for name in ("PLAYGROUND_ZERO_GPU_QUOTA_S", "SPACE_ID", "PLAYGROUND_HUB"):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="skip the two training runs")
+    parser.add_argument("--quick", action="store_true", help="skip the training runs")
+    parser.add_argument("--only-training", action="store_true", help="only the training runs")
+    parser.add_argument("--defaults", action="store_true",
+                        help="also the default fine-tune and SimCLR runs (several minutes each with one thread)")
     parser.add_argument("--write-readme", action="store_true",
                         help="also rewrite the README's block between <!-- bench:zero-gpu --> markers with this table")
     args = parser.parse_args(argv)
@@ -81,15 +85,21 @@ def main(argv=None) -> int:
             model.encode_images([photo])
             for n in (1, 8):
                 calls.append((f"{model_id}: encode {n} image{'s' * (n > 1)}", n, lambda m=model, n=n: m.encode_images(images(n))))
+    if args.only_training:
+        calls = []
     if not args.quick:
-        from plugins.fine_tune.compute import load_pairs, run_fine_tune
+        from plugins.fine_tune.compute import TrainSettings, load_pairs, run_fine_tune
         from plugins.simclr.compute import SimCLRSettings, train_simclr
 
         base = registry.get("minilm")
-        calls.append(("fine_tune default (512 pairs, 16 steps of 32; 200 held-out)", 512,
-                      lambda: run_fine_tune(base, load_pairs())))
+        calls.append(("fine_tune, 4 steps of 32 pairs, 50 held-out", 128,
+                      lambda: run_fine_tune(base, load_pairs(max_train=128, max_heldout=50), TrainSettings(max_steps=4))))
         calls.append(("simclr, 60 steps of 128 (cnn)", 60, lambda: train_simclr(SimCLRSettings(steps=60))))
-        calls.append(("simclr default (300 steps of 128, cnn)", 300, lambda: train_simclr(SimCLRSettings())))
+        calls.append(("simclr, 60 steps of 128 (vit)", 60, lambda: train_simclr(SimCLRSettings(steps=60, encoder="vit"))))
+        if args.defaults:
+            calls.append(("fine_tune default (512 pairs, 16 steps of 32; 200 held-out)", 512,
+                          lambda: run_fine_tune(base, load_pairs())))
+            calls.append(("simclr default (300 steps of 128, cnn)", 300, lambda: train_simclr(SimCLRSettings())))
 
     rows: list[tuple[str, str]] = []
     worst = 0.0

@@ -188,6 +188,29 @@ def test_requests_are_estimated_with_the_margin_and_capped():
     assert gpu_policy.encoding_seconds(small, "text", 20) == pytest.approx(2 * gpu_policy.encoding_seconds(small, "text", 10))
 
 
+def test_the_default_runs_stay_on_the_cpu_and_bigger_ones_go(monkeypatch):
+    """gpu_policy's thresholds against its own estimates: what the docs say stays on the CPU does."""
+    from dataclasses import replace
+
+    from playground.models import gpu_policy
+    from plugins.fine_tune.compute import MAX_PAIRS_SEEN, TrainSettings, expected_cpu_seconds, load_pairs
+    from plugins.simclr.compute import SimCLRSettings, runs_on_gpu
+
+    monkeypatch.delenv(gpu_policy.CPU_SERVES_ENV, raising=False)
+    minilm = SimpleNamespace(id="minilm", memory_bytes=lambda: 90e6)
+    pairs, default = load_pairs(), TrainSettings()
+    assert not gpu_policy.worth_gpu(expected_cpu_seconds(minilm, pairs, default), "training")
+    most = replace(default, epochs=MAX_PAIRS_SEEN // len(pairs.train), max_steps=MAX_PAIRS_SEEN // default.batch_size)
+    assert gpu_policy.worth_gpu(expected_cpu_seconds(minilm, pairs, most), "training")
+    assert not runs_on_gpu(SimCLRSettings()) and runs_on_gpu(SimCLRSettings(steps=900))
+    bert = SimpleNamespace(id="bert-base-uncased", memory_bytes=lambda: 440e6)
+    clip = SimpleNamespace(id="clip-vit-b-32", memory_bytes=lambda: 605e6)
+    assert not gpu_policy.worth_gpu(gpu_policy.encoding_seconds(bert, "text", 328), "embedding")  # the bundled corpus
+    assert not gpu_policy.worth_gpu(gpu_policy.encoding_seconds(clip, "image", 8), "embedding")
+    assert gpu_policy.worth_gpu(gpu_policy.encoding_seconds(bert, "text", 2000), "embedding")
+    assert gpu_policy.worth_gpu(gpu_policy.encoding_seconds(clip, "image", 1000), "embedding")
+
+
 # -- the labs, in fresh processes (the decorator is chosen at import) ---------------------------
 def test_the_glove_minilm_anisotropy_run_makes_no_gpu_call(tmp_path):
     """Even with every call that can go to the GPU sent there (threshold 0), GloVe and MiniLM stay on the CPU."""
