@@ -16,7 +16,8 @@ package is not installed. Like the real one, each decorated call:
 What it does not emulate: the GPU itself (the child computes where the model is,
 on the CPU here, with one thread: a forked child cannot reuse the parent's OpenMP
 pool). Every call is counted in ``CALLS`` (function, bytes in, bytes out, seconds,
-seconds requested, the visitor, any model object found in what crossed), and
+seconds requested, the visitor, any model object found in what crossed; "stopped" for a call
+stopped past its duration), and
 appended as one JSON line to the file ``PLAYGROUND_ZERO_GPU_LOG`` names, if set;
 every refusal in ``REFUSALS``.
 """
@@ -258,6 +259,8 @@ def _run(f: Callable, name: str, args: tuple, kwargs: dict, duration: float, vis
     send.close()
     try:
         if not receive.poll(duration):
+            _record({"function": name, "bytes_in": len(payload), "bytes_out": 0, "seconds": round(time.perf_counter() - started, 4),
+                     "requested": duration, "visitor": visitor, "models_pickled": models_in, "stopped": True})
             raise TimeoutError(
                 f"@gpu {name} ran past its duration of {duration:g} s and was stopped (ZeroGPU does the same). "
                 "Give it a larger duration, or ask it to do less."
