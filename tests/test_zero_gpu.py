@@ -121,8 +121,12 @@ def test_off_zero_gpu_the_decorator_returns_the_function_itself(monkeypatch):
 def zero_gpu_env(log, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("SPACE_ID", "PLAYGROUND_HUB")}
     # PLAYGROUND_ONNX=0: on a real ZeroGPU Space the device is CUDA, where the torch path serves.
+    # PLAYGROUND_GPU_CPU_SERVES_S=0: every call that can go to the GPU goes (the CPU-first policy
+    # would keep these small runs on the CPU), so what crosses into the worker is exercised.
     env.update(SPACES_ZERO_GPU="1", PLAYGROUND_DEVICE="cpu", PLAYGROUND_ONNX="0", HF_HUB_OFFLINE="1",
-               PLAYGROUND_ZERO_GPU_LOG=str(log), **extra)
+               PLAYGROUND_ZERO_GPU_LOG=str(log), PLAYGROUND_GPU_CPU_SERVES_S="0")
+    env.pop("PLAYGROUND_ZERO_GPU_QUOTA_S", None)
+    env.update(extra)
     return env
 
 
@@ -141,7 +145,7 @@ for argv in json.loads(sys.argv[1]):
     print("=== exit %d" % main(argv), flush=True)
 # the embedding cache serves repeats in this (the main) process: no second worker
 registry = create_registry()
-model = registry.get("minilm")
+model = registry.get("bert-base-uncased")  # MiniLM never asks for the GPU
 model.encode_texts(["a repeat", "another repeat"])
 calls = len(zero_gpu.CALLS)
 model.encode_texts(["a repeat", "another repeat"])

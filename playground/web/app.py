@@ -11,6 +11,7 @@ import pandas as pd
 from playground.web import gradio_fixes
 from playground.classroom import VoteStore
 from playground.classroom.instructor import build_instructor_tab, instructor_token
+from playground.web.login import build_login_row
 from playground.classroom.ui import Classroom
 from playground.contract.lab import Lab, LabContext
 from playground.models.lazy import warm_up
@@ -224,6 +225,7 @@ def build_app(
     # cache once they are an hour old, checked every hour, so a class demo's disk stays bounded.
     with gr.Blocks(title="Contrastive playground", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(HEADER)
+        build_login_row()  # on a ZeroGPU Space: log in to spend your own GPU quota
         classroom = Classroom(votes)  # inside the Blocks: it holds the browser's anonymous id
         with gr.Tabs() as tabs:
             with gr.Tab("Start", id="start"):

@@ -211,6 +211,7 @@ def _fmt(value) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     from playground.contract.lab import LabContext
     from playground.contract.plugins import collect_labs, create_plugin_manager, create_registry
+    from playground.models.gpu import collect_notices
     from playground.models.registry import ModelUnavailableError, UnknownModelError
 
     pm = create_plugin_manager()
@@ -235,10 +236,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         lab.add_arguments(parser)
     lab_args = parser.parse_args(args.lab_args)
     try:
-        result = lab.run(lab_args, LabContext(registry=registry, lab_id=lab.id))
+        with collect_notices() as notices:
+            result = lab.run(lab_args, LabContext(registry=registry, lab_id=lab.id))
     except (ValueError, FileNotFoundError, ModelUnavailableError, UnknownModelError) as exc:
         print(f"playground run {lab.id}: {exc}", file=sys.stderr)
         return 1
+    for notice in dict.fromkeys(notices):  # where ZeroGPU refused, the run computed on the CPU
+        print(f"playground run {lab.id}: {notice}", file=sys.stderr)
     if lab_args.json:
         print(json.dumps(result, indent=2, default=float))
     else:

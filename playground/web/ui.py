@@ -14,6 +14,7 @@ from typing import Callable, Optional
 
 import gradio as gr
 
+from playground.models.gpu import collect_notices
 from playground.models.registry import ModelRegistry, ModelUnavailableError, UnknownModelError
 
 log = logging.getLogger("playground")
@@ -63,7 +64,9 @@ def friendly_errors(fn: Callable) -> Callable:
     ``ModelUnavailableError`` and ``UnknownModelError`` (``USER_ERRORS``) show their
     own message, so raise them with a sentence written for the user. Any other
     exception is a bug: the page says "Something went wrong (NAME)" and the server
-    logs the traceback. In dev mode (``dev_mode()``) a message for the user
+    logs the traceback. What the shell has to tell the visitor about where their run
+    computed (a ZeroGPU refusal that ran it on the CPU, ``playground.models.gpu.notify``)
+    shows as one line (``gr.Info``) once the handler returns. In dev mode (``dev_mode()``) a message for the user
     (``MESSAGES_FOR_USERS``) is shown as it is, with where it was raised, and the
     traceback goes to the terminal; every other error shows its message, the line it
     came from and the traceback in the page.
@@ -72,11 +75,15 @@ def friendly_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with collect_notices() as notices:
+                result = fn(*args, **kwargs)
         except gr.Error:
             raise
         except Exception as exc:
             raise page_error(fn, exc) from exc
+        for notice in dict.fromkeys(notices):  # e.g. "GPU quota used up for now: this ran on the CPU, 12 s."
+            gr.Info(notice)
+        return result
 
     return wrapper
 

@@ -21,6 +21,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from playground.models.gpu import dispatch_to_gpu, gpu, model_at
+from playground.models.gpu_policy import fine_tune_seconds, request_seconds
 from playground.models.base import TextModel
 from playground.contract.verdict import judge
 
@@ -205,7 +206,7 @@ def run_fine_tune(
         raise ValueError("Need at least two held-out pairs to measure retrieval.")
     check_budget(settings, len(pairs.train))
     phase = on_phase or (lambda name: None)
-    if dispatch_to_gpu(base.locator):
+    if dispatch_to_gpu(base.locator, cpu_seconds=expected_cpu_seconds(base, pairs, settings), kind="training"):
         phase("train")
         before, after, log, weights = fine_tune_on_gpu(base.locator, pairs, settings)
         student = copy_for_training(base.st)
@@ -226,7 +227,14 @@ def _fine_tune(base, pairs, settings, on_step=None, should_stop=None, phase=lamb
     return before, after, log, student
 
 
-@gpu(duration=180)
+def expected_cpu_seconds(base: TextModel, pairs: PairSet, settings: TrainSettings) -> float:
+    """What the run costs on the CPU (``gpu_policy``'s measured rates): the pairs it trains
+    on, and the held-out queries and passages it embeds before and after."""
+    steps = min(settings.max_steps, max(1, len(pairs.train) // settings.batch_size) * settings.epochs)
+    return fine_tune_seconds(steps * settings.batch_size, 4 * len(pairs.heldout), base)
+
+
+@gpu(duration=lambda locator, pairs, settings: request_seconds(expected_cpu_seconds(model_at(locator), pairs, settings)))
 def fine_tune_on_gpu(locator, pairs: PairSet, settings: TrainSettings):
     """The whole run in a ZeroGPU worker: plain data in (the model's locator, the
     pairs, the settings), plain data out (the two evaluations, the log, and the

@@ -22,6 +22,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from playground.models.gpu import gpu
+from playground.models.gpu_policy import request_seconds, simclr_seconds, worth_gpu
 from playground.science.geometry import limit_threads, project_2d
 from playground.models.lazy import torch
 from playground.science.losses import nt_xent
@@ -228,7 +229,18 @@ def _agreement(x: np.ndarray, labels: np.ndarray, k: int = N_NEIGHBOURS) -> floa
     return float(np.mean(labels[_neighbours(x, k)] == labels[:, None]))
 
 
-@gpu(duration=180)
+def expected_cpu_seconds(settings: SimCLRSettings) -> float:
+    """What one run costs on the CPU (``gpu_policy``'s measured rates)."""
+    return simclr_seconds(settings.encoder, settings.steps, settings.batch_size)
+
+
+def runs_on_gpu(settings: SimCLRSettings, *_args, **_kwargs) -> bool:
+    """On ZeroGPU: whether this run gains enough from a GPU to spend the visitor's quota on it
+    (the default run stays on the CPU)."""
+    return worth_gpu(expected_cpu_seconds(settings), "training")
+
+
+@gpu(duration=lambda settings, *_a, **_k: request_seconds(expected_cpu_seconds(settings)), when=runs_on_gpu)
 def train_simclr(settings: SimCLRSettings, progress: ProgressFn = None, should_stop: StopFn = None) -> SimCLRResult:
     """Train one encoder with NT-Xent and measure it on held-out images.
 
