@@ -23,9 +23,12 @@ nearly flat: every negative is pushed a little, and a negative that is already c
 
 **The experiment.** The model's embeddings stay frozen. A small head (dropout, then a two-layer MLP to 32-d) is
 trained from the same seed at each τ, on the same batches. Positives are either two *dropout views* of one text
-(the SimCSE trick: the only difference between the views is the random mask) or two *texts with the same label*.
-For each τ you get the final loss, Wang & Isola's **alignment** (mean squared distance between same-label texts:
-low means each label is a tight cluster) and **uniformity** (log of the mean Gaussian similarity over all pairs:
+(SimCSE-like: the only difference between the views is the random mask; SimCSE itself, Gao et al. 2021, trains the
+whole encoder through its own dropout, while here the dropout sits on a frozen embedding in front of a small head) or
+two *texts with the same label*. For each τ you get the final loss, an **alignment** in Wang & Isola's form (mean
+squared distance over pairs; theirs is over the loss's own positive pairs, here it is measured over same-label texts
+in both modes, so with dropout views it asks how close same-label texts come, which that loss never asked for: low
+means each label is a tight cluster) and **uniformity** (log of the mean Gaussian similarity over all pairs:
 low means the points are spread evenly over the sphere), a 2-D view, and the softmax one query puts over its batch.
 
 **What to look for.** Compare the two kinds of positives: with same-label positives each label can shrink towards a
