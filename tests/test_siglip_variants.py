@@ -151,7 +151,7 @@ def test_english_only_captions_do_not_teach_other_scripts(seed):
             assert run.accuracy[lang] <= multilingual.accuracy_ceiling(run.tokenizer, lang) + 1e-9
     english = [r for r in runs if r.captions == "english"]
     assert all(r.accuracy["en"] > 0.5 for r in english), english
-    assert "could not read the labels" in multilingual.reveal_multilingual(runs)
+    assert "far worse than after mixed captions" in multilingual.reveal_multilingual(runs)
 
 
 # -- resolution ---------------------------------------------------------------------------

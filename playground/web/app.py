@@ -23,11 +23,11 @@ from playground.web.ui import friendly_errors, session_id
 log = logging.getLogger("playground")
 
 HEADER = """# Contrastive playground
-Contrastive losses (triplet, InfoNCE, CLIP, SigLIP) tend to make the raw cosine between embeddings usable (Ethayarajh
-2019; Li et al. 2020), though not always (CLIP's image and text vectors keep a modality gap; Liang et al. 2022). An
-encoder whose objective never asks the vectors of unrelated texts to point apart (BERT's masked-LM and next-sentence
-prediction, which compares two segments read together; mean-pooled GloVe, whose word vectors are nearly isotropic until
-pooled) tends to crowd its text vectors into a cone along one shared direction. Each tab is an experiment: predict what
+An encoder whose objective never asks the vectors of unrelated texts to point apart (BERT's masked-LM and next-sentence
+prediction, which compares two segments read together; mean-pooled GloVe) tends to crowd its text vectors into a cone
+along one shared direction (Ethayarajh 2019; Li et al. 2020). Contrastive losses (triplet, InfoNCE, CLIP, SigLIP) tend
+to spread them (Wang & Isola 2020; Gao et al. 2021) and so make the raw cosine usable, though not always (CLIP's image
+and text vectors keep a modality gap; Liang et al. 2022). Each tab is an experiment: predict what
 you will see, run it, and compare."""
 
 CSS = """

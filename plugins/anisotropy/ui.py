@@ -44,7 +44,7 @@ unit vector, and the cosine of two vectors is how alike the model finds the two 
 The two models differ in more than the objective: pooling, dimension, architecture and training data differ too, so
 this comparison illustrates the lesson; it does not show that the objective alone decides the shape (that needs one
 encoder trained with two objectives, a separate lab). Contrastive training *tends to* make the raw cosine usable
-(Ethayarajh 2019; Li et al. 2020), not always: CLIP's image and text vectors sit in two separate cones (the modality
+(it tends to spread vectors: Wang & Isola 2020; Gao et al. 2021), not always: CLIP's image and text vectors sit in two separate cones (the modality
 gap, Liang et al. 2022). Commit to a prediction below, then run.
 
 *Further reading:* Devlin et al. 2019 (BERT: masked LM + NSP); Pennington et al. 2014 (GloVe); Ethayarajh 2019 and

@@ -4,10 +4,10 @@ Every sentence that states a direction is a ``Claim``: its predicate, evaluated 
 run's figures, picks which of its two wordings the reveal uses, so a reveal never says
 what its own run contradicts. No gradio here.
 
-Sources: Ethayarajh 2019 (contextual vectors of BERT and GPT-2 occupy a narrow cone);
-Gao et al. 2019 (representation degeneration: likelihood training pushes token vectors
-into a narrow cone); Gao et al. 2021 (SimCSE: dropout views as positives make sentence
-vectors isotropic); Wang & Isola 2020 (alignment and uniformity).
+Sources: Ethayarajh 2019 (contextual token vectors of BERT, ELMo and GPT-2 are anisotropic);
+Gao et al. 2019 (representation degeneration: likelihood training pushes the learned word
+embeddings into a narrow cone); Gao et al. 2021 (SimCSE: dropout views as positives make
+sentence vectors more uniform); Wang & Isola 2020 (alignment and uniformity).
 """
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ scikit-learn, pandas, scipy), never the texts it is measured on.
    (BERT's *masked-token* objective) or each next piece from the ones before (*next-token*, −Σ log p(x_t | x_<t)).
 2. Then the encoder forks. One copy goes on with **more NLL**; the other with **unsupervised SimCSE**
    (Gao et al. 2021): each paragraph is encoded twice with dropout on, the two views are a positive pair, the
-   other paragraphs of the batch are negatives (InfoNCE). That is how sentence encoders are made from language
-   models.
+   other paragraphs of the batch are negatives (InfoNCE). That is one recipe for making a sentence encoder
+   from a language model; most trained encoders use paired data instead.
 
 Both arms see the same batches in the same order, with the same optimiser and schedule, for the same number of
 steps: the test suite checks it. Then each is measured on the labelled four-domain corpus (medical, legal,
@@ -90,8 +90,8 @@ CLAIMS = (
     Claim("init_is_a_cone",
           lambda f: f["init"]["mean_cosine"] > f["nll"]["mean_cosine"] > THRESHOLD,
           "The random initialisation was already a narrow cone (mean cosine **{init_mean_cosine:.2f}**); NLL "
-          "training lowered it to **{nll_mean_cosine:.2f}**, still above {threshold}: the cone is where a transformer "
-          "starts, and predicting tokens does not remove it.",
+          "training lowered it to **{nll_mean_cosine:.2f}**, still above {threshold}: in this run the random "
+          "initialisation was already a cone, and token prediction lowered it without removing it.",
           "NLL training moved the mean cosine of the random initialisation from {init_mean_cosine:.2f} to "
           "{nll_mean_cosine:.2f}."),
     Claim("contrastive_spreads",
@@ -104,8 +104,9 @@ CLAIMS = (
     Claim("contrastive_separates_less",
           lambda f: f["contrastive"]["separation_auc"] < f["nll"]["separation_auc"] - SAME_WITHIN,
           "But it separated the domains *less*: AUC {nll_separation_auc:.3f} → **{contrastive_separation_auc:.3f}**. "
-          "Its positives are two dropout views of one paragraph: nothing says which texts belong together, so "
-          "uniformity spreads every text from every other, same domain or not.",
+          "Two explanations fit, and this run does not tell them apart: its positives are two dropout views of one "
+          "paragraph, which say nothing about which texts belong together; and every negative is a docstring, so "
+          "the loss pushes one of the measured domains apart from itself.",
           "Its separation of the domains did not fall by more than {same:.2f}: AUC {nll_separation_auc:.3f} → "
           "**{contrastive_separation_auc:.3f}**."),
 )
@@ -160,7 +161,8 @@ def findings(result) -> str:
     return "\n\n".join([
         "#### What this run shows",
         " ".join(c.say(run_figures(result)) for c in CLAIMS),
-        f"Pretrained BERT is reported far higher (mean cosines around 0.8 and above in its upper layers, intra and "
-        f"inter close together; Ethayarajh 2019): a toy of {s.hidden} x {s.layers} layers trained for "
-        f"{s.steps + s.more_steps} steps shows the direction, not BERT's figures. Sources: {SOURCES}.",
+        f"Ethayarajh 2019 finds BERT's token vectors anisotropic in every layer; that is a token-level measure and "
+        f"this one is over mean-pooled texts, so the figures are not comparable: a toy of {s.hidden} x {s.layers} "
+        f"layers trained for {s.steps + s.more_steps} steps shows the direction in one setting, not BERT's figures. "
+        f"Sources: {SOURCES}.",
     ])

@@ -206,8 +206,8 @@ def reveal_multilingual(runs: list[ToyRun]) -> str:
     others = [lang for lang in LANGUAGES if lang != "en"]
     no_transfer = [LANGUAGE_NAMES[lang] for lang in others if english_only_does_not_transfer_to(runs, lang)]
     if no_transfer:
-        lines.append("Trained on English captions only, the model could not read the labels in "
-                     f"{', '.join(no_transfer)}: the mixed captions beat English-only by more than 30 points "
+        lines.append("Trained on English captions only, the model read the labels in "
+                     f"{', '.join(no_transfer)} far worse than after mixed captions: more than 30 points behind "
                      "there, with either tokenizer.")
     for tok in TOKENIZERS:
         for lang in LANGUAGES:
