@@ -10,6 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from playground.web import gradio_fixes
+from playground.web.api_defaults import give_api_defaults
 from playground.classroom import VoteStore
 from playground.classroom.instructor import build_instructor_tab, instructor_token
 from playground.classroom.ui import Classroom
@@ -284,6 +285,7 @@ def build_app(
             registry.drop_session(session_id(request))
 
         demo.unload(forget_session)
+    give_api_defaults(demo)  # gradio_client may leave out any argument the page can leave empty
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=MAX_QUEUE)
     demo.playground_registry = registry  # for tests and the CLI
     demo.playground_plugins = pm
