@@ -178,7 +178,7 @@ def cmd_new_lab(args: argparse.Namespace) -> int:
         print(f"playground new-lab: {exc}", file=sys.stderr)
         return 2
     print(
-        f"Created {folder} (lab id {args.name!r})\nNext:\n  pip install -e {folder}\n  pytest {folder}\n"
+        f"Created {folder} (lab id {args.name!r})\nNext:\n  pip install -e \"{folder}[test]\"\n  pytest {folder}\n"
         f"  playground labs\n  playground run {args.name}\n  playground serve --dev"
     )
     return 0
