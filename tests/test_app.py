@@ -158,3 +158,16 @@ def test_serve_binds_loopback_by_default(monkeypatch):
     monkeypatch.setenv("SPACE_ID", "someone/playground")
     cli.main(["serve", "--dev", "--host", "127.0.0.1"])
     assert len(reloads) == 1 and seen["server_name"] == "127.0.0.1"  # a Space never runs dev mode
+
+
+def test_no_table_shows_placeholder_headers_before_a_run():
+    """Issue 30, item 7: an empty table says what fills it, not "1 2 3"."""
+    from playground.web.empty_tables import EMPTY_HEADER
+
+    demo = build_app()
+    tables = [c["props"] for c in demo.config["components"] if c.get("type") == "dataframe"]
+    assert len(tables) >= 10
+    assert not [t.get("label") for t in tables if t["value"]["headers"] == ["1", "2", "3"]]
+    emptied = [t.get("label") for t in tables if t["value"]["headers"] == [EMPTY_HEADER]]
+    assert "Per τ" in emptied and "Every run" in emptied  # temperature's and SimCLR's, before a run
+    demo.close()

@@ -11,6 +11,7 @@ import pandas as pd
 
 from playground.web import gradio_fixes
 from playground.web.api_defaults import give_api_defaults
+from playground.web.empty_tables import label_empty_tables
 from playground.classroom import VoteStore
 from playground.classroom.instructor import build_instructor_tab, instructor_token
 from playground.classroom.ui import Classroom
@@ -285,7 +286,8 @@ def build_app(
             registry.drop_session(session_id(request))
 
         demo.unload(forget_session)
-    give_api_defaults(demo)  # gradio_client may leave out any argument the page can leave empty
+        give_api_defaults(demo)  # gradio_client may leave out any argument the page can leave empty
+        label_empty_tables(demo)  # no "1 2 3" placeholder headers before a run (inside: the config is taken on exit)
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=MAX_QUEUE)
     demo.playground_registry = registry  # for tests and the CLI
     demo.playground_plugins = pm
