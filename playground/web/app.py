@@ -35,6 +35,7 @@ you will see, run it, and compare."""
 CSS = """
 .lab-error { border: 2px solid #d9534f; border-radius: 8px; padding: 0.5em 1em; background: #fff5f5; }
 .lesson { border-left: 4px solid #6c8ebf; padding-left: 1em; }
+.models-table td, .models-table td * { overflow-wrap: anywhere; }  /* a Hub path in `reason` has no space to break at */
 """
 
 # How many runs of one event may compute at once, and how many may wait. A class of
@@ -45,6 +46,9 @@ MAX_UPLOAD = os.environ.get("PLAYGROUND_MAX_UPLOAD", "20mb")
 
 # the long `reason` last, so the short columns (and a loaded model's fidelity) show without scrolling
 MODEL_COLUMNS = ["id", "kind", "available", "loaded", "device", "backend", "fidelity", "memory_gb", "reason"]
+# Fixed shares of the width, so an empty column keeps its header on one line (not "b/a/c/k/...")
+# and the long reason wraps inside its own cell instead of running past the table's edge.
+MODEL_COLUMN_WIDTHS = ["16%", "8%", "8%", "7%", "6%", "7%", "7%", "8%", "33%"]
 PLUGIN_COLUMNS = ["plugin", "source", "labs", "models", "error"]
 
 
@@ -215,7 +219,8 @@ def build_models_panel(registry: ModelRegistry) -> None:
         "model (`minilm-int8`) measures how far its vectors drift from the exact ones when it loads, "
         "and `fidelity` shows that measurement: load it here to see it."
     )
-    table = gr.Dataframe(value=models_table(registry), headers=MODEL_COLUMNS, interactive=False, wrap=True)
+    table = gr.Dataframe(value=models_table(registry), headers=MODEL_COLUMNS, interactive=False, wrap=True,
+                         column_widths=MODEL_COLUMN_WIDTHS, elem_classes=["models-table"])
     with gr.Row():
         refresh = gr.Button("Refresh")
         to_load = gr.Dropdown(choices=list(registry.specs), label="Load a model now", scale=3)
