@@ -64,7 +64,7 @@ def test_broken_build_is_recorded_and_other_labs_still_work(app_with_broken_buil
 def test_browser_shows_error_panel_and_other_tab_works(app_with_broken_build, serve, page):
     demo, _ = app_with_broken_build
     page.goto(serve(demo))
-    open_tab(page, "Broken lab")
+    open_tab(page, "⚠ Broken lab")
     page.get_by_text("Plugin broken_build failed (build)").filter(visible=True).first.wait_for()
     open_tab(page, "Echo lab")
     page.get_by_label("Say something").fill("still here")
@@ -72,6 +72,46 @@ def test_browser_shows_error_panel_and_other_tab_works(app_with_broken_build, se
     page.wait_for_function(
         "() => [...document.querySelectorAll('textarea')].some(t => t.value === 'STILL HERE')"
     )
+
+
+def _served_props(demo) -> list[dict]:
+    """The props of every component as the browser receives them."""
+    return [c.get("props", {}) for c in demo.config["components"]]
+
+
+def test_a_failed_build_is_flagged_on_the_start_page_and_its_tab(app_with_broken_build):
+    demo, pm = app_with_broken_build
+    props = _served_props(demo)
+    buttons = [p.get("value") for p in props if p.get("value") in ("Broken lab", "⚠ Broken lab", "Echo lab")]
+    assert "⚠ Broken lab" in buttons and "Broken lab" not in buttons and "Echo lab" in buttons
+    labels = [p.get("label") for p in props]
+    assert "⚠ Broken lab" in labels and "Echo lab" in labels and "Broken lab" not in labels
+    (listed,) = [p for p in props if str(p.get("value", "")).startswith("## Plugins that failed")]
+    assert listed.get("visible", True) is not False
+    assert "`broken_build` (build): RuntimeError: the build exploded" in listed["value"] and "**Fix:**" in listed["value"]
+
+
+def test_no_failed_list_on_the_start_page_when_every_lab_builds():
+    pm = create_plugin_manager(builtins=("playground.contract.default_models",), entry_points=False, extra=[echo_lab_module()])
+    demo = build_app(pm, create_registry(pm, device="cpu"))
+    assert not any(str(p.get("value", "")).startswith("## Plugins that failed") for p in _served_props(demo))
+    assert not any(str(p.get("label", "")).startswith("⚠") for p in _served_props(demo))
+
+
+@pytest.mark.parametrize("message", [
+    "ValueError: `register_lab` is not marked @hookimpl, so the playground never calls it.",
+    "ValueError: hookimpl `register_lab` matches no hook. Known hooks: register_labs, register_models.",
+    "no backticks here", "a ``double`` run",
+])
+def test_error_panel_keeps_a_message_with_backticks_in_one_code_span(message):
+    from markdown_it import MarkdownIt
+
+    from playground.contract.plugins import PluginError
+    from playground.web.app import code_span
+
+    html = MarkdownIt("commonmark").renderInline(code_span(message))
+    assert html.startswith("<code>") and html.endswith("</code>") and html.count("<code>") == 1
+    assert html[len("<code>"):-len("</code>")] == message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def test_tabs_follow_order_then_title(app_with_broken_build):
@@ -118,3 +158,16 @@ def test_serve_binds_loopback_by_default(monkeypatch):
     monkeypatch.setenv("SPACE_ID", "someone/playground")
     cli.main(["serve", "--dev", "--host", "127.0.0.1"])
     assert len(reloads) == 1 and seen["server_name"] == "127.0.0.1"  # a Space never runs dev mode
+
+
+def test_no_table_shows_placeholder_headers_before_a_run():
+    """Issue 30, item 7: an empty table says what fills it, not "1 2 3"."""
+    from playground.web.empty_tables import EMPTY_HEADER
+
+    demo = build_app()
+    tables = [c["props"] for c in demo.config["components"] if c.get("type") == "dataframe"]
+    assert len(tables) >= 10
+    assert not [t.get("label") for t in tables if t["value"]["headers"] == ["1", "2", "3"]]
+    emptied = [t.get("label") for t in tables if t["value"]["headers"] == [EMPTY_HEADER]]
+    assert "Per τ" in emptied and "Every run" in emptied  # temperature's and SimCLR's, before a run
+    demo.close()

@@ -169,8 +169,10 @@ def test_get_model_refuses_text_models_and_unavailable_ones(registry):
         get_image_text_model(registry, "minilm")
     with pytest.raises(ModelUnavailableError, match="clip-vit-b-32.*Hugging Face Hub"):
         get_image_text_model(registry, "clip-vit-b-32")
-    with pytest.raises(ValueError, match="No model picked"):
-        get_image_text_model(registry, "")
+    # nothing picked (an API call leaving the model out): the default; with none to be had, the next step
+    assert get_image_text_model(registry, "").id == pick_default_model(registry)[0]
+    with pytest.raises(ValueError, match="open the Train a CLIP tab"):
+        get_image_text_model(registry_of(*DEFAULT_MODELS), "")
 
 
 def test_a_session_model_works_like_any_other(registry, tiny_specs, photos):

@@ -148,3 +148,16 @@ def test_readme_shows_what_new_lab_prints(tmp_path, monkeypatch, capsys):
     for refused in ("My-Probe", "anisotropy"):
         assert main(["new-lab", refused]) == 2
         assert capsys.readouterr().err in section
+
+
+def test_scaffold_declares_a_test_extra_with_pytest_and_says_to_install_it(tmp_path, capsys):
+    """Issue 30, item 8: `pytest my_lab` works after the install the lab's README names."""
+    import tomllib
+
+    files = render_lab("probe")
+    project = tomllib.loads(files["pyproject.toml"])["project"]
+    assert any(req.startswith("pytest") for req in project["optional-dependencies"]["test"])
+    assert 'pip install -e ".[test]"' in files["README.md"]
+    assert main(["new-lab", "probe", "--dir", str(tmp_path)]) == 0
+    assert f'pip install -e "{tmp_path / "probe_lab"}[test]"' in capsys.readouterr().out
+    assert 'pip install -e "./my_probe_lab[test]"' in (ROOT / "README.md").read_text()

@@ -115,13 +115,25 @@ class VoteStore:
         self.votes_per_minute = votes_per_minute
         self.busy_timeout = busy_timeout  # seconds a writer waits for another's lock
         self.questions: dict[tuple[str, str], Question] = {}
-        self.problem = ""  # why votes are not being recorded, for the instructor view; "" when all is well
+        self._problem = ""
+        self._tried = False  # the database is opened on first use, so a command that only lists writes nothing
         self.measured: OrderedDict[tuple[str, str, str], str] = OrderedDict()  # (class, lab, question) -> reveal
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []  # every thread's, for close()
         self._lock = threading.Lock()
         self._recent: dict[str, deque] = defaultdict(deque)
-        self._connect()
+
+    @property
+    def problem(self) -> str:
+        """Why votes are not being recorded, for the instructor view; "" when all is well.
+        Reading it opens the database if nothing has yet, so it answers for the real file."""
+        if not self._tried:
+            self._connect()
+        return self._problem
+
+    @problem.setter
+    def problem(self, value: str) -> None:
+        self._problem = value
 
     # --- questions -------------------------------------------------------------------
     def register(self, lab: str, question: str, text: str, choices, labels=()) -> Question:
@@ -145,6 +157,7 @@ class VoteStore:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
+        self._tried = True
         try:
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)

@@ -23,6 +23,7 @@ import pluggy
 
 from playground.contract import hookspecs
 from playground.contract.lab import Lab
+from playground.contract.shadowed import is_empty_namespace, load_entry_point, shadow_error
 from playground.contract.unregistered import distributions_missing_entry_point, missing_entry_point_error
 from playground.models.registry import ModelRegistry, ModelSpec
 
@@ -237,9 +238,12 @@ def create_plugin_manager(
             source = f"entry point of {dist or 'unknown distribution'}"
             pm.infos.setdefault(ep.name, PluginInfo(name=ep.name, source=source))
             try:
-                module = ep.load()
+                module = load_entry_point(ep)  # not ./<module>/ shadowing the installed lab
             except Exception as exc:
                 pm.record_error(ep.name, "import", exc, fix=_import_fix(exc, ep.module))
+                continue
+            if is_empty_namespace(module):
+                pm.record_error(ep.name, "import", shadow_error(module, ep.module))
                 continue
             pm.add_plugin(module, ep.name, source)
         for dist, module in distributions_missing_entry_point(wanted):

@@ -146,17 +146,26 @@ def label_embeddings(model: ImageTextModel, labels: Sequence[str], templates: Se
 
 
 # -- models -----------------------------------------------------------------------
+# The one next step when no image-text model can be had here (offline, nothing trained yet).
+# Following it works: the tab's model list refreshes when the tab is selected again, and
+# pick_default_model then picks the session's own model.
+NO_IMAGE_TEXT_MODEL = (
+    "No image-text model can be loaded here yet: none is bundled, and downloads from the Hugging Face Hub are off. "
+    "Next step: open the Train a CLIP tab and press its Train button with the default settings; when you come "
+    "back to this tab, my-clip (your model) is picked in the Model box and this button works."
+)
+
+
 def get_image_text_model(registry: ModelRegistry, model_id: str, session: str = "") -> ImageTextModel:
     """The loaded image-text model ``model_id`` (a shared one or the session's own).
 
     Raises ``ValueError`` when no model is picked or it is a text-only model,
     ``ModelUnavailableError`` (with the reason) when it cannot be had here.
     """
+    if not model_id:  # nothing picked (an API call that left it out): the default for this session
+        model_id = pick_default_model(registry, session=session)[0]
     if not model_id:
-        raise ValueError(
-            "No model picked. Choose an image-text model in the Model box; if none can be loaded here, "
-            "train one in the 'Train a CLIP' tab or run where the Hugging Face Hub is reachable."
-        )
+        raise ValueError(NO_IMAGE_TEXT_MODEL)
     spec = registry.specs.get(model_id)
     if spec is not None and spec.kind != "image-text":
         raise ValueError(f"{model_id!r} is a text-only model; pick an image-text model (CLIP or SigLIP).")
@@ -249,7 +258,8 @@ def model_note(
             "(`PLAYGROUND_HUB=1 playground`, or the hosted Space)."
         ).strip()
     about = describe_model(registry, model_id, session)
-    if not missing or model_id == default:
+    own = registry.session_models(session) if session else {}
+    if not missing or model_id == default or model_id in own:  # the session's own model works: no Hub warning
         return about
     return f"{missing}\n\nUsing {about}"
 

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Optional
 
 import gradio as gr
 import pandas as pd
 
 from playground.web import gradio_fixes
+from playground.web.api_defaults import give_api_defaults
+from playground.web.empty_tables import label_empty_tables
 from playground.classroom import VoteStore
 from playground.classroom.instructor import build_instructor_tab, instructor_token
 from playground.web.login import build_login_row
@@ -33,6 +36,7 @@ you will see, run it, and compare."""
 CSS = """
 .lab-error { border: 2px solid #d9534f; border-radius: 8px; padding: 0.5em 1em; background: #fff5f5; }
 .lesson { border-left: 4px solid #6c8ebf; padding-left: 1em; }
+.models-table td, .models-table td * { overflow-wrap: anywhere; }  /* a Hub path in `reason` has no space to break at */
 """
 
 # How many runs of one event may compute at once, and how many may wait. A class of
@@ -43,14 +47,27 @@ MAX_UPLOAD = os.environ.get("PLAYGROUND_MAX_UPLOAD", "20mb")
 
 # the long `reason` last, so the short columns (and a loaded model's fidelity) show without scrolling
 MODEL_COLUMNS = ["id", "kind", "available", "loaded", "device", "backend", "fidelity", "memory_gb", "reason"]
+# Fixed shares of the width, so an empty column keeps its header on one line (not "b/a/c/k/...")
+# and the long reason wraps inside its own cell instead of running past the table's edge.
+MODEL_COLUMN_WIDTHS = ["16%", "8%", "8%", "7%", "6%", "7%", "7%", "8%", "33%"]
 PLUGIN_COLUMNS = ["plugin", "source", "labs", "models", "error"]
+
+
+def code_span(text: str) -> str:
+    """``text`` as one Markdown code span, whatever backticks it holds: the fence is
+    one backtick longer than the longest run inside (CommonMark), padded by spaces."""
+    runs = [len(run) for run in re.findall(r"`+", text)]
+    if not runs:
+        return f"`{text}`"
+    fence = "`" * (max(runs) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def error_panel(error: PluginError) -> None:
     """A visible panel naming the failed plugin, what went wrong and the fix."""
     fix = f"**Fix:** {error.fix}\n\n" if error.fix else ""
     gr.Markdown(
-        f"### Plugin `{error.plugin}` failed ({error.stage})\n\n`{error.message}`\n\n{fix}"
+        f"### Plugin `{error.plugin}` failed ({error.stage})\n\n{code_span(error.message)}\n\n{fix}"
         "The other tabs work. Fix the plugin and restart; `playground labs` lists it too.",
         elem_classes=["lab-error"],
     )
@@ -137,10 +154,23 @@ def plugins_table(pm: PlaygroundPluginManager) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PLUGIN_COLUMNS)
 
 
+def failed_plugins_markdown(failed: list[PluginError]) -> str:
+    """The Start page's list of failed plugins, each with its fix; '' when none failed."""
+    if not failed:
+        return ""
+    return "## Plugins that failed\n\n" + "\n".join(
+        f"- ⚠ `{error.plugin}` ({error.stage}): {error.message}" + (f" **Fix:** {error.fix}" if error.fix else "")
+        for error in failed
+    )
+
+
 def build_start_page(labs: list[Lab], failed: list[PluginError], pm: PlaygroundPluginManager, tabs: gr.Tabs,
-                     instructor: bool = False) -> None:
+                     instructor: bool = False) -> tuple[dict[str, gr.Button], gr.Markdown]:
     """The lab index: one button per lab that opens its tab (no hunting through an
-    overflow menu), students' own labs first and marked as theirs, failed plugins last."""
+    overflow menu), students' own labs first and marked as theirs, failed plugins last.
+    Returns each lab's button (by lab id) and the failed-plugins list, which
+    ``flag_failed_builds`` completes once the tabs are built."""
+    buttons: dict[str, gr.Button] = {}
     yours = [lab for lab in labs if not is_builtin(lab, pm)]
     builtin = [lab for lab in labs if is_builtin(lab, pm)]
     gr.Markdown("Each button opens a lab's tab. Your own labs (installed plugins) come first.")
@@ -152,6 +182,7 @@ def build_start_page(labs: list[Lab], failed: list[PluginError], pm: PlaygroundP
             with gr.Row(equal_height=True):
                 button = gr.Button(lab.title, size="md", scale=1, min_width=200,
                                    variant="primary" if lab in yours else "secondary")
+                buttons[lab.id] = button
                 note = f"{lab.description} " if lab.description else ""
                 with gr.Column(scale=3):
                     gr.Markdown(f"{note}*({lab_origin(lab, pm)})*", container=False)
@@ -164,11 +195,21 @@ def build_start_page(labs: list[Lab], failed: list[PluginError], pm: PlaygroundP
                 gr.Markdown("Your class's votes, live, beside each measured answer; new rounds, reset and CSV "
                             "(needs the instructor token).", container=False)
         button.click(lambda: gr.Tabs(selected="instructor"), None, tabs, api_name=False, queue=False)
-    if failed:
-        gr.Markdown("## Plugins that failed\n\n" + "\n".join(
-            f"- ⚠ `{error.plugin}` ({error.stage}): {error.message}" + (f" **Fix:** {error.fix}" if error.fix else "")
-            for error in failed
-        ))
+    return buttons, gr.Markdown(failed_plugins_markdown(failed), visible=bool(failed))
+
+
+def flag_failed_builds(labs: list[Lab], pm: PlaygroundPluginManager, buttons: dict[str, gr.Button],
+                       tabs: dict[str, gr.Tab], failed_list: gr.Markdown) -> None:
+    """After the tabs are built: mark with ⚠ the Start-page button and the tab of each lab
+    whose plugin failed while building, and list every failed plugin on the Start page.
+    (The Start page is built first, so it cannot know yet which builds will fail.)"""
+    for lab in labs:
+        info = pm.infos.get(lab.plugin)
+        if info is not None and info.error is not None and info.error.stage == "build":
+            buttons[lab.id].value = f"⚠ {lab.title}"
+            tabs[lab.id].label = f"⚠ {lab.title}"
+    failed_list.value = failed_plugins_markdown(pm.errors)
+    failed_list.visible = bool(pm.errors)
 
 
 def build_models_panel(registry: ModelRegistry) -> None:
@@ -179,7 +220,8 @@ def build_models_panel(registry: ModelRegistry) -> None:
         "model (`minilm-int8`) measures how far its vectors drift from the exact ones when it loads, "
         "and `fidelity` shows that measurement: load it here to see it."
     )
-    table = gr.Dataframe(value=models_table(registry), headers=MODEL_COLUMNS, interactive=False, wrap=True)
+    table = gr.Dataframe(value=models_table(registry), headers=MODEL_COLUMNS, interactive=False, wrap=True,
+                         column_widths=MODEL_COLUMN_WIDTHS, elem_classes=["models-table"])
     with gr.Row():
         refresh = gr.Button("Refresh")
         to_load = gr.Dropdown(choices=list(registry.specs), label="Load a model now", scale=3)
@@ -229,10 +271,13 @@ def build_app(
         classroom = Classroom(votes)  # inside the Blocks: it holds the browser's anonymous id
         with gr.Tabs() as tabs:
             with gr.Tab("Start", id="start"):
-                build_start_page(labs, failed_early, pm, tabs, instructor=bool(instructor_token()))
+                buttons, failed_list = build_start_page(labs, failed_early, pm, tabs, instructor=bool(instructor_token()))
+            lab_tabs = {}
             for lab in labs:
                 with gr.Tab(lab.title, id=lab.id) as tab:
                     build_lab_tab(lab, registry, pm, tab, classroom, results)
+                lab_tabs[lab.id] = tab
+            flag_failed_builds(labs, pm, buttons, lab_tabs, failed_list)
             for error in failed_early:
                 with gr.Tab(f"⚠ {error.plugin}", id=f"error-{error.plugin}"):
                     error_panel(error)
@@ -248,6 +293,8 @@ def build_app(
             registry.drop_session(session_id(request))
 
         demo.unload(forget_session)
+        give_api_defaults(demo)  # gradio_client may leave out any argument the page can leave empty
+        label_empty_tables(demo)  # no "1 2 3" placeholder headers before a run (inside: the config is taken on exit)
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=MAX_QUEUE)
     demo.playground_registry = registry  # for tests and the CLI
     demo.playground_plugins = pm

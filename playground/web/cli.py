@@ -178,7 +178,7 @@ def cmd_new_lab(args: argparse.Namespace) -> int:
         print(f"playground new-lab: {exc}", file=sys.stderr)
         return 2
     print(
-        f"Created {folder} (lab id {args.name!r})\nNext:\n  pip install -e {folder}\n  pytest {folder}\n"
+        f"Created {folder} (lab id {args.name!r})\nNext:\n  pip install -e \"{folder}[test]\"\n  pytest {folder}\n"
         f"  playground labs\n  playground run {args.name}\n  playground serve --dev"
     )
     return 0
@@ -208,6 +208,26 @@ def _fmt(value) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+# What silences the progress bars ("Loading weights 0%...") and download chatter of the
+# Hugging Face libraries and tqdm, read when they are imported.
+QUIET_ENV = {"HF_HUB_DISABLE_PROGRESS_BARS": "1", "TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error",
+             "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"}
+
+
+def quiet_progress() -> None:
+    """Keep stderr free of progress bars for a machine-read ``--json`` run: set
+    ``QUIET_ENV`` for libraries not imported yet, and switch off the bars of those
+    already imported."""
+    os.environ.update(QUIET_ENV)
+    if "huggingface_hub" in sys.modules:
+        sys.modules["huggingface_hub"].utils.disable_progress_bars()
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from playground.contract.lab import LabContext
     from playground.contract.plugins import collect_labs, create_plugin_manager, create_registry
@@ -231,10 +251,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"playground run: lab {lab.id!r} has no headless mode.", file=sys.stderr)
         return 2
     parser = argparse.ArgumentParser(prog=f"playground run {lab.id}", description=lab.description or lab.title)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true", help="print one JSON object; no progress bars on stderr")
+    parser.add_argument("--verbose", action="store_true", help="with --json, show the libraries' progress bars too")
     if lab.add_arguments is not None:
         lab.add_arguments(parser)
     lab_args = parser.parse_args(args.lab_args)
+    if lab_args.json and not lab_args.verbose:
+        quiet_progress()
     try:
         with collect_notices() as notices:
             result = lab.run(lab_args, LabContext(registry=registry, lab_id=lab.id))

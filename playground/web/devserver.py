@@ -66,9 +66,16 @@ def serve_with_reload(argv: list[str], paths: Optional[list[Path]] = None, comma
     paths = watched_paths() if paths is None else paths
     previous = signal.signal(signal.SIGTERM, _stop)  # `kill` stops the server too, not only the watcher
     try:
-        return _watch(argv, paths, command or [sys.executable, "-m", "playground"], env)
+        return _watch(argv, paths, command or child_command(), env)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def child_command() -> list[str]:
+    """``python -m playground``, with ``-P`` (Python 3.11+) so that the current folder
+    is not put on ``sys.path``: a lab scaffolded there would shadow the installed one."""
+    safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+    return [sys.executable, *safe_path, "-m", "playground"]
 
 
 def _watch(argv: list[str], paths: list[Path], command: list[str], env: dict) -> int:

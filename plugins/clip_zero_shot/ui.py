@@ -53,10 +53,11 @@ def build(ctx: LabContext) -> None:
     with gr.Row():
         with gr.Column(scale=1):
             image = gr.Image(
+                value=photo_file(GALLERY_START[0]),  # a bundled photo preselected: Run works at once
                 label="Your photo", sources=["upload", "webcam", "clipboard"], type="filepath", height=320,
             )
             bundled = gr.Dropdown(
-                choices=[(f"{p.name}: {p.caption}", p.name) for p in photos], value=None,
+                choices=[(f"{p.name}: {p.caption}", p.name) for p in photos], value=GALLERY_START[0],
                 label="…or a bundled photo", info="real photos shipped with scikit-image and scikit-learn",
             )
             labels = gr.Textbox(value=DEFAULT_LABELS, lines=3, label="Labels (comma- or newline-separated)")

@@ -14,7 +14,7 @@ import gradio as gr
 import pandas as pd
 
 from playground.classroom.ui import ClassVotes
-from playground.data.images import bundled_photos, load_image, photo_file, source_name
+from playground.data.images import GALLERY_START, bundled_photos, load_image, photo_file, source_name
 from playground.contract.lab import LabContext
 from playground.web.ui import friendly_errors, model_choices, session_id
 from playground.science.zero_shot import (
@@ -52,10 +52,11 @@ def build(ctx: LabContext) -> None:
     with gr.Row():
         with gr.Column(scale=1):
             image = gr.Image(
+                value=photo_file(GALLERY_START[0]),  # a bundled photo preselected: Run works at once
                 label="Your photo", sources=["upload", "webcam", "clipboard"], type="filepath", height=300,
             )
             bundled = gr.Dropdown(
-                choices=[(f"{p.name}: {p.caption}", p.name) for p in bundled_photos()], value=None,
+                choices=[(f"{p.name}: {p.caption}", p.name) for p in bundled_photos()], value=GALLERY_START[0],
                 label="…or a bundled photo",
             )
             labels = gr.Textbox(value=DEFAULT_LABELS, lines=3, label="Labels (comma- or newline-separated)")
