@@ -72,6 +72,17 @@ def test_sigmoid_threshold_and_the_note(pair):
     assert "t = 10.000, b = -10.000" in note and "cos > −b/t = 1.000" in note and "no label can pass it" in note
     assert "16 tokens" in note and 'padding="max_length"' in note
     assert "Run a comparison" in bias_and_padding_note()
+    assert "started training" not in note  # a checkpoint does not say where its bias started
+
+
+def test_the_note_says_how_far_a_trained_models_bias_moved(pair):
+    """A model trained in this app knows where its bias started: the note gives the move (the
+    toy SigLIP's bias barely moves from -10 in 1,000 steps; the note says so in figures)."""
+    _, siglip = compare(*pair, [bundled_photo("coffee").image()], LABELS)
+    for start, end, said in ((-10.0, -9.992, "+0.008"), (-10.0, -7.5, "+2.500"), (-2.0, -3.25, "-1.250")):
+        siglip.logit_bias, siglip.logit_bias_start = end, start
+        note = bias_and_padding_note(siglip)
+        assert f"It started training at b = {start:.3f}: its bias has moved by {said} since." in note
 
 
 def orthogonal_pairs(n: int) -> tuple[torch.Tensor, torch.Tensor]:

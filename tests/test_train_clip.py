@@ -284,3 +284,7 @@ def test_the_summary_says_how_far_the_siglip_bias_moved():
                                  {"bias.moved": claims.bias_figures(run)}))
     assert audit(claims.CLAIMS, evidence) == []
     assert "it barely moved from its start, -10" in evidence[0].text  # the finding, on a short run
+    from plugins.train_clip.compute import as_image_text_model
+
+    trained = as_image_text_model(run, "my-siglip")  # the last run: bias from -2
+    assert trained.initial_logit_bias == -2.0 and trained.logit_bias != trained.initial_logit_bias  # for the SigLIP tab's note

@@ -149,6 +149,8 @@ class ImageTextModel(TextModel):
             label scored independently).
         logit_scale: the learned scale (1/temperature) applied to cosines.
         logit_bias: the learned bias (SigLIP) or None (CLIP).
+        initial_logit_bias: where that bias started training, for a model trained in this
+            app (None when unknown, as for a downloaded checkpoint).
         image_size: the side of the square image the model sees.
         patch_size: the ViT patch side, or None for a CNN.
     """
@@ -160,6 +162,7 @@ class ImageTextModel(TextModel):
         super().__init__(id, device)
         self.logit_scale = 100.0
         self.logit_bias: Optional[float] = None
+        self.initial_logit_bias: Optional[float] = None
         self.image_size = 224
         self.patch_size: Optional[int] = None
         # How a photo becomes the square input, in words (for the ViT's-view caption).

@@ -286,6 +286,7 @@ class ZeroShotResult:
     probabilities: np.ndarray
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    logit_bias_start: Optional[float] = None  # where the bias started training, when the model knows
 
     def ranked(self, image: int = 0) -> list[tuple[str, float]]:
         """(label, probability) of one image, highest first."""
@@ -347,6 +348,7 @@ def classify(
         cosines=cosines,
         logits=model.logits(image_emb, text_emb),
         probabilities=model.probabilities(image_emb, text_emb),
+        logit_bias_start=getattr(model, "initial_logit_bias", None),
     )
     result.seconds = time.perf_counter() - started
     return result

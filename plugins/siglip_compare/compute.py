@@ -126,6 +126,9 @@ def bias_and_padding_note(siglip: Optional[ZeroShotResult] = None, context_lengt
             f"For **{siglip.model_id}**: t = {siglip.logit_scale:.3f}, b = {siglip.logit_bias:.3f}, so "
             f"t·cos + b > 0 needs cos > −b/t = {threshold:.3f}; {reach}."
         )
+        if siglip.logit_bias_start is not None:  # a model trained here: say how far its bias moved
+            live += (f" It started training at b = {siglip.logit_bias_start:.3f}: its bias has moved by "
+                     f"{siglip.logit_bias - siglip.logit_bias_start:+.3f} since.")
     padded = (
         f" This model pads every prompt to **{context_length} tokens**."
         if context_length else ""

@@ -144,6 +144,7 @@ class DualEncoder(nn.Module):
         start_scale = 1 / 0.07 if loss == "softmax" else 10.0
         self.log_scale = nn.Parameter(torch.tensor(math.log(start_scale)))
         self.bias = nn.Parameter(torch.tensor(float(bias_init))) if loss == "sigmoid" else None
+        self.bias_init = float(bias_init) if loss == "sigmoid" else None
 
     def scale(self) -> torch.Tensor:
         return self.log_scale.clamp(max=math.log(100.0)).exp()
@@ -190,6 +191,7 @@ class TrainedClip(ImageTextModel):
         self.scoring = encoder.loss
         self.logit_scale = float(encoder.scale().item())
         self.logit_bias = float(encoder.bias.item()) if encoder.bias is not None else None
+        self.initial_logit_bias = encoder.bias_init
         self.image_size = int(encoder.image_tower.image_size)
         self.patch_size = encoder.image_tower.patch
         self.description = description
