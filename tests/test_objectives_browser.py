@@ -52,7 +52,7 @@ def test_train_both_arms_see_them_side_by_side_and_pick_them_in_anisotropy(page,
     page.screenshot(path=os.path.join(ARTIFACTS, "objectives_tab.png"), full_page=True)
 
     open_tab(page, "Text anisotropy")
-    picker = panel(page).get_by_label("Model A (left): not trained to compare texts")
+    picker = panel(page).get_by_label("Model A (left): not trained contrastively")
     picker.click()
     for model_id in ("my-nll", "my-contrastive"):
         page.get_by_role("option", name=f"{model_id} (yours, this session)").first.wait_for()
