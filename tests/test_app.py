@@ -106,7 +106,6 @@ def test_no_failed_list_on_the_start_page_when_every_lab_builds():
 def test_error_panel_keeps_a_message_with_backticks_in_one_code_span(message):
     from markdown_it import MarkdownIt
 
-    from playground.contract.plugins import PluginError
     from playground.web.app import code_span
 
     html = MarkdownIt("commonmark").renderInline(code_span(message))

@@ -111,7 +111,7 @@ def test_api_answers_the_scaling_part():
 
 # -- multilingual toy ---------------------------------------------------------------------
 from plugins.siglip_variants import languages, multilingual, resolution  # noqa: E402
-from plugins.siglip_variants.tokenizers_toy import TOKENIZERS, UNK, pieces  # noqa: E402
+from plugins.siglip_variants.tokenizers_toy import UNK, pieces  # noqa: E402
 
 
 def test_every_language_names_every_colour_shape_pair_differently():

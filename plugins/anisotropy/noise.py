@@ -170,7 +170,7 @@ def noise_reading(figures: dict[str, dict[str, float]], dims: dict[str, int], pe
     lines = [
         f"**Noise, three ways.** The three scales give {names} ({big} dimensions) the same noise, N(0, {s:.3g}) on "
         "every coordinate; they differ in what a smaller model gets.",
-        f"- **Matched dimension** (the default): "
+        "- **Matched dimension** (the default): "
         + ", ".join(f"`{m}`'s {dims[m]}-d vectors" for m in smaller)
         + f" are embedded isometrically in {big} dimensions (zero-padded, then one fixed random rotation: every "
           f"cosine unchanged), and every model gets N(0, {s:.3g}) on each coordinate: the same noise along every "

@@ -23,7 +23,7 @@ import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 import numpy as np
 import pandas as pd

@@ -14,13 +14,12 @@ import gradio as gr
 import pandas as pd
 
 from playground.classroom.ui import ClassVotes
-from playground.data.images import GALLERY_START, bundled_photos, load_image, photo_file, source_name
+from playground.data.images import GALLERY_START, bundled_photos, gallery_photos, load_image, photo_file, source_name
 from playground.contract.lab import LabContext
 from playground.web.ui import friendly_errors, model_choices, session_id
 from playground.science.zero_shot import (
     DEFAULT_LABELS, DEFAULT_TEMPLATE, TEMPLATE_CHOICES, get_image_text_model, parse_labels, resolve_templates,
 )
-from playground.data.images import GALLERY_START, gallery_photos
 from playground.science.zero_shot_figures import matrix_figure
 
 from .compute import (

@@ -14,7 +14,7 @@ from typing import Optional
 from playground.contract.verdict import judge, verdict
 
 from .claims import (
-    CLAIMS, COLLAPSED, UNIFORMITY_TIE, false_negative_floor, largest_figures, least_uniform_figures, shape_figures,
+    CLAIMS, UNIFORMITY_TIE, false_negative_floor, largest_figures, least_uniform_figures, shape_figures,
 )
 from .compute import DEFAULT_BATCH, SweepResult
 
