@@ -27,6 +27,18 @@ CHROMIUM_ARGS = [
 ARTIFACTS = os.environ.get("PLAYGROUND_ARTIFACTS", os.path.join(os.path.dirname(__file__), "..", "artifacts"))
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """What a test sets in ``os.environ`` (e.g. an in-process ``run --json``, which
+    switches progress bars off for the process) does not leak into later tests or
+    the subprocesses they start."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def tiny_specs(tmp_path_factory):
     """ModelSpecs of a tiny BERT, a tiny CLIP and a tiny SigLIP, built once per session."""

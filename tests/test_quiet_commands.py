@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from playground.classroom import VoteStore
+from playground.web.cli import QUIET_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def _env() -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("PLAYGROUND_DATA_DIR", None)  # the default: ./data, where the command runs
+    for name in QUIET_ENV:  # a shell that already silenced the bars would hide what is tested
+        env.pop(name, None)
     return env
 
 
