@@ -250,10 +250,10 @@ def objectives_seed_figures(stored) -> dict[int, dict]:
 
 
 def test_objectives_readme_claims_hold_on_every_stored_seed(stored):
-    from plugins.objectives.lesson import claim
+    from plugins.objectives.lesson import holds
 
     runs = objectives_seed_figures(stored)
     assert len(runs) >= 3 and len(runs) == stored["objectives_seeds.seeds"]["value"]
     for key in OBJECTIVES_README_CLAIMS:
-        failing = [seed for seed, f in runs.items() if not claim(key).predicate(f)]
+        failing = [seed for seed, f in runs.items() if not holds(key, f)]
         assert not failing, f"the objectives README says {key!r}, which seed(s) {failing} contradict"

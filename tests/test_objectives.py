@@ -211,19 +211,19 @@ def fake_figures(init_cos=0.95, nll_cos=0.75, con_cos=0.35, nll_auc=0.79, con_au
     ("contrastive_separates_less", {}, {"con_auc": 0.785}),
 ])
 def test_each_claim_words_what_its_predicate_finds(key, holds, fails):
-    from plugins.objectives.lesson import claim
+    from plugins.objectives import lesson
 
-    c = claim(key)
-    assert c.predicate(fake_figures(**holds)) and not c.predicate(fake_figures(**fails))
-    said_true, said_false = c.say(fake_figures(**holds)), c.say(fake_figures(**fails))
-    assert said_true == c.holds.format(**_flat(fake_figures(**holds))) and said_true != said_false
-    assert "{" not in said_true + said_false  # every placeholder filled
+    assert lesson.holds(key, fake_figures(**holds)) and not lesson.holds(key, fake_figures(**fails))
+    said_true, said_false = lesson.say(key, fake_figures(**holds)), lesson.say(key, fake_figures(**fails))
+    assert "{" not in said_true + said_false and said_true != said_false  # every placeholder filled
 
 
-def _flat(figures):
-    from plugins.objectives.lesson import _names
+def test_every_claim_is_declared_through_the_shared_mechanism():
+    from playground.contract.claims import Claims
+    from plugins.objectives import lesson
 
-    return _names(figures)
+    assert isinstance(lesson.CLAIMS, Claims) and isinstance(lesson.README_CLAIMS, Claims)
+    assert not hasattr(lesson, "Claim")  # no private claim class beside the contract's
 
 
 def test_reveals_answer_from_the_run_and_figures_draw(tiny_run):
@@ -237,7 +237,7 @@ def test_reveals_answer_from_the_run_and_figures_draw(tiny_run):
     assert "Not quite" in lesson.reveal_nll(tiny_run, other)
     assert f"{tiny_run.arms['contrastive'].final.geometry.figures['inter_mean']:.2f}" in lesson.reveal_contrastive(tiny_run, None)
     text = lesson.findings(tiny_run)
-    assert all(c.say(lesson.run_figures(tiny_run)) in text for c in lesson.CLAIMS)
+    assert all(lesson.say(c.id, lesson.run_figures(tiny_run)) in text for c in lesson.CLAIMS)
     hist = figures.histogram_figure(tiny_run)
     assert len(hist.data) == 2 * len(tiny_run.arms)  # intra and inter per arm, one axis
     assert len(figures.projection_figure(tiny_run).data) == 4 * len(tiny_run.arms)  # 4 domains per arm

@@ -1,8 +1,8 @@
 """The lab's words: what it shows, the two predict-then-reveal questions, and the reveals.
 
-Every sentence that states a direction is a ``Claim``: its predicate, evaluated on this
-run's figures, picks which of its two wordings the reveal uses, so a reveal never says
-what its own run contradicts. No gradio here.
+Every sentence that states a direction is a claim (``playground.contract.claims``): its
+predicate, evaluated on this run's figures, picks which of its two wordings the reveal
+uses, so a reveal never says what its own run contradicts. No gradio here.
 
 Sources: Ethayarajh 2019 (contextual token vectors of BERT, ELMo and GPT-2 are anisotropic);
 Gao et al. 2019 (representation degeneration: likelihood training pushes the learned word
@@ -11,9 +11,9 @@ sentence vectors more uniform); Wang & Isola 2020 (alignment and uniformity).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
+from playground.contract.claims import LOWER, Claims, compare
 from playground.contract.verdict import judge
 
 from .options import ARM_NAMES, NLL_NAMES
@@ -54,23 +54,13 @@ def answer(inter_mean: float) -> str:
     return CHOICES[0] if inter_mean > THRESHOLD else CHOICES[1]
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A sentence that states a direction, with the predicate that checks it on a run's
-    figures (``{arm: {figure: value}}``, plus ``"baseline"``): ``holds`` words it when the
-    predicate is true, ``fails`` when it is not. Both are formatted with the figures."""
-
-    key: str
-    predicate: Callable[[dict], bool]
-    holds: str
-    fails: str
-
-    def say(self, figures: dict) -> str:
-        return (self.holds if self.predicate(figures) else self.fails).format(**_names(figures))
+HOLDS, FAILS = "holds", "fails"
 
 
-def _names(f: dict) -> dict:
-    """The figures under flat names for the claims' wording: ``nll_mean_cosine``, ..."""
+def flat_figures(f: dict) -> dict:
+    """A run's figures (``{arm: {figure: value}}`` plus ``"baseline"`` and ``"metric"``, as
+    ``run_figures`` gives them) under the flat names the claims read and word themselves with:
+    ``nll_mean_cosine``, ``contrastive_uniformity``, ``ratio``, ..."""
     flat = {"baseline": f["baseline"], "metric": f.get("metric", "token accuracy"), "same": SAME_WITHIN,
             "threshold": THRESHOLD}
     for arm in ("init", "nll", "contrastive"):
@@ -79,49 +69,68 @@ def _names(f: dict) -> dict:
     return flat
 
 
-CLAIMS = (
-    Claim("nll_learns",
-          lambda f: f["nll"]["token_accuracy"] >= 2 * f["baseline"],
-          "The NLL arm learned its task: {metric} **{nll_token_accuracy:.3f}** against {baseline:.3f} for always "
-          "guessing the most frequent piece ({ratio:.1f} x).",
-          "The NLL arm's {metric} is **{nll_token_accuracy:.3f}** against {baseline:.3f} for always guessing the most "
-          "frequent piece ({ratio:.1f} x): short of twice the baseline, so it has learned little beyond the frequent "
-          "pieces; more steps would show more."),
-    Claim("init_is_a_cone",
-          lambda f: f["init"]["mean_cosine"] > f["nll"]["mean_cosine"] > THRESHOLD,
-          "The random initialisation was already a narrow cone (mean cosine **{init_mean_cosine:.2f}**); NLL "
-          "training lowered it to **{nll_mean_cosine:.2f}**, still above {threshold}: in this run the random "
-          "initialisation was already a cone, and token prediction lowered it without removing it.",
-          "NLL training moved the mean cosine of the random initialisation from {init_mean_cosine:.2f} to "
-          "{nll_mean_cosine:.2f}."),
-    Claim("contrastive_spreads",
-          lambda f: f["contrastive"]["uniformity"] < f["nll"]["uniformity"]
-          and f["contrastive"]["mean_cosine"] < f["nll"]["mean_cosine"],
-          "SimCSE spread the texts over the sphere: mean cosine {nll_mean_cosine:.2f} → **{contrastive_mean_cosine:.2f}**, "
-          "uniformity {nll_uniformity:.2f} → **{contrastive_uniformity:.2f}** (lower is more uniform).",
-          "SimCSE did not spread the texts more than NLL did here (mean cosine {nll_mean_cosine:.2f} vs "
-          "{contrastive_mean_cosine:.2f}, uniformity {nll_uniformity:.2f} vs {contrastive_uniformity:.2f})."),
-    Claim("contrastive_separates_less",
-          lambda f: f["contrastive"]["separation_auc"] < f["nll"]["separation_auc"] - SAME_WITHIN,
-          "But it separated the domains *less*: AUC {nll_separation_auc:.3f} → **{contrastive_separation_auc:.3f}**. "
-          "Two explanations fit, and this run does not tell them apart: its positives are two dropout views of one "
-          "paragraph, which say nothing about which texts belong together; and every negative is a docstring, so "
-          "the loss pushes one of the measured domains apart from itself.",
-          "Its separation of the domains did not fall by more than {same:.2f}: AUC {nll_separation_auc:.3f} → "
-          "**{contrastive_separation_auc:.3f}**."),
-)
+def _either(holds: bool) -> str:
+    return HOLDS if holds else FAILS
 
 
-# Stated in the README as what every seed shows (tests/test_docs_figures.py checks it); the
-# reveal uses ``CLAIMS``, which word themselves either way.
-BEATS_BASELINE = Claim(
-    "nll_beats_baseline", lambda f: f["nll"]["token_accuracy"] > f["baseline"],
-    "The NLL arm predicts better than always guessing the most frequent piece ({ratio:.1f} x).",
-    "The NLL arm predicts no better than always guessing the most frequent piece ({ratio:.1f} x).")
+# Worded per run (``CLAIMS`` in the reveal): each names which way this run went.
+CLAIMS = Claims()
+CLAIMS.declare(
+    "nll_learns", lambda f: _either(f["nll_token_accuracy"] >= 2 * f["baseline"]),
+    {HOLDS: "The NLL arm learned its task: {metric} **{nll_token_accuracy:.3f}** against {baseline:.3f} for always "
+            "guessing the most frequent piece ({ratio:.1f} x).",
+     FAILS: "The NLL arm's {metric} is **{nll_token_accuracy:.3f}** against {baseline:.3f} for always guessing the "
+            "most frequent piece ({ratio:.1f} x): short of twice the baseline, so it has learned little beyond the "
+            "frequent pieces; more steps would show more."})
+CLAIMS.declare(
+    "init_is_a_cone", lambda f: _either(f["init_mean_cosine"] > f["nll_mean_cosine"] > THRESHOLD),
+    {HOLDS: "The random initialisation was already a narrow cone (mean cosine **{init_mean_cosine:.2f}**); NLL "
+            "training lowered it to **{nll_mean_cosine:.2f}**, still above {threshold}: in this run the random "
+            "initialisation was already a cone, and token prediction lowered it without removing it.",
+     FAILS: "NLL training moved the mean cosine of the random initialisation from {init_mean_cosine:.2f} to "
+            "{nll_mean_cosine:.2f}."},
+    source="Ethayarajh 2019; Gao et al. 2019")
+CLAIMS.declare(
+    "contrastive_spreads",
+    lambda f: _either(f["contrastive_uniformity"] < f["nll_uniformity"]
+                      and f["contrastive_mean_cosine"] < f["nll_mean_cosine"]),
+    {HOLDS: "SimCSE spread the texts over the sphere: mean cosine {nll_mean_cosine:.2f} → "
+            "**{contrastive_mean_cosine:.2f}**, uniformity {nll_uniformity:.2f} → **{contrastive_uniformity:.2f}** "
+            "(lower is more uniform).",
+     FAILS: "SimCSE did not spread the texts more than NLL did here (mean cosine {nll_mean_cosine:.2f} vs "
+            "{contrastive_mean_cosine:.2f}, uniformity {nll_uniformity:.2f} vs {contrastive_uniformity:.2f})."},
+    source="Gao et al. 2021; Wang & Isola 2020")
+CLAIMS.declare(
+    "contrastive_separates_less",
+    lambda f: _either(compare(f["contrastive_separation_auc"], f["nll_separation_auc"], SAME_WITHIN) == LOWER),
+    {HOLDS: "But it separated the domains *less*: AUC {nll_separation_auc:.3f} → **{contrastive_separation_auc:.3f}**. "
+            "Two explanations fit, and this run does not tell them apart: its positives are two dropout views of one "
+            "paragraph, which say nothing about which texts belong together; and every negative is a docstring, so "
+            "the loss pushes one of the measured domains apart from itself.",
+     FAILS: "Its separation of the domains did not fall by more than {same:.2f}: AUC {nll_separation_auc:.3f} → "
+            "**{contrastive_separation_auc:.3f}**."})
+
+# Stated in the README as what every seed shows (tests/test_docs_figures.py checks it on the
+# stored seeds); the reveal uses ``CLAIMS``, which word themselves either way.
+README_CLAIMS = Claims()
+README_CLAIMS.declare(
+    "nll_beats_baseline", lambda f: _either(f["nll_token_accuracy"] > f["baseline"]),
+    {HOLDS: "The NLL arm predicts better than always guessing the most frequent piece ({ratio:.1f} x).",
+     FAILS: "The NLL arm predicts no better than always guessing the most frequent piece ({ratio:.1f} x)."})
 
 
-def claim(key: str) -> Claim:
-    return next(c for c in (*CLAIMS, BEATS_BASELINE) if c.key == key)
+def _claim(key: str):
+    return next(c for c in (*CLAIMS, *README_CLAIMS) if c.id == key)
+
+
+def holds(key: str, figures: dict) -> bool:
+    """Whether claim ``key`` holds on ``figures`` (in ``run_figures``' shape)."""
+    return _claim(key).decide(flat_figures(figures)) == HOLDS
+
+
+def say(key: str, figures: dict) -> str:
+    """Claim ``key``'s sentence for ``figures`` (in ``run_figures``' shape), figures filled in."""
+    return _claim(key).words(flat_figures(figures))
 
 
 def run_figures(result) -> dict:
@@ -160,7 +169,7 @@ def findings(result) -> str:
     s = result.settings
     return "\n\n".join([
         "#### What this run shows",
-        " ".join(c.say(run_figures(result)) for c in CLAIMS),
+        " ".join(say(c.id, run_figures(result)) for c in CLAIMS),
         f"Ethayarajh 2019 finds BERT's token vectors anisotropic in every layer; that is a token-level measure and "
         f"this one is over mean-pooled texts, so the figures are not comparable: a toy of {s.hidden} x {s.layers} "
         f"layers trained for {s.steps + s.more_steps} steps shows the direction in one setting, not BERT's figures. "
