@@ -193,3 +193,60 @@ def test_the_real_part_says_why_a_model_is_missing(tmp_path, monkeypatch):
     assert [row["model"] for row in result["real"]] == list(MODEL_IDS)
     assert all("PLAYGROUND_HUB=1" in row["unavailable"] for row in result["real"])
     assert "unavailable here" in format_result(result)
+
+
+# -- the detail toy: a two-pixel mark at two input sizes ----------------------------------
+from playground.contract.claims import HIGHER, LOWER, TIE, Evidence, audit  # noqa: E402
+from plugins.siglip_variants import detail_toy  # noqa: E402
+from plugins.siglip_variants.claims import CLAIMS, detail_figures  # noqa: E402
+
+
+def test_the_mark_blends_away_at_16_px_and_is_kept_at_32():
+    images, labels, swapped = detail_toy.marked_pictures(50, seed=0, stream=2)
+    assert set(labels) == {0, 1}
+    assert (images != swapped).any(axis=(1, 2, 3)).all()  # every picture differs by its mark at 32 px
+    assert detail_toy.identical_at(images, swapped, 32) == 0.0
+    assert detail_toy.identical_at(images, swapped, 16) == 1.0
+    tokens = detail_toy.PatchClassifier.tokens(detail_toy.at_side(images[:2], 16))
+    assert tokens.shape == (2, 16, 3 * detail_toy.PATCH ** 2)
+
+
+def test_the_detail_claim_can_come_out_every_way():
+    def runs(low, high):
+        return [detail_toy.SizeRun(16, 16, low, 0.5, 1.0, 0.5), detail_toy.SizeRun(32, 64, high, 1.0, 2.0, 0.1)]
+
+    claim = CLAIMS["detail.kept_at_higher_size"]
+    assert claim.decide(detail_figures(runs(0.5, 1.0))) == HIGHER
+    assert claim.decide(detail_figures(runs(0.5, 0.55))) == TIE
+    assert claim.decide(detail_figures(runs(0.9, 0.5))) == LOWER
+    with pytest.raises(ValueError, match="input side"):
+        detail_toy.compare_sizes(detail_toy.DetailSettings(sides=(12, 32)))
+
+
+@pytest.mark.slow
+def test_the_mark_is_read_at_the_higher_size_on_several_seeds():
+    evidence = []
+    for seed in (0, 1, 2, 3):
+        settings = detail_toy.DetailSettings(seed=seed)
+        runs = detail_toy.compare_sizes(settings)
+        figures = detail_figures(runs)
+        assert CLAIMS["detail.kept_at_higher_size"].decide(figures) == HIGHER, (seed, runs)
+        low, high = runs
+        assert (low.tokens, high.tokens) == (16, 64) and low.accuracy <= low.ceiling == 0.5
+        evidence.append(Evidence(f"seed {seed}", detail_toy.summary(runs, settings)["reveal"],
+                                 {"detail.kept_at_higher_size": figures}))
+    assert audit(CLAIMS, evidence) == []
+
+
+def test_headless_reports_the_detail_toy():
+    from plugins.siglip_variants.headless import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    result = run(parser.parse_args(["--part", "detail"]), LabContext(registry=None))
+    json.dumps(result)
+    d = result["detail"]
+    assert [(r["side"], r["tokens"]) for r in d["runs"]] == [(16, 16), (32, 64)]
+    assert d["reveal"] == CLAIMS["detail.kept_at_higher_size"].words(
+        detail_figures([detail_toy.SizeRun(**r) for r in d["runs"]]))
+    assert "two-pixel mark" in format_result(result)
