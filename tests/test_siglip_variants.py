@@ -250,3 +250,37 @@ def test_headless_reports_the_detail_toy():
     assert d["reveal"] == CLAIMS["detail.kept_at_higher_size"].words(
         detail_figures([detail_toy.SizeRun(**r) for r in d["runs"]]))
     assert "two-pixel mark" in format_result(result)
+
+
+# -- the real checkpoints' panel ----------------------------------------------------------
+def test_the_real_panel_says_what_to_do_offline_and_scores_with_tiny_models(tmp_path, monkeypatch, tiny_plugin):
+    from gradio_client import Client, handle_file
+    from huggingface_hub import constants
+
+    from playground.data.images import photo_file
+    from plugins.siglip_variants.real_models import MODEL_IDS, PHOTO_LABELS
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))  # an empty cache: the real models are not here
+    monkeypatch.delenv("PLAYGROUND_HUB", raising=False)
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.siglip_variants"),
+                               extra=[tiny_plugin], entry_points=False)
+    demo = build_app(pm, create_registry(pm, device="cpu"))
+    assert not pm.errors
+    try:
+        client = Client(launch(demo), verbose=False)
+        photo = handle_file(photo_file("chelsea"))
+        said, table = client.predict(photo, *MODEL_IDS, api_name="/siglip_variants_real")
+        assert "Not available here" in said and "playground serve --hub" in said
+        assert all(f"`{m}`" in said for m in MODEL_IDS) and not table["data"]
+        said, table = client.predict(photo, "tiny-clip", "tiny-siglip", api_name="/siglip_variants_real")
+        assert said == ""
+        assert table["headers"][-2:] == ["tiny-clip", "tiny-siglip"]
+        assert len(table["data"]) == sum(len(labels) for labels in PHOTO_LABELS.values())
+        assert {row[1] for row in table["data"]} >= {"猫", "قطة", "Katze"}
+        siglip = [row[-1] for row in table["data"]]
+        assert all(0 <= p <= 1 for p in siglip)
+        said, table = client.predict(photo, MODEL_IDS[1], "tiny-siglip", api_name="/siglip_variants_real")
+        assert f"`{MODEL_IDS[1]}`" in said and table["headers"][-1] == "tiny-siglip"
+    finally:
+        demo.close()

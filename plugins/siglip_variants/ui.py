@@ -8,9 +8,11 @@ import pandas as pd
 
 from playground.classroom.ui import ClassVotes
 from playground.contract.lab import LabContext
-from playground.web.ui import friendly_errors
+from playground.data.images import load_image, photo_file, source_name
+from playground.web.ui import first_available, friendly_errors, model_choices, session_id
 
 from .figures import device_cost_figure, multilingual_figure, resolution_figure
+from .real_models import MODEL_IDS, five_language_scores, needs_the_hub, score_table
 from .scaling import CHOICES, QUESTION, agreement, cost_rows, device_costs, reveal
 
 LESSON = """### SigLIP-*: what the sigmoid variants bring
@@ -33,6 +35,18 @@ RESOLUTION_LESSON = """**Resolution.** ViT-B-16-SigLIP cuts the image into 16-pi
 14 × 14 = 196 tokens and 512 px gives 32 × 32 = 1024. Each resolution's image tower is built here with the real
 shapes (random weights: the arithmetic does not depend on them) and one image is timed through it on this machine.
 The ImageNet zero-shot accuracy beside each is the published figure (open_clip's results table), not measured here."""
+
+REAL_LESSON = """**The real checkpoints: one photo, labels in five languages.** The same photo is scored against the same four
+labels hand-written in English, German, French, Japanese and Arabic, by the English `siglip-vit-b-16` and the
+multilingual `siglip-vit-b-16-i18n-256` (trained on multilingual WebLI captions, with a 250,000-piece tokenizer). Each
+label is an independent sigmoid: the scores of one language need not sum to one, and a label can score high in one
+language and near zero in another."""
+
+
+def _pick(registry, wanted: str) -> Optional[str]:
+    """``wanted`` when the registry offers it (available or not: the note says why not), else
+    any available image-text model."""
+    return wanted if wanted in registry.specs else first_available(registry, [], "image-text")
 
 
 def build(ctx: LabContext) -> None:
@@ -73,6 +87,20 @@ def build(ctx: LabContext) -> None:
         resolution_plot = gr.Plot(label="Tokens against cost")
         resolution_table = gr.Dataframe(interactive=False, label="Per resolution")
 
+    with gr.Accordion("The real checkpoints: labels in five languages (needs the Hub)", open=False):
+        gr.Markdown(REAL_LESSON)
+        with gr.Row():
+            real_photo = gr.Image(value=photo_file("chelsea"), label="Photo", type="filepath", height=260,
+                                  sources=["upload", "clipboard"])
+            with gr.Column():
+                english_model = gr.Dropdown(choices=model_choices(ctx.registry, "image-text"),
+                                            value=_pick(ctx.registry, MODEL_IDS[0]), label="English model")
+                multilingual_model = gr.Dropdown(choices=model_choices(ctx.registry, "image-text"),
+                                                 value=_pick(ctx.registry, MODEL_IDS[1]), label="Multilingual model")
+                score_real = gr.Button("Score the labels in five languages", variant="primary")
+        real_said = gr.Markdown(needs_the_hub(ctx.registry))
+        real_table = gr.Dataframe(interactive=False, label="Sigmoid probability of each label, per model")
+
     @friendly_errors
     def train_languages(progress=gr.Progress()):
         from .multilingual import label_pieces, reveal_multilingual, train_and_score
@@ -96,6 +124,23 @@ def build(ctx: LabContext) -> None:
                  "source": SOURCE} for c in costs]
         return resolution_figure(costs), pd.DataFrame(rows)
 
+    @friendly_errors
+    def score_five_languages(photo, english: Optional[str], multilingual: Optional[str], request: gr.Request,
+                             progress=gr.Progress()):
+        picture = load_image(photo, what="The photo")
+        session = session_id(request)
+        picked = [m for m in (english, multilingual) if m]
+        if not picked:
+            raise ValueError("Pick at least one model (an image-text model: CLIP or SigLIP).")
+        progress(0.1, desc="loading the models and scoring the labels")
+        rows = five_language_scores(ctx.registry, picture, source_name(photo, "your photo"), picked, session)
+        said = needs_the_hub(ctx.registry, picked, session)
+        if not any("languages" in row for row in rows):
+            return said, pd.DataFrame()
+        return said, pd.DataFrame(score_table(rows))
+
     train.click(train_languages, None, [languages_plot, languages_said, languages_table],
                 api_name="siglip_variants_multilingual")
     measure.click(time_towers, None, [resolution_plot, resolution_table], api_name="siglip_variants_resolution")
+    score_real.click(score_five_languages, [real_photo, english_model, multilingual_model], [real_said, real_table],
+                     api_name="siglip_variants_real")
