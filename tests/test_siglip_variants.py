@@ -3,6 +3,7 @@ receives, the predict-then-reveal), the headless run and the served API."""
 import argparse
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -282,5 +283,45 @@ def test_the_real_panel_says_what_to_do_offline_and_scores_with_tiny_models(tmp_
         assert all(0 <= p <= 1 for p in siglip)
         said, table = client.predict(photo, MODEL_IDS[1], "tiny-siglip", api_name="/siglip_variants_real")
         assert f"`{MODEL_IDS[1]}`" in said and table["headers"][-1] == "tiny-siglip"
+    finally:
+        demo.close()
+
+
+# -- the patch grid over the photo and the detail toy in the tab --------------------------
+def test_the_patch_grid_comes_from_the_tower_and_its_preprocessing():
+    from playground.data.images import read_image
+
+    photo, _ = read_image("bundled:chelsea")
+    for model_id, (architecture, side) in resolution.RESOLUTION_IDS.items():
+        g = resolution.grid_geometry(model_id)
+        assert (g.side, g.patch) == (side, 16) and g.tokens == (side // 16) ** 2
+        pixels, caption = resolution.photo_with_grid(photo, model_id)
+        scale = pixels.shape[0] // side
+        assert pixels.shape == (side * scale, side * scale, 3)
+        assert f"{g.grid}×{g.grid} = {g.tokens} patches" in caption
+        # grid lines fall every patch (16 input pixels) and nowhere else: the line colour is yellow
+        yellow = (pixels[..., 0] > 200) & (pixels[..., 1] > 180) & (pixels[..., 2] < 120)
+        columns = np.flatnonzero(yellow.mean(axis=0) > 0.9)
+        assert len(columns) and all((c // scale) % 16 in (0, 15) for c in columns)
+        assert len({c // (16 * scale) for c in columns}) >= g.grid - 2
+    with pytest.raises(ValueError, match="unknown resolution id"):
+        resolution.grid_geometry("siglip-vit-b-16-999")
+
+
+def test_api_draws_the_grid_and_trains_the_detail_toy():
+    from gradio_client import Client, handle_file
+
+    from playground.data.images import photo_file
+
+    pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.siglip_variants"),
+                               entry_points=False)
+    demo = build_app(pm, create_registry(pm, device="cpu"))
+    try:
+        client = Client(launch(demo), verbose=False)
+        view, said = client.predict(handle_file(photo_file("chelsea")), "siglip-vit-b-16-384",
+                                    api_name="/siglip_variants_grid")
+        assert "24×24 = 576 patches of 16×16 pixels" in said and view
+        figure, revealed = client.predict(api_name="/siglip_variants_detail")
+        assert figure["type"] == "plotly" and "64 tokens" in revealed
     finally:
         demo.close()
