@@ -177,17 +177,12 @@ def test_more_pixels_more_tokens_and_more_activation_memory():
         resolution.tower_cost("siglip-vit-b-16-999")
 
 
-def test_the_real_part_says_why_a_model_is_missing(tmp_path, monkeypatch):
-    from huggingface_hub import constants
-
+def test_the_real_part_says_why_a_model_is_missing(empty_hub_cache):
     from conftest import registry_of
     from playground.models.catalog import DEFAULT_MODELS
     from plugins.siglip_variants.headless import add_arguments
     from plugins.siglip_variants.real_models import MODEL_IDS
 
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))  # an empty cache
-    monkeypatch.delenv("PLAYGROUND_HUB", raising=False)
-    monkeypatch.delenv("SPACE_ID", raising=False)
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     result = run(parser.parse_args(["--part", "real"]), LabContext(registry=registry_of(*DEFAULT_MODELS)))
@@ -254,16 +249,12 @@ def test_headless_reports_the_detail_toy():
 
 
 # -- the real checkpoints' panel ----------------------------------------------------------
-def test_the_real_panel_says_what_to_do_offline_and_scores_with_tiny_models(tmp_path, monkeypatch, tiny_plugin):
+def test_the_real_panel_says_what_to_do_offline_and_scores_with_tiny_models(empty_hub_cache, tiny_plugin):
     from gradio_client import Client, handle_file
-    from huggingface_hub import constants
 
     from playground.data.images import photo_file
     from plugins.siglip_variants.real_models import MODEL_IDS, PHOTO_LABELS
 
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))  # an empty cache: the real models are not here
-    monkeypatch.delenv("PLAYGROUND_HUB", raising=False)
-    monkeypatch.delenv("SPACE_ID", raising=False)
     pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.siglip_variants"),
                                extra=[tiny_plugin], entry_points=False)
     demo = build_app(pm, create_registry(pm, device="cpu"))

@@ -39,13 +39,8 @@ def test_predict_split_the_batch_and_see_the_reveal(page, url):
 
 
 @pytest.fixture
-def offline_url(serve, tmp_path, monkeypatch, tiny_plugin):
+def offline_url(serve, empty_hub_cache, tiny_plugin):
     """The app with the tiny models and an empty Hugging Face cache (the real SigLIPs absent)."""
-    from huggingface_hub import constants
-
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.delenv("PLAYGROUND_HUB", raising=False)
-    monkeypatch.delenv("SPACE_ID", raising=False)
     pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.siglip_variants"),
                                extra=[tiny_plugin], entry_points=False)
     demo = build_app(pm, create_registry(pm, device="cpu"))
