@@ -21,7 +21,7 @@ machine, 5 to 13 times longer: simclr 745 s, simclr_more 2620 s, train_clip 822 
 siglip seed 29 to 37 min): ``anisotropy`` (~40 s: the default run, σ = 0.1 per coordinate,
 and three more seeds), ``triplet`` (~10 s), ``temperature`` (~15 s), ``fine_tune`` (~1.5 min),
 ``train_clip`` (~2.5 min), ``simclr`` (the default run, ~1 min), ``simclr_more`` (digits, ViT
-and both experiments, ~5 min), ``siglip_variants`` (the multilingual toy, ~1 min),
+and both experiments, ~5 min), ``siglip_variants`` (the multilingual and detail toys, ~1 min),
 ``siglip_seeds`` (~3 min per seed; each seed's figure is stored, and a slow test re-runs seed 0
 only), ``objectives_seeds`` (~2.5 min per seed; not re-run by the tests).
 """
@@ -352,7 +352,9 @@ def objectives_seeds(reg, reuse: Path | None = None, seeds=OBJECTIVES_SEEDS) -> 
 
 def siglip_variants(reg) -> Figures:
     """The SigLIP-* lab: per-device memory of both losses at B = 4096 on 8 devices, the
-    chunked loss's agreement, and the multilingual toy's default run."""
+    chunked loss's agreement, the multilingual toy's default run and the detail toy's
+    (accuracy, tokens and ceiling per input size; its timings depend on the machine)."""
+    from plugins.siglip_variants.detail_toy import DetailSettings, compare_sizes
     from plugins.siglip_variants.multilingual import (
         ToySettings, accuracy_ceiling, indistinguishable_labels, train_and_score,
     )
@@ -369,6 +371,10 @@ def siglip_variants(reg) -> Figures:
             out[f"siglip_variants.toy.{run.tokenizer}.{run.captions}.{lang}"] = (acc, ".0%")
     out["siglip_variants.toy.wordpiece.ja.ceiling"] = (accuracy_ceiling("wordpiece", "ja"), ".0%")
     out["siglip_variants.toy.wordpiece.ja.indistinguishable"] = (indistinguishable_labels("wordpiece", "ja"), "d")
+    for run in compare_sizes(DetailSettings()):
+        out[f"siglip_variants.detail.side{run.side}.accuracy"] = (run.accuracy, ".0%")
+        out[f"siglip_variants.detail.side{run.side}.ceiling"] = (run.ceiling, ".0%")
+        out[f"siglip_variants.detail.side{run.side}.tokens"] = (run.tokens, "d")
     return out
 
 

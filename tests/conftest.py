@@ -184,3 +184,15 @@ def open_tab(page, title: str) -> None:
     page.get_by_label("More tabs").click()
     exact = re.compile(rf"^\s*{re.escape(title)}\s*$")
     page.locator(".overflow-dropdown button", has_text=exact).first.click()
+
+
+@pytest.fixture
+def empty_hub_cache(tmp_path, monkeypatch):
+    """An empty Hugging Face cache with downloads off (no Space, no PLAYGROUND_HUB): every
+    Hub model is unavailable, as on a fresh offline machine."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.delenv("PLAYGROUND_HUB", raising=False)
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    return tmp_path

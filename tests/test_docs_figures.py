@@ -45,6 +45,7 @@ MUST_BE_MARKED = {
     "objectives_seeds.nll.mean_cosine.mean", "objectives_seeds.contrastive.mean_cosine.mean",
     "objectives_seeds.nll.separation_auc.mean", "objectives_seeds.contrastive.separation_auc.mean",
     "objectives_seeds.nll.token_accuracy.mean", "objectives_seeds.baseline.mean",
+    "siglip_variants.detail.side16.accuracy", "siglip_variants.detail.side32.accuracy",
 }
 
 

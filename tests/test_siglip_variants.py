@@ -3,6 +3,7 @@ receives, the predict-then-reveal), the headless run and the served API."""
 import argparse
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -176,20 +177,142 @@ def test_more_pixels_more_tokens_and_more_activation_memory():
         resolution.tower_cost("siglip-vit-b-16-999")
 
 
-def test_the_real_part_says_why_a_model_is_missing(tmp_path, monkeypatch):
-    from huggingface_hub import constants
-
+def test_the_real_part_says_why_a_model_is_missing(empty_hub_cache):
     from conftest import registry_of
     from playground.models.catalog import DEFAULT_MODELS
     from plugins.siglip_variants.headless import add_arguments
     from plugins.siglip_variants.real_models import MODEL_IDS
 
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))  # an empty cache
-    monkeypatch.delenv("PLAYGROUND_HUB", raising=False)
-    monkeypatch.delenv("SPACE_ID", raising=False)
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     result = run(parser.parse_args(["--part", "real"]), LabContext(registry=registry_of(*DEFAULT_MODELS)))
     assert [row["model"] for row in result["real"]] == list(MODEL_IDS)
     assert all("PLAYGROUND_HUB=1" in row["unavailable"] for row in result["real"])
     assert "unavailable here" in format_result(result)
+
+
+# -- the detail toy: a two-pixel mark at two input sizes ----------------------------------
+from playground.contract.claims import HIGHER, LOWER, TIE, Evidence, audit  # noqa: E402
+from plugins.siglip_variants import detail_toy  # noqa: E402
+from plugins.siglip_variants.claims import CLAIMS, detail_figures  # noqa: E402
+
+
+def test_the_mark_blends_away_at_16_px_and_is_kept_at_32():
+    images, labels, swapped = detail_toy.marked_pictures(50, seed=0, stream=2)
+    assert set(labels) == {0, 1}
+    assert (images != swapped).any(axis=(1, 2, 3)).all()  # every picture differs by its mark at 32 px
+    assert detail_toy.identical_at(images, swapped, 32) == 0.0
+    assert detail_toy.identical_at(images, swapped, 16) == 1.0
+    tokens = detail_toy.PatchClassifier.tokens(detail_toy.at_side(images[:2], 16))
+    assert tokens.shape == (2, 16, 3 * detail_toy.PATCH ** 2)
+
+
+def test_the_detail_claim_can_come_out_every_way():
+    def runs(low, high):
+        return [detail_toy.SizeRun(16, 16, low, 0.5, 1.0, 0.5), detail_toy.SizeRun(32, 64, high, 1.0, 2.0, 0.1)]
+
+    claim = CLAIMS["detail.kept_at_higher_size"]
+    assert claim.decide(detail_figures(runs(0.5, 1.0))) == HIGHER
+    assert claim.decide(detail_figures(runs(0.5, 0.55))) == TIE
+    assert claim.decide(detail_figures(runs(0.9, 0.5))) == LOWER
+    with pytest.raises(ValueError, match="input side"):
+        detail_toy.compare_sizes(detail_toy.DetailSettings(sides=(12, 32)))
+
+
+@pytest.mark.slow
+def test_the_mark_is_read_at_the_higher_size_on_several_seeds():
+    evidence = []
+    for seed in (0, 1, 2, 3):
+        settings = detail_toy.DetailSettings(seed=seed)
+        runs = detail_toy.compare_sizes(settings)
+        figures = detail_figures(runs)
+        assert CLAIMS["detail.kept_at_higher_size"].decide(figures) == HIGHER, (seed, runs)
+        low, high = runs
+        assert (low.tokens, high.tokens) == (16, 64) and low.accuracy <= low.ceiling == 0.5
+        evidence.append(Evidence(f"seed {seed}", detail_toy.summary(runs, settings)["reveal"],
+                                 {"detail.kept_at_higher_size": figures}))
+    assert audit(CLAIMS, evidence) == []
+
+
+def test_headless_reports_the_detail_toy():
+    from plugins.siglip_variants.headless import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    result = run(parser.parse_args(["--part", "detail"]), LabContext(registry=None))
+    json.dumps(result)
+    d = result["detail"]
+    assert [(r["side"], r["tokens"]) for r in d["runs"]] == [(16, 16), (32, 64)]
+    assert d["reveal"] == CLAIMS["detail.kept_at_higher_size"].words(
+        detail_figures([detail_toy.SizeRun(**r) for r in d["runs"]]))
+    assert "two-pixel mark" in format_result(result)
+
+
+# -- the real checkpoints' panel ----------------------------------------------------------
+def test_the_real_panel_says_what_to_do_offline_and_scores_with_tiny_models(empty_hub_cache, tiny_plugin):
+    from gradio_client import Client, handle_file
+
+    from playground.data.images import photo_file
+    from plugins.siglip_variants.real_models import MODEL_IDS, PHOTO_LABELS
+
+    pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.siglip_variants"),
+                               extra=[tiny_plugin], entry_points=False)
+    demo = build_app(pm, create_registry(pm, device="cpu"))
+    assert not pm.errors
+    try:
+        client = Client(launch(demo), verbose=False)
+        photo = handle_file(photo_file("chelsea"))
+        said, table = client.predict(photo, *MODEL_IDS, api_name="/siglip_variants_real")
+        assert "Not available here" in said and "playground serve --hub" in said
+        assert all(f"`{m}`" in said for m in MODEL_IDS) and not table["data"]
+        said, table = client.predict(photo, "tiny-clip", "tiny-siglip", api_name="/siglip_variants_real")
+        assert said == ""
+        assert table["headers"][-2:] == ["tiny-clip", "tiny-siglip"]
+        assert len(table["data"]) == sum(len(labels) for labels in PHOTO_LABELS.values())
+        assert {row[1] for row in table["data"]} >= {"猫", "قطة", "Katze"}
+        siglip = [row[-1] for row in table["data"]]
+        assert all(0 <= p <= 1 for p in siglip)
+        said, table = client.predict(photo, MODEL_IDS[1], "tiny-siglip", api_name="/siglip_variants_real")
+        assert f"`{MODEL_IDS[1]}`" in said and table["headers"][-1] == "tiny-siglip"
+    finally:
+        demo.close()
+
+
+# -- the patch grid over the photo and the detail toy in the tab --------------------------
+def test_the_patch_grid_comes_from_the_tower_and_its_preprocessing():
+    from playground.data.images import read_image
+
+    photo, _ = read_image("bundled:chelsea")
+    for model_id, (architecture, side) in resolution.RESOLUTION_IDS.items():
+        g = resolution.grid_geometry(model_id)
+        assert (g.side, g.patch) == (side, 16) and g.tokens == (side // 16) ** 2
+        pixels, caption = resolution.photo_with_grid(photo, model_id)
+        scale = pixels.shape[0] // side
+        assert pixels.shape == (side * scale, side * scale, 3)
+        assert f"{g.grid}×{g.grid} = {g.tokens} patches" in caption
+        # grid lines fall every patch (16 input pixels) and nowhere else: the line colour is yellow
+        yellow = (pixels[..., 0] > 200) & (pixels[..., 1] > 180) & (pixels[..., 2] < 120)
+        columns = np.flatnonzero(yellow.mean(axis=0) > 0.9)
+        assert len(columns) and all((c // scale) % 16 in (0, 15) for c in columns)
+        assert len({c // (16 * scale) for c in columns}) >= g.grid - 2
+    with pytest.raises(ValueError, match="unknown resolution id"):
+        resolution.grid_geometry("siglip-vit-b-16-999")
+
+
+def test_api_draws_the_grid_and_trains_the_detail_toy():
+    from gradio_client import Client, handle_file
+
+    from playground.data.images import photo_file
+
+    pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.siglip_variants"),
+                               entry_points=False)
+    demo = build_app(pm, create_registry(pm, device="cpu"))
+    try:
+        client = Client(launch(demo), verbose=False)
+        view, said = client.predict(handle_file(photo_file("chelsea")), "siglip-vit-b-16-384",
+                                    api_name="/siglip_variants_grid")
+        assert "24×24 = 576 patches of 16×16 pixels" in said and view
+        figure, revealed = client.predict(api_name="/siglip_variants_detail")
+        assert figure["type"] == "plotly" and "64 tokens" in revealed
+    finally:
+        demo.close()

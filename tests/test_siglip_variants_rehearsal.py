@@ -97,8 +97,9 @@ def test_the_same_photo_in_five_languages_through_both_real_ids(registry):
 
     from playground.contract.lab import LabContext
     from plugins.siglip_variants.headless import add_arguments, format_result, run
-    from plugins.siglip_variants.real_models import MODEL_IDS, PHOTO_LABELS
+    from plugins.siglip_variants.real_models import MODEL_IDS, PHOTO_LABELS, needs_the_hub, score_table
 
+    assert needs_the_hub(registry) == ""  # the tab's panel has nothing to warn about
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     result = run(parser.parse_args(["--part", "real"]), LabContext(registry=registry))
@@ -109,3 +110,6 @@ def test_the_same_photo_in_five_languages_through_both_real_ids(registry):
             scores = row["languages"][lang]
             assert list(scores) == list(labels) and all(0 <= p <= 1 for p in scores.values())
     assert "siglip-vit-b-16-i18n-256 (sigmoid)" in format_result(result)
+    table = score_table(result["real"])  # what the tab's panel shows
+    assert len(table) == sum(len(labels) for labels in PHOTO_LABELS.values())
+    assert all(set(MODEL_IDS) <= set(row) for row in table)

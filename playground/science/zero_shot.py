@@ -380,26 +380,33 @@ class VitView:
         )
 
 
-def vit_view(model: ImageTextModel, image: Image.Image, min_side: int = VIEW_MIN_SIDE) -> VitView:
-    """``model.preprocess_view(image)`` enlarged by a whole factor (nearest
-    neighbour, so each input pixel stays a crisp square) with the patch grid drawn."""
-    view = np.asarray(model.preprocess_view(image), dtype=np.uint8)
+def draw_patch_grid(view: np.ndarray, patch: Optional[int], min_side: int = VIEW_MIN_SIDE) -> tuple[np.ndarray, int]:
+    """``view`` (H×W×3 uint8, the model's square input) enlarged by a whole factor (nearest
+    neighbour, so each input pixel stays a crisp square) with a line between every two
+    patches of ``patch`` pixels (none when ``patch`` is None); returns (pixels, factor)."""
     side = int(view.shape[0])
     scale = max(1, math.ceil(min_side / max(side, 1)))
     big = Image.fromarray(view).resize((view.shape[1] * scale, side * scale), Image.Resampling.NEAREST)
-    patch = int(model.patch_size) if getattr(model, "patch_size", None) else None
-    grid = side // patch if patch else 0
     if patch:
         overlay = Image.new("RGBA", big.size, (0, 0, 0, 0))
         draw = ImageDraw.Draw(overlay)
         step = patch * scale
         width = max(1, scale // 2)
-        for k in range(1, grid):
+        for k in range(1, side // patch):
             draw.line([(k * step, 0), (k * step, big.size[1])], fill=(255, 230, 0, 200), width=width)
             draw.line([(0, k * step), (big.size[0], k * step)], fill=(255, 230, 0, 200), width=width)
         big = Image.alpha_composite(big.convert("RGBA"), overlay).convert("RGB")
+    return np.asarray(big), scale
+
+
+def vit_view(model: ImageTextModel, image: Image.Image, min_side: int = VIEW_MIN_SIDE) -> VitView:
+    """``model.preprocess_view(image)`` enlarged with the patch grid drawn (``draw_patch_grid``)."""
+    view = np.asarray(model.preprocess_view(image), dtype=np.uint8)
+    side = int(view.shape[0])
+    patch = int(model.patch_size) if getattr(model, "patch_size", None) else None
+    pixels, scale = draw_patch_grid(view, patch, min_side)
     return VitView(
-        pixels=np.asarray(big), input_size=side, patch_size=patch, grid=grid, scale=scale,
+        pixels=pixels, input_size=side, patch_size=patch, grid=side // patch if patch else 0, scale=scale,
         preprocessing=getattr(model, "preprocessing", ""),
     )
 

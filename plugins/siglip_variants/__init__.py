@@ -1,8 +1,10 @@
 """Lab: SigLIP-* (the SigLIP variants), in three parts: why the sigmoid loss scales (the batch
 split over k simulated devices, the sigmoid loss chunk by chunk around a ring against the softmax
 loss with its all-gather: ``scaling``), multilingual alignment (a toy trained here on captions in
-five languages, two tokenizers: ``multilingual``), and resolution (ViT-B-16-SigLIP's image tower
-at 224 to 512 px: ``resolution``). Headless: ``headless``; the tab: ``ui``."""
+five languages, two tokenizers: ``multilingual``; the real checkpoints side by side:
+``real_models``), and resolution (ViT-B-16-SigLIP's image tower at 224 to 512 px and its patch
+grid: ``resolution``; a toy where a two-pixel mark decides the label at two input sizes:
+``detail_toy``, its claim in ``claims``). Headless: ``headless``; the tab: ``ui``."""
 from playground import Lab, hookimpl
 
 LAB_ID = "siglip_variants"
@@ -27,7 +29,7 @@ def register_labs(register):
             description=(
                 "Why the sigmoid loss scales (the batch split over k devices, chunk by chunk around a "
                 "ring, against the softmax's all-gather); multilingual captions and tokenizers; "
-                "higher-resolution patch grids."
+                "higher-resolution patch grids, and a detail only the larger input keeps."
             ),
             add_arguments=add_arguments,
             run=run,

@@ -70,3 +70,18 @@ def resolution_figure(costs) -> go.Figure:
     fig.update_layout(title="ViT-B-16-SigLIP at 224 → 512 px: 196 → 1024 tokens", height=400,
                       margin=dict(l=10, r=10, t=80, b=40))
     return fig
+
+
+def detail_figure(runs) -> go.Figure:
+    """The detail toy: held-out accuracy per input size (bars, tokens and training time in
+    the labels) with the most any model can score at that size (a line)."""
+    names = [f"{r.side} px, {r.tokens} tokens<br>{r.train_seconds:.1f} s to train" for r in runs]
+    fig = go.Figure(go.Bar(x=names, y=[r.accuracy for r in runs], name="held-out accuracy", marker_color="#3182bd",
+                           hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=names, y=[r.ceiling for r in runs], mode="markers", name="the most any model can score",
+                             marker=dict(symbol="line-ew-open", size=40, line=dict(width=3, color="#e6550d"))))
+    fig.add_hline(y=0.5, line_dash="dash", annotation_text="chance")
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title_text="accuracy")
+    fig.update_layout(title="A two-pixel mark decides the label: the same steps at two input sizes", height=380,
+                      margin=dict(l=10, r=10, t=70, b=40), legend=dict(orientation="h", y=-0.25))
+    return fig

@@ -1,11 +1,11 @@
-"""``playground run siglip_variants [--part scaling|multilingual|resolution|all] [--json]``."""
+"""``playground run siglip_variants [--part scaling|multilingual|resolution|detail|real|all] [--json]``."""
 from __future__ import annotations
 
 import argparse
 
 from playground.contract.lab import LabContext
 
-PARTS = ("scaling", "multilingual", "resolution", "real")
+PARTS = ("scaling", "multilingual", "resolution", "detail", "real")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scaling: comma-separated batch sizes for the per-device figures (default 1024,4096,16384)")
     parser.add_argument("--devices", default=None, help="scaling: comma-separated device counts (default 1,2,4,8)")
     parser.add_argument("--steps", type=int, default=None, help="multilingual: training steps per run (default 600)")
-    parser.add_argument("--seed", type=int, default=0, help="multilingual: seed (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="multilingual and detail: seed (default %(default)s)")
     parser.add_argument("--repeats", type=int, default=1, help="resolution: timed passes per tower (default %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="resolution: CPU threads (default %(default)s)")
     parser.add_argument("--depth", type=int, default=None,
@@ -66,6 +66,11 @@ def run(args: argparse.Namespace, ctx: LabContext) -> dict:
             raise ValueError("--repeats, --threads and --depth must be whole numbers ≥ 1.")
         result["resolution"] = summary(tower_costs(repeats=args.repeats, threads=args.threads, depth=args.depth),
                                        args.depth)
+    if args.part in ("detail", "all"):
+        from .detail_toy import DetailSettings, compare_sizes, summary
+
+        settings = DetailSettings(seed=args.seed)
+        result["detail"] = summary(compare_sizes(settings), settings)
     if args.part == "real":
         from playground.data.images import read_image
 
@@ -113,6 +118,15 @@ def format_result(result: dict) -> str:
             lines.append(f"  {t['model_id']:<22}{t['side']:>5}{t['tokens']:>8}{t['latency_s']:>11.3f}"
                          f"{t['peak_activation_mb']:>14.2f}{'' if published is None else f'{published:.1%}':>22}")
         lines.append(f"  published figures: {r['published_source']}")
+    if "detail" in result:
+        d = result["detail"]
+        lines.append(f"Detail toy: a two-pixel mark decides the label (chance {d['chance']:.0%}, "
+                     f"{d['settings']['steps']} steps per size)")
+        lines.append(f"  {'side':>5}{'tokens':>8}{'accuracy':>10}{'ceiling':>9}{'train s':>9}")
+        for r in d["runs"]:
+            lines.append(f"  {r['side']:>5}{r['tokens']:>8}{r['accuracy']:>10.1%}{r['ceiling']:>9.1%}"
+                         f"{r['train_seconds']:>9.2f}")
+        lines.append("  " + d["reveal"])
     for row in result.get("real", []):
         if "unavailable" in row:
             lines.append(f"{row['model']}: unavailable here: {row['unavailable']}")

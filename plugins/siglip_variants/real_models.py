@@ -8,7 +8,7 @@ from __future__ import annotations
 from playground.models.registry import ModelUnavailableError, UnknownModelError
 from playground.science.zero_shot import classify, get_image_text_model
 
-from .languages import LANGUAGES
+from .languages import LANGUAGE_NAMES, LANGUAGES
 
 MODEL_IDS = ("siglip-vit-b-16", "siglip-vit-b-16-i18n-256")
 # Labels for the bundled photos, hand-written in each language (English, German, French, Japanese, Arabic).
@@ -21,13 +21,14 @@ PHOTO_LABELS = {
 }
 
 
-def five_language_scores(registry, image, image_name: str = "photo", model_ids=MODEL_IDS) -> list[dict]:
+def five_language_scores(registry, image, image_name: str = "photo", model_ids=MODEL_IDS,
+                         session: str = "") -> list[dict]:
     """Per model: each language's labels scored against ``image`` (sigmoid probabilities,
     label order as in ``PHOTO_LABELS``), or ``{"model", "unavailable": reason}``."""
     rows = []
     for model_id in model_ids:
         try:
-            model = get_image_text_model(registry, model_id)
+            model = get_image_text_model(registry, model_id, session)
         except (ModelUnavailableError, UnknownModelError) as error:
             rows.append({"model": model_id, "unavailable": str(error)})
             continue
@@ -38,3 +39,40 @@ def five_language_scores(registry, image, image_name: str = "photo", model_ids=M
                                       for label, p in zip(result.labels, result.probabilities[0])}
         rows.append(row)
     return rows
+
+
+def needs_the_hub(registry, model_ids=MODEL_IDS, session: str = "") -> str:
+    """Markdown for the tab: empty when every one of ``model_ids`` can be had here, else
+    what to do to get the real checkpoints, with each missing model's own reason."""
+    missing = []
+    for model_id in model_ids:
+        if model_id not in registry.specs:
+            if model_id not in registry.model_ids(session=session):
+                missing.append((model_id, "not in this app's registry"))
+            continue
+        ok, reason = registry.availability(model_id)
+        if not ok:
+            missing.append((model_id, reason))
+    if not missing:
+        return ""
+    lines = ["**Not available here.** This part runs the real checkpoints (the multilingual "
+             "`siglip-vit-b-16-i18n-256` is `timm/ViT-B-16-SigLIP-i18n-256`, with a 250,000-piece tokenizer). "
+             "They come from the Hugging Face Hub: use the hosted Space, start the app with "
+             "`playground serve --hub` (or `PLAYGROUND_HUB=1`), or put them in the local Hugging Face cache with "
+             "`hf download`. The toys above need none of this."]
+    lines += [f"- `{model_id}`: {reason}" for model_id, reason in missing]
+    return "\n".join(lines)
+
+
+def score_table(rows: list[dict]) -> list[dict]:
+    """One row per language × label with each scored model's sigmoid probability in its
+    own column (models that could not be loaded are left out)."""
+    scored = [row for row in rows if "languages" in row]
+    table = []
+    for lang in LANGUAGES:
+        for index, label in enumerate(PHOTO_LABELS[lang]):
+            entry = {"language": LANGUAGE_NAMES[lang], "label": label, "English label": PHOTO_LABELS["en"][index]}
+            for row in scored:
+                entry[row["model"]] = row["languages"][lang][label]
+            table.append(entry)
+    return table

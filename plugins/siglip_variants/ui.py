@@ -8,9 +8,12 @@ import pandas as pd
 
 from playground.classroom.ui import ClassVotes
 from playground.contract.lab import LabContext
-from playground.web.ui import friendly_errors
+from playground.data.images import load_image, photo_file, source_name
+from playground.web.ui import first_available, friendly_errors, model_choices, session_id
 
-from .figures import device_cost_figure, multilingual_figure, resolution_figure
+from .figures import detail_figure, device_cost_figure, multilingual_figure, resolution_figure
+from .resolution import RESOLUTION_IDS, photo_with_grid
+from .real_models import MODEL_IDS, five_language_scores, needs_the_hub, score_table
 from .scaling import CHOICES, QUESTION, agreement, cost_rows, device_costs, reveal
 
 LESSON = """### SigLIP-*: what the sigmoid variants bring
@@ -33,6 +36,27 @@ RESOLUTION_LESSON = """**Resolution.** ViT-B-16-SigLIP cuts the image into 16-pi
 14 × 14 = 196 tokens and 512 px gives 32 × 32 = 1024. Each resolution's image tower is built here with the real
 shapes (random weights: the arithmetic does not depend on them) and one image is timed through it on this machine.
 The ImageNet zero-shot accuracy beside each is the published figure (open_clip's results table), not measured here."""
+
+GRID_LESSON = """**The patch grid.** Pick a resolution: the photo is resized to that input size the way the checkpoint's own
+preprocessing does, and the grid is drawn from the patch size read from the image tower. The patches stay 16 pixels,
+so a larger input means more, finer patches of the same photo: a detail that fell inside one patch at 224 px can span
+several at 512 px."""
+
+DETAIL_LESSON = """**A toy where a small detail decides the label (trained here, seconds).** Coloured shapes with a two-pixel
+mark: red left of blue, or blue left of red. A tiny patch model learns it at 16 px (16 tokens) and at 32 px (64 tokens),
+the same steps. Shrinking to 16 px averages the mark's two pixels into one: predict which size can learn the label."""
+
+REAL_LESSON = """**The real checkpoints: one photo, labels in five languages.** The same photo is scored against the same four
+labels hand-written in English, German, French, Japanese and Arabic, by the English `siglip-vit-b-16` and the
+multilingual `siglip-vit-b-16-i18n-256` (trained on multilingual WebLI captions, with a 250,000-piece tokenizer). Each
+label is an independent sigmoid: the scores of one language need not sum to one, and a label can score high in one
+language and near zero in another."""
+
+
+def _pick(registry, wanted: str) -> Optional[str]:
+    """``wanted`` when the registry offers it (available or not: the note says why not), else
+    any available image-text model."""
+    return wanted if wanted in registry.specs else first_available(registry, [], "image-text")
 
 
 def build(ctx: LabContext) -> None:
@@ -72,6 +96,33 @@ def build(ctx: LabContext) -> None:
         measure = gr.Button("Time the four image towers", variant="primary")
         resolution_plot = gr.Plot(label="Tokens against cost")
         resolution_table = gr.Dataframe(interactive=False, label="Per resolution")
+        gr.Markdown(GRID_LESSON)
+        with gr.Row():
+            grid_photo = gr.Image(value=photo_file("chelsea"), label="Photo", type="filepath", height=300,
+                                  sources=["upload", "clipboard"])
+            grid_view = gr.Image(label="What the image tower sees, cut into patches", interactive=False, height=300)
+        with gr.Row():
+            grid_model = gr.Radio(list(RESOLUTION_IDS), value=next(iter(RESOLUTION_IDS)), label="Resolution")
+            draw = gr.Button("Draw the patch grid")
+        grid_said = gr.Markdown()
+        gr.Markdown(DETAIL_LESSON)
+        train_detail = gr.Button("Train at 16 px and at 32 px (seconds)", variant="primary")
+        detail_plot = gr.Plot(label="Accuracy per input size")
+        detail_said = gr.Markdown()
+
+    with gr.Accordion("The real checkpoints: labels in five languages (needs the Hub)", open=False):
+        gr.Markdown(REAL_LESSON)
+        with gr.Row():
+            real_photo = gr.Image(value=photo_file("chelsea"), label="Photo", type="filepath", height=260,
+                                  sources=["upload", "clipboard"])
+            with gr.Column():
+                english_model = gr.Dropdown(choices=model_choices(ctx.registry, "image-text"),
+                                            value=_pick(ctx.registry, MODEL_IDS[0]), label="English model")
+                multilingual_model = gr.Dropdown(choices=model_choices(ctx.registry, "image-text"),
+                                                 value=_pick(ctx.registry, MODEL_IDS[1]), label="Multilingual model")
+                score_real = gr.Button("Score the labels in five languages", variant="primary")
+        real_said = gr.Markdown(needs_the_hub(ctx.registry))
+        real_table = gr.Dataframe(interactive=False, label="Sigmoid probability of each label, per model")
 
     @friendly_errors
     def train_languages(progress=gr.Progress()):
@@ -96,6 +147,41 @@ def build(ctx: LabContext) -> None:
                  "source": SOURCE} for c in costs]
         return resolution_figure(costs), pd.DataFrame(rows)
 
+    @friendly_errors
+    def score_five_languages(photo, english: Optional[str], multilingual: Optional[str], request: gr.Request,
+                             progress=gr.Progress()):
+        picture = load_image(photo, what="The photo")
+        session = session_id(request)
+        picked = [m for m in (english, multilingual) if m]
+        if not picked:
+            raise ValueError("Pick at least one model (an image-text model: CLIP or SigLIP).")
+        progress(0.1, desc="loading the models and scoring the labels")
+        rows = five_language_scores(ctx.registry, picture, source_name(photo, "your photo"), picked, session)
+        said = needs_the_hub(ctx.registry, picked, session)
+        if not any("languages" in row for row in rows):
+            return said, pd.DataFrame()
+        return said, pd.DataFrame(score_table(rows))
+
+    @friendly_errors
+    def draw_grid(photo, model_id: Optional[str]):
+        if not model_id:
+            raise ValueError(f"Pick a resolution: one of {', '.join(RESOLUTION_IDS)}.")
+        return photo_with_grid(load_image(photo, what="The photo"), model_id)
+
+    @friendly_errors
+    def compare_detail():
+        from .detail_toy import DetailSettings, compare_sizes, summary
+
+        settings = DetailSettings()
+        runs = compare_sizes(settings)
+        return detail_figure(runs), summary(runs, settings)["reveal"]
+
+    draw.click(draw_grid, [grid_photo, grid_model], [grid_view, grid_said], api_name="siglip_variants_grid")
+    grid_model.change(draw_grid, [grid_photo, grid_model], [grid_view, grid_said], api_name=False)
+    grid_photo.change(draw_grid, [grid_photo, grid_model], [grid_view, grid_said], api_name=False)
+    train_detail.click(compare_detail, None, [detail_plot, detail_said], api_name="siglip_variants_detail")
     train.click(train_languages, None, [languages_plot, languages_said, languages_table],
                 api_name="siglip_variants_multilingual")
     measure.click(time_towers, None, [resolution_plot, resolution_table], api_name="siglip_variants_resolution")
+    score_real.click(score_five_languages, [real_photo, english_model, multilingual_model], [real_said, real_table],
+                     api_name="siglip_variants_real")
