@@ -316,3 +316,17 @@ def test_api_draws_the_grid_and_trains_the_detail_toy():
         assert figure["type"] == "plotly" and "64 tokens" in revealed
     finally:
         demo.close()
+
+
+def test_every_siglip_id_fits_the_default_budget_together(monkeypatch):
+    """The README says the SigLIP-* ids load together under the default budget: the
+    registry's size estimates of the five, summed, against a fresh registry's budget."""
+    from playground.models.catalog import DEFAULT_MODELS
+    from playground.models.registry import ModelRegistry
+
+    monkeypatch.delenv("PLAYGROUND_MAX_MODEL_GB", raising=False)
+    ids = ("siglip-vit-b-16", "siglip-vit-b-16-256", "siglip-vit-b-16-384", "siglip-vit-b-16-512",
+           "siglip-vit-b-16-i18n-256")
+    sizes = {spec.id: spec.size_gb for spec in DEFAULT_MODELS if spec.id in ids}
+    assert set(sizes) == set(ids) and all(size > 0 for size in sizes.values())
+    assert sum(sizes.values()) * 1e9 <= ModelRegistry(device="cpu").max_bytes
