@@ -12,6 +12,7 @@ Missing binaries skip the tests that need the server, with the reason, unless
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -133,8 +134,6 @@ def unavailable_reason() -> str:
     """Why a PostgreSQL server cannot be started here ("" when it can)."""
     if not postgres_bin_dir():
         return "PostgreSQL's initdb/pg_ctl are not installed (Debian: apt-get install postgresql)"
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("psycopg") is None:
         return 'psycopg 3 is not installed (pip install "psycopg[binary]")'
     return ""

@@ -72,3 +72,18 @@ def test_sticky_by_cookie_spread_over_replicas_and_a_dead_one_is_skipped(backend
         dead.shutdown()
         dead.server_close()
         assert {get(nginx.url, key)[0] for key in owner} == {alive}  # every browser is answered
+
+
+def test_the_readme_quotes_deploy_nginx_conf_as_it_is():
+    """Every line of the README's nginx block is a line of deploy/nginx.conf, so the two
+    cannot drift apart."""
+    import os
+    import re
+
+    readme = open(os.path.join(os.path.dirname(CONFIG), "..", "README.md"), encoding="utf-8").read()
+    block = re.search(r"<!-- nginx-conf:[^\n]*-->\n```nginx\n(.*?)```", readme, flags=re.S)
+    assert block, "the README's nginx block (after its nginx-conf marker) is missing"
+    shipped = {line.strip() for line in open(CONFIG, encoding="utf-8")}
+    quoted = [line.strip() for line in block.group(1).splitlines() if line.strip()]
+    assert len(quoted) > 5
+    assert [line for line in quoted if line not in shipped] == []
