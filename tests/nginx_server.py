@@ -25,6 +25,18 @@ def nginx_binary() -> str:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.isfile("/usr/sbin/nginx") else "")
 
 
+def nginx_or_skip() -> None:
+    """Skip the calling test, with the reason, where nginx is missing; fail instead under
+    ``PLAYGROUND_REQUIRE_NGINX=1``."""
+    import pytest
+
+    if not nginx_binary():
+        reason = "nginx is not installed (Debian: apt-get install nginx)"
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 def render_config(template: str, listen_port: int, replica_ports: Sequence[int], folder: str) -> str:
     """``template`` (deploy/nginx.conf) for loopback: its upstream servers become
     ``127.0.0.1:<port>`` (one per replica, with the template's options), it listens on

@@ -74,6 +74,11 @@ def test_an_upsert_inserts_then_updates_and_times_keep_their_precision(db):
     assert db.query_one("SELECT time FROM events WHERE who = ?", ("nobody",)) is None
 
 
+def test_quoted_question_marks_and_percents_reach_the_database_as_written(db):
+    assert db.query("SELECT 'is it 50%?', ?", ("yes",)) == [("is it 50%?", "yes")]
+    assert db.query("SELECT 'no parameters: 100%'") == [("no parameters: 100%",)]
+
+
 def test_returning_gives_the_new_value_of_an_atomic_increment(db):
     bump = ("INSERT INTO counters (name, n) VALUES (?, 1) "
             "ON CONFLICT (name) DO UPDATE SET n = counters.n + 1 RETURNING n")

@@ -11,8 +11,7 @@ import urllib.request
 import pytest
 
 from conftest import free_port
-from nginx_server import CONFIG, NginxServer, render_config
-from test_replicas import nginx_or_skip
+from nginx_server import CONFIG, NginxServer, nginx_or_skip, render_config
 
 
 class _Port(http.server.BaseHTTPRequestHandler):

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import free_port
+from nginx_server import NginxServer, nginx_or_skip
 from playground.contract.testing import call_api
 from plugins.anisotropy.compute import PREDICT_CHOICES
 
@@ -28,16 +29,6 @@ STUDENTS = 16
 START_SECONDS = 240
 API = "/anisotropy_class_run"  # the vote (and the class's bars) of the anisotropy lab's question
 CHOICES = list(PREDICT_CHOICES)[:2]  # two replicas importing torch and building every lab at once, on two shared cores
-
-
-def nginx_or_skip():
-    from nginx_server import REQUIRE_ENV, nginx_binary
-
-    if not nginx_binary():
-        reason = "nginx is not installed (Debian: apt-get install nginx)"
-        if os.environ.get(REQUIRE_ENV):
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def start_replica(port: int, data_dir: str, log_path: str) -> subprocess.Popen:
@@ -84,7 +75,6 @@ def total_shown(text: str) -> int:
 @pytest.mark.timeout(900)
 def test_two_replicas_behind_nginx_serve_one_class_and_survive_one_dying(tmp_path):
     nginx_or_skip()
-    from nginx_server import NginxServer
 
     from playground.classroom import VoteStore
 
