@@ -20,7 +20,8 @@ classroom-bench markers. No timing is asserted.
 ``--replicas N`` measures the default class against one replica, then against N replicas
 behind Debian's nginx with deploy/nginx.conf (tests/nginx_server.py renders it for
 loopback; each student keeps a sticky cookie, as a browser would), and prints the
-throughput (runs a second) and p95 of each; ``--write-readme`` then fills the README's
+throughput (runs a second) and p95 of each (the warm-up runs on every replica, since each
+has its own models and result cache); ``--write-readme`` then fills the README's
 replicas-bench block. On a machine of few cores expect little gain: the replicas share them.
 """
 from __future__ import annotations
@@ -111,23 +112,24 @@ def serve_app(cache: bool, mixed: bool) -> tuple[subprocess.Popen, str]:
 
 @contextlib.contextmanager
 def serve_replicas(cache: bool, mixed: bool, replicas: int):
-    """One server (its URL), or ``replicas`` of them behind nginx (nginx's URL); all stopped at the end."""
+    """(the URL students use, each replica's own URL): one server, or ``replicas`` of them
+    behind nginx; all stopped at the end."""
     if replicas <= 1:
         server, url = serve_app(cache, mixed)
-        servers, nginx = [server], None
+        servers, nginx, urls = [server], None, [url]
     else:
         sys.path.insert(0, os.path.join(ROOT, "tests"))
         from nginx_server import NginxServer
 
         started = [serve_app(cache, mixed) for _ in range(replicas)]
-        servers = [server for server, _ in started]
+        servers, urls = [server for server, _ in started], [u for _, u in started]
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         nginx = NginxServer(port, [int(u.rstrip("/").rsplit(":", 1)[1]) for _, u in started]).start()
         url = nginx.url
     try:
-        yield url
+        yield url, urls
     finally:
         if nginx is not None:
             nginx.stop()
@@ -144,11 +146,13 @@ def bench(students: int, cache: bool, mixed: bool = False, replicas: int = 1) ->
     plan = mixed_plan(students) if mixed else [DEFAULT_RUN] * students
     # Behind nginx each student keeps one sticky key, as a browser keeps nginx's cookie.
     sticky = (lambda i: {"Cookie": f"playground_replica=student-{i}"}) if replicas > 1 else (lambda i: None)
-    with serve_replicas(cache, mixed, replicas) as url:
+    with serve_replicas(cache, mixed, replicas) as (url, replica_urls):
         warm = time.perf_counter()
-        instructor = Client(url, verbose=False)
-        for api_name, inputs in dict((api, inputs) for api, inputs, _ in plan if api != "/clip_zero_shot").items():
-            call_api(instructor, api_name, **inputs)
+        # The instructor's demo run, on every replica: each has its own models and result cache.
+        for replica_url in replica_urls:
+            instructor = Client(replica_url, verbose=False)
+            for api_name, inputs in dict((api, inputs) for api, inputs, _ in plan if api != "/clip_zero_shot").items():
+                call_api(instructor, api_name, **inputs)
         warm = time.perf_counter() - warm
         clients = [Client(url, verbose=False, headers=sticky(i)) for i in range(len(plan))]
         trainees = [c for c, (api, _, _) in zip(clients, plan) if api == "/clip_zero_shot"]
