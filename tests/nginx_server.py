@@ -77,6 +77,15 @@ class NginxServer:
             return [line.rsplit("upstream=", 1)[1].strip() for line in f if "upstream=" in line]
 
     def start(self) -> "NginxServer":
+        """Write the rendered config, check it (``nginx -t``), start nginx and wait until it
+        answers; on any failure nothing is left running or on disk."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> "NginxServer":
         # Not under pytest's tmp_path: its 0700 parents keep out nginx's unprivileged workers.
         self.folder = tempfile.mkdtemp(prefix="playground-nginx-")
         os.chmod(self.folder, 0o777)

@@ -75,6 +75,15 @@ class PostgresServer:
         return ["runuser", "-u", self.user, "--", *exe] if self.user else exe
 
     def start(self) -> "PostgresServer":
+        """initdb, then start the server and wait until it accepts connections; on any
+        failure nothing is left running or on disk."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> "PostgresServer":
         # Not under pytest's tmp_path: its parents are 0700 root, which the server's user cannot enter.
         self.folder = tempfile.mkdtemp(prefix="playground-pg-")
         data = os.path.join(self.folder, "data")
@@ -91,7 +100,6 @@ class PostgresServer:
                                  capture_output=True, text=True, timeout=90)
         if started.returncode:
             log = self.log_tail()
-            self.stop()
             raise RuntimeError(f"pg_ctl start failed: {started.stderr or started.stdout}\n{log}")
         return self
 
