@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, read_only
 from playground.classroom.database import (
     DATABASE_URL_ENV, DatabaseError, Migration, PostgresDatabase, SQLiteDatabase, database_url, open_database,
     redacted, split_statements, to_format_placeholders,
@@ -190,3 +190,38 @@ def test_replicas_starting_together_migrate_once(database_url):
     assert replicas[0].query_one("SELECT COUNT(*) FROM schema_migrations") == (1,)
     for db in replicas:
         db.close()
+
+
+def test_on_a_read_only_disk_the_votes_already_there_are_still_read(tmp_path):
+    db = open_database("sqlite:///" + str(tmp_path / "class" / "classroom.sqlite3"))
+    db.migrate(SCHEMA)
+    db.execute("INSERT INTO counters VALUES (?, ?)", ("kept", 3))
+    db.close()
+    with read_only(tmp_path / "class"):
+        writable = open_database("sqlite:///" + str(tmp_path / "class" / "classroom.sqlite3"))
+        with pytest.raises(DatabaseError):
+            writable.execute("INSERT INTO counters VALUES (?, ?)", ("new", 1))
+        reader = writable.read_only_copy()
+        assert reader.query("SELECT name, n FROM counters") == [("kept", 3)]
+        with pytest.raises(DatabaseError, match="could not be written"):
+            reader.execute("INSERT INTO counters VALUES (?, ?)", ("new", 1))
+        writable.close()
+        reader.close()
+    assert open_database(str(tmp_path / "missing.sqlite3")).read_only_copy().schema_version() == 0
+
+
+def test_a_dropped_postgres_connection_fails_one_statement_then_is_replaced(postgres_server):
+    """A server restart or a network cut breaks pooled connections: the statement that meets
+    one raises DatabaseError, the broken connection leaves the pool, the next one reconnects."""
+    import psycopg
+
+    db = open_database(postgres_server.new_database(), pool_size=1)
+    db.migrate(SCHEMA)
+    (pid,) = db.query_one("SELECT pg_backend_pid()")
+    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(DatabaseError):
+        db.query("SELECT 1")
+    assert db.query_one("SELECT 1") == (1,)
+    assert db.query_one("SELECT pg_backend_pid()") != (pid,)
+    db.close()

@@ -19,7 +19,8 @@ rounds a Unix time to about two minutes), ``BIGINT``/``INTEGER``/``TEXT``.
         tx.execute(...); tx.query(...)          # rolled back if the block raises
 
 Every driver error (and a SQLite file that cannot be created) is raised as
-``DatabaseError``, whose message names the database without its password.
+``DatabaseError``, whose message names the database without its password. On a read-only
+disk, ``SQLiteDatabase.read_only_copy()`` still reads the file.
 
 Concurrency: connections are pooled (at most ``pool_size``, ``PLAYGROUND_DATABASE_POOL``,
 default 8, per process), borrowed for one statement or one transaction, so any thread may
@@ -316,17 +317,25 @@ class Database:
 
 
 class SQLiteDatabase(Database):
-    """A SQLite file, in WAL mode (readers never wait for the writer)."""
+    """A SQLite file, in WAL mode (readers never wait for the writer). ``read_only=True``
+    opens an existing file as immutable, for reading only: on a read-only disk SQLite
+    cannot make its WAL index beside the file, yet the votes already there can be read."""
 
     kind = "sqlite"
     errors = (sqlite3.Error,)
 
-    def __init__(self, url: str, **kwargs) -> None:
+    def __init__(self, url: str, read_only: bool = False, **kwargs) -> None:
         super().__init__(url, **kwargs)
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url
         self.path = os.path.abspath(path)
+        self.read_only = read_only
 
     def _open(self) -> sqlite3.Connection:
+        if self.read_only:
+            if not os.path.isfile(self.path):
+                raise sqlite3.OperationalError(f"no such file: {self.path}")
+            uri = pathlib.Path(self.path).as_uri() + "?mode=ro&immutable=1"
+            return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         # isolation_level=None: no implicit transactions; ours begin and commit explicitly,
         # so DDL in a migration is transactional too.
@@ -336,19 +345,13 @@ class SQLiteDatabase(Database):
         return conn
 
     def _begin(self, conn) -> None:
-        conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not at the first write (no upgrade deadlock)
+        # Take the write lock now, not at the first write (no lock-upgrade deadlock between writers).
+        conn.execute("BEGIN" if self.read_only else "BEGIN IMMEDIATE")
 
-    def open_read_only(self) -> Optional[sqlite3.Connection]:
-        """On a read-only disk the file can still be read, though SQLite cannot make its WAL
-        index beside it: a connection opened as immutable, for reading only; None when the
-        file is missing or unreadable."""
-        if not os.path.isfile(self.path):
-            return None
-        try:
-            uri = pathlib.Path(self.path).as_uri() + "?mode=ro&immutable=1"
-            return sqlite3.connect(uri, uri=True, check_same_thread=False)
-        except sqlite3.Error:
-            return None
+    def read_only_copy(self) -> "SQLiteDatabase":
+        """The same file, opened for reading only (see the class): what a caller falls back
+        to when ``migrate`` or a write fails on a read-only disk."""
+        return SQLiteDatabase(self.url, read_only=True, pool_size=self.pool_size, busy_timeout=self.busy_timeout)
 
 
 class PostgresDatabase(Database):
