@@ -2,6 +2,7 @@
 against an app served on loopback in a child process.
 
     python benchmarks/bench_classroom.py [--students 30] [--no-cache | --compare] [--mixed] [--write-readme]
+    python benchmarks/bench_classroom.py --replicas 2 [--students 30] [--write-readme]
 
 Default: 30 simultaneous default anisotropy runs (goal: p95 <= 3 s on the 2-core
 development machine). ``--mixed`` adds a mixed class of 30: a third on anisotropy, the
@@ -15,10 +16,18 @@ presses Run. ``--no-cache`` turns the shell's result cache off
 (``PLAYGROUND_RESULT_CACHE=0``) to measure without it; ``--compare`` measures both, each
 against a fresh server. ``--write-readme`` puts the printed block between the README's
 classroom-bench markers. No timing is asserted.
+
+``--replicas N`` measures the default class against one replica, then against N replicas
+behind Debian's nginx with deploy/nginx.conf (tests/nginx_server.py renders it for
+loopback; each student keeps a sticky cookie, as a browser would), and prints the
+throughput (runs a second) and p95 of each (the warm-up runs on every replica, since each
+has its own models and result cache); ``--write-readme`` then fills the README's
+replicas-bench block. On a machine of few cores expect little gain: the replicas share them.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import socket
@@ -59,7 +68,7 @@ def mixed_plan(students: int) -> list[tuple[str, dict, str]]:
     shares = [students * n // 30 for n in (10, 8, 6, 6)]  # of 30, as tests/test_classroom_load.py has it
     shares[0] += students - sum(shares)
     return [kind for kind, n in zip(kinds, shares) for _ in range(n)]
-MARK_BEGIN, MARK_END = "<!-- classroom-bench:begin -->", "<!-- classroom-bench:end -->"
+REPLICAS_MARK = "replicas-bench"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -101,20 +110,51 @@ def serve_app(cache: bool, mixed: bool) -> tuple[subprocess.Popen, str]:
     raise SystemExit("The benchmark's server did not answer within 180 s.")
 
 
-def bench(students: int, cache: bool, mixed: bool = False) -> dict:
+@contextlib.contextmanager
+def serve_replicas(cache: bool, mixed: bool, replicas: int):
+    """(the URL students use, each replica's own URL): one server, or ``replicas`` of them
+    behind nginx; all stopped at the end."""
+    if replicas <= 1:
+        server, url = serve_app(cache, mixed)
+        servers, nginx, urls = [server], None, [url]
+    else:
+        sys.path.insert(0, os.path.join(ROOT, "tests"))
+        from nginx_server import NginxServer
+
+        started = [serve_app(cache, mixed) for _ in range(replicas)]
+        servers, urls = [server for server, _ in started], [u for _, u in started]
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        nginx = NginxServer(port, [int(u.rstrip("/").rsplit(":", 1)[1]) for _, u in started]).start()
+        url = nginx.url
+    try:
+        yield url, urls
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def bench(students: int, cache: bool, mixed: bool = False, replicas: int = 1) -> dict:
     from gradio_client import Client
 
     from playground.contract.testing import call_api
 
     plan = mixed_plan(students) if mixed else [DEFAULT_RUN] * students
-    server, url = serve_app(cache, mixed)
-    try:
+    # Behind nginx each student keeps one sticky key, as a browser keeps nginx's cookie.
+    sticky = (lambda i: {"Cookie": f"playground_replica=student-{i}"}) if replicas > 1 else (lambda i: None)
+    with serve_replicas(cache, mixed, replicas) as (url, replica_urls):
         warm = time.perf_counter()
-        instructor = Client(url, verbose=False)
-        for api_name, inputs in dict((api, inputs) for api, inputs, _ in plan if api != "/clip_zero_shot").items():
-            call_api(instructor, api_name, **inputs)
+        # The instructor's demo run, on every replica: each has its own models and result cache.
+        for replica_url in replica_urls:
+            instructor = Client(replica_url, verbose=False)
+            for api_name, inputs in dict((api, inputs) for api, inputs, _ in plan if api != "/clip_zero_shot").items():
+                call_api(instructor, api_name, **inputs)
         warm = time.perf_counter() - warm
-        clients = [Client(url, verbose=False) for _ in plan]
+        clients = [Client(url, verbose=False, headers=sticky(i)) for i in range(len(plan))]
         trainees = [c for c, (api, _, _) in zip(clients, plan) if api == "/clip_zero_shot"]
         with ThreadPoolExecutor(max_workers=3) as pool:  # before the bell: their own CLIP, one each
             list(pool.map(lambda c: call_api(c, "/train_clip_train", steps=TRAINED_CLIP_STEPS), trainees, timeout=900))
@@ -131,13 +171,10 @@ def bench(students: int, cache: bool, mixed: bool = False) -> dict:
         with ThreadPoolExecutor(max_workers=students) as pool:
             latencies = list(pool.map(press_run, zip(clients, plan), timeout=900))
         wall = time.perf_counter() - start
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     by_lab = {}
     for (api_name, _, _), seconds in zip(plan, latencies):
         by_lab.setdefault(api_name.strip("/"), []).append(seconds)
-    return {"students": students, "mixed": mixed, "warm": warm, "wall": wall, "p50": statistics.median(latencies),
+    return {"students": students, "mixed": mixed, "replicas": replicas, "warm": warm, "wall": wall, "p50": statistics.median(latencies),
             "p95": percentile(latencies, 0.95), "max": max(latencies),
             "by_lab": {lab: (len(v), statistics.median(v), percentile(v, 0.95)) for lab, v in by_lab.items()}}
 
@@ -155,13 +192,28 @@ def report(figures: dict, cache: bool) -> str:
             f"warm-up (one default run of each lab) {figures['warm']:.1f} s; {totals}\n  {labs}")
 
 
-def write_readme(text: str) -> None:
+def report_replicas(one: dict, many: dict) -> str:
+    """One replica against N, the same class of default runs: throughput and p95."""
+    import platform
+
+    lines = [f"{one['students']} simultaneous default anisotropy runs (glove vs minilm), one gradio_client each, "
+             f"result cache on; {platform.machine()}, {os.cpu_count()} CPU cores shared by every replica, "
+             f"load average {os.getloadavg()[0]:.1f} at the end:"]
+    for figures in (one, many):
+        where = "1 replica, direct" if figures["replicas"] == 1 else f"{figures['replicas']} replicas behind nginx"
+        lines.append(f"{where}: {figures['students'] / figures['wall']:.1f} runs/s (wall {figures['wall']:.1f} s); "
+                     f"p50 {figures['p50']:.2f} s; p95 {figures['p95']:.2f} s; all answered")
+    return "\n".join(lines)
+
+
+def write_readme(text: str, mark: str = "classroom-bench") -> None:
     path = os.path.join(ROOT, "README.md")
     readme = open(path, encoding="utf-8").read()
-    block = f"{MARK_BEGIN}\n```\n{text}\n```\n{MARK_END}"
-    pattern = re.compile(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END), re.S)
+    begin, end = f"<!-- {mark}:begin -->", f"<!-- {mark}:end -->"
+    block = f"{begin}\n```\n{text}\n```\n{end}"
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
     if not pattern.search(readme):
-        raise SystemExit(f"README.md has no {MARK_BEGIN} ... {MARK_END} block to fill.")
+        raise SystemExit(f"README.md has no {begin} ... {end} block to fill.")
     open(path, "w", encoding="utf-8").write(pattern.sub(lambda _: block, readme))
 
 
@@ -172,11 +224,19 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="measure without the cache, then with it")
     parser.add_argument("--write-readme", action="store_true", help="write the result into README.md's marked block")
     parser.add_argument("--mixed", action="store_true", help="also measure a mixed class of four labs")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="compare one replica with this many behind nginx (needs Debian's nginx)")
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)  # the server process itself
     args = parser.parse_args()
     if args.serve:
         return serve_forever(args.serve, args.mixed)
     students = max(1, min(args.students, 100))
+    if args.replicas > 1:
+        text = report_replicas(bench(students, True), bench(students, True, replicas=args.replicas))
+        print(text)
+        if args.write_readme:
+            write_readme(text, REPLICAS_MARK)
+        return
     modes = [False, True] if args.compare else [not args.no_cache]
     runs = [(cache, False) for cache in modes] + ([(True, True)] if args.mixed else [])
     text = "\n".join(report(bench(students, cache, mixed), cache) for cache, mixed in runs)

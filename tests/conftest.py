@@ -196,3 +196,28 @@ def empty_hub_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("PLAYGROUND_HUB", raising=False)
     monkeypatch.delenv("SPACE_ID", raising=False)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL on loopback for the session (tests/pg_server.py). Skipped, with the
+    reason, where the binaries or psycopg are missing, unless PLAYGROUND_REQUIRE_POSTGRES=1
+    (CI sets it, so CI never skips)."""
+    from pg_server import REQUIRE_ENV, PostgresServer, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with PostgresServer(free_port()) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """The URL of an empty database, once SQLite (a file in tmp_path) and once PostgreSQL
+    (a fresh database on the session's server): a test taking it runs against both."""
+    if request.param == "sqlite":
+        return "sqlite:///" + str(tmp_path / "classroom.sqlite3")
+    return request.getfixturevalue("postgres_server").new_database()
