@@ -25,11 +25,12 @@ def cli_error_line(argv: list[str], capsys) -> str:
 
 
 def test_the_face_hands_out_the_notebook_module():
+    import playground
     from playground import notebook
 
     assert notebook is pg
-    with pytest.raises(ImportError, match="cannot import name 'notebok'"):
-        from playground import notebok  # noqa: F401
+    with pytest.raises(AttributeError, match="has no attribute 'notebok'"):
+        getattr(playground, "notebok")
 
 
 @pytest.mark.parametrize("options, argv", [
@@ -69,13 +70,35 @@ def test_keyword_arguments_become_the_command_line_options():
 
 
 def test_a_run_holds_the_json_the_command_line_prints(capsys):
-    assert cli.main(["run", "triplet_margin", "--triplets", "40", "--seed", "1", "--json"]) == 0
+    assert cli.main(["run", "triplet_margin", "--models", "glove", "--per-label", "10", "--triplets", "40", "--seed", "1", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    run = pg.run("triplet_margin", triplets=40, seed=1)
+    run = pg.run("triplet_margin", models="glove", per_label=10, triplets=40, seed=1)
     assert json.loads(run.to_json()) == printed
     assert run.figures, "a run shows figures"
     page = run._repr_html_()
-    assert "plotly" in page and "playground run triplet_margin --triplets 40 --seed 1 --json" in page
+    assert "plotly" in page and "playground run triplet_margin --models glove --per-label 10 --triplets 40 --seed 1 --json" in page
+
+
+def test_a_lab_without_show_is_charted_from_the_json_the_command_line_prints(capsys):
+    assert cli.main(["run", "siglip_variants", "--part", "scaling", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    run = pg.run("siglip_variants", part="scaling")
+    assert json.loads(run.to_json()).keys() == printed.keys() == {"scaling"}
+    assert run.figures and run.reveal == ""
+
+
+@pytest.mark.parametrize("answer", ["the smallest τ", "the largest τ"])
+def test_the_reveal_judges_the_prediction_recorded_before_the_run(answer):
+    from playground.contract.verdict import measured_answer, quoted
+
+    pg.predict("temperature", answer)
+    run = pg.run("temperature", taus=(0.05, 1.0), steps=10, per_label=10, seed=0)
+    assert run.prediction == answer and len(run.figures) == 3
+    measured = measured_answer(run.reveal)
+    assert measured in ("the smallest τ", "the largest τ", "the smallest τ or the largest τ")
+    said = "Your prediction was right" if answer in measured else "Not quite."
+    assert said in run.reveal, run.reveal
+    assert said != "Not quite." or quoted(answer) in run.reveal
 
 
 def test_labs_lists_every_headless_lab_and_its_question():
