@@ -157,3 +157,19 @@ def test_a_lab_without_figures_of_its_own_gets_charts_of_its_numbers():
     assert [c.layout.title.text for c in charts] == ["result (the run's numbers)", "sweep (the run's numbers)"]
     assert [t.name for t in charts[0].data] == ["glove", "minilm"]
     assert list(charts[0].data[1].y) == [0.9, 0.1]
+
+
+@pytest.mark.slow
+def test_the_whole_app_serves_from_the_notebook():
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo = pg.app(prevent_thread_lock=True, server_port=port, quiet=True)
+    try:
+        assert {lab.id for lab in demo.playground_labs} >= {row["id"] for row in pg.labs()}
+        assert urllib.request.urlopen(demo.local_url, timeout=30).status == 200
+    finally:
+        demo.close()
