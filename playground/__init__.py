@@ -16,6 +16,9 @@ import-linter contracts in ``pyproject.toml`` hold this in CI)::
     playground.data       corpora, generated shapes, photos, uploads
     playground.env, playground.paths   leaf constants and cache folders, importable from anywhere
 
+In a notebook: ``from playground import notebook as pg`` (``playground.web.notebook``,
+imported only when asked for: the lab authors' face stays free of the web layer).
+
 Old flat paths (``playground.ui``, ``playground.geometry``, ...) still import, with a
 warning that names the new path (see ``playground.contract.old_paths``).
 """
@@ -34,3 +37,12 @@ __all__ = [
 ]
 
 old_paths.install()
+
+
+def __getattr__(name: str):
+    """``playground.notebook``: the notebook API, imported on first use."""
+    if name == "notebook":
+        import importlib
+
+        return importlib.import_module("playground.web.notebook")
+    raise AttributeError(f"module 'playground' has no attribute {name!r}")

@@ -55,6 +55,26 @@ class LabContext:
         return self.results.shared_run(compute, self.lab_id, self.registry, models, session, *inputs)
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """The question a lab asks before it runs, and the answers a student may pick
+    (``playground.notebook.predict`` checks a pick against ``choices``)."""
+
+    question: str
+    choices: tuple[str, ...]
+
+
+@dataclass
+class LabView:
+    """A headless run as a notebook shows it: ``result`` is exactly what ``run`` returns
+    (what ``playground run LAB --json`` prints), ``figures`` the lab's plotly figures of
+    that run, ``reveal`` the Markdown that compares the prediction with what it measured."""
+
+    result: dict
+    figures: list = field(default_factory=list)
+    reveal: str = ""
+
+
 @dataclass
 class Lab:
     """One lab, one tab.
@@ -73,6 +93,11 @@ class Lab:
             dict holds plain JSON-able figures.
         format_result: optional ``format_result(result) -> str`` for the
             human-readable output of ``playground run`` (else a generic layout).
+        prediction: optional ``Prediction`` the notebook asks before ``show`` runs.
+        show: optional ``show(args, ctx, prediction) -> LabView``: the same run as
+            ``run`` (same args, same result dict) plus its figures and the reveal of
+            ``prediction`` (one of ``prediction.choices``, or None); used by
+            ``playground.notebook.run`` (else that shows ``run``'s numbers as charts).
     """
 
     id: str
@@ -83,6 +108,8 @@ class Lab:
     add_arguments: Optional[Callable[[argparse.ArgumentParser], None]] = None
     run: Optional[Callable[[argparse.Namespace, LabContext], dict]] = None
     format_result: Optional[Callable[[dict], str]] = None
+    prediction: Optional[Prediction] = None
+    show: Optional[Callable[[argparse.Namespace, LabContext, Optional[str]], LabView]] = None
     plugin: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -10,11 +10,27 @@ loss log with its running mean reported as training goes.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterator, Optional
 
 from playground.models.lazy import torch
 
 ProgressFn = Optional[Callable[[int, int, float], None]]
+
+# Who hears about training that was given no ``progress`` of its own: a notebook's
+# progress bar around a headless run (``reporting_progress``); nobody by default.
+_AMBIENT_PROGRESS: ContextVar[ProgressFn] = ContextVar("playground_progress", default=None)
+
+
+@contextmanager
+def reporting_progress(progress: ProgressFn) -> Iterator[None]:
+    """Within the block, a ``LossLog`` made without ``progress`` reports to ``progress``."""
+    token = _AMBIENT_PROGRESS.set(progress)
+    try:
+        yield
+    finally:
+        _AMBIENT_PROGRESS.reset(token)
 
 
 def lr_factor(step: int, steps: int) -> float:
@@ -47,10 +63,11 @@ def optimise(loss, optimiser, schedule) -> float:
 
 class LossLog:
     """The loss of every step, and a running mean (decay 0.95) that ``progress(step,
-    steps, running)`` is told about about a hundred times over the run."""
+    steps, running)`` is told about about a hundred times over the run (with no
+    ``progress``: whoever ``reporting_progress`` named, if anyone)."""
 
     def __init__(self, steps: int, progress: ProgressFn = None) -> None:
-        self.steps, self.progress = steps, progress
+        self.steps, self.progress = steps, progress if progress is not None else _AMBIENT_PROGRESS.get()
         self.values: list[float] = []
         self.running: Optional[float] = None
         self.every = max(1, steps // 100)

@@ -228,6 +228,23 @@ def quiet_progress() -> None:
         transformers_logging.set_verbosity_error()
 
 
+def lab_parser(lab, parser_class: type = argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The parser of ``playground run LAB``: ``--json``, ``--verbose`` and the lab's own
+    options (``lab.add_arguments``). The notebook parses its keyword arguments with it too,
+    so a bad option reads the same in both (``parser_class`` lets it raise, not exit)."""
+    parser = parser_class(prog=f"playground run {lab.id}", description=lab.description or lab.title)
+    parser.add_argument("--json", action="store_true", help="print one JSON object; no progress bars on stderr")
+    parser.add_argument("--verbose", action="store_true", help="with --json, show the libraries' progress bars too")
+    if lab.add_arguments is not None:
+        lab.add_arguments(parser)
+    return parser
+
+
+def run_error(lab_id: str, exc: BaseException) -> str:
+    """The one line ``playground run LAB`` prints when the lab refuses its input."""
+    return f"playground run {lab_id}: {exc}"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from playground.contract.lab import LabContext
     from playground.contract.plugins import collect_labs, create_plugin_manager, create_registry
@@ -250,19 +267,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if lab.run is None:
         print(f"playground run: lab {lab.id!r} has no headless mode.", file=sys.stderr)
         return 2
-    parser = argparse.ArgumentParser(prog=f"playground run {lab.id}", description=lab.description or lab.title)
-    parser.add_argument("--json", action="store_true", help="print one JSON object; no progress bars on stderr")
-    parser.add_argument("--verbose", action="store_true", help="with --json, show the libraries' progress bars too")
-    if lab.add_arguments is not None:
-        lab.add_arguments(parser)
-    lab_args = parser.parse_args(args.lab_args)
+    lab_args = lab_parser(lab).parse_args(args.lab_args)
     if lab_args.json and not lab_args.verbose:
         quiet_progress()
     try:
         with collect_notices() as notices:
             result = lab.run(lab_args, LabContext(registry=registry, lab_id=lab.id))
     except (ValueError, FileNotFoundError, ModelUnavailableError, UnknownModelError) as exc:
-        print(f"playground run {lab.id}: {exc}", file=sys.stderr)
+        print(run_error(lab.id, exc), file=sys.stderr)
         return 1
     for notice in dict.fromkeys(notices):  # where ZeroGPU refused, the run computed on the CPU
         print(f"playground run {lab.id}: {notice}", file=sys.stderr)

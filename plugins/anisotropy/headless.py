@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 
-from playground.contract.lab import LabContext
+from typing import Optional
+
+from playground.contract.lab import LabContext, LabView, Prediction
 
 from .compute import (
-    DEFAULT_NOISE_SCALE, DEFAULT_SIGMAS, FIGURES, MAX_ROWS, NOISE_AFTER, NOISE_MODES, NOISE_SCALES, analyse,
-    default_models, load_texts,
+    DEFAULT_NOISE_SCALE, DEFAULT_SIGMAS, FIGURES, MAX_ROWS, NOISE_AFTER, NOISE_MODES, NOISE_SCALES, PREDICT_CHOICES,
+    PREDICT_QUESTION, analyse, default_models, load_texts, reveal,
 )
 from .isotropy import POSTPROCESS, parse_postprocess, postprocess_figures
 from .noise import noise_reading, sigma_on_largest
@@ -58,8 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "center,whiten; default none)")
 
 
-def run(args: argparse.Namespace, ctx: LabContext) -> dict:
-    """``{model_id: {figure: value}, "settings": {...}}`` (and ``"postprocess"`` when asked)."""
+PREDICTION = Prediction(PREDICT_QUESTION, tuple(PREDICT_CHOICES.values()))
+
+
+def _analyse(args: argparse.Namespace, ctx: LabContext):
+    """The run (an ``AnisotropyResult``) and its JSON: ``{model_id: {figure: value}, "settings": {...}}``
+    (and ``"postprocess"`` when asked)."""
     methods = parse_postprocess(args.postprocess)
     models = args.models or ",".join(default_models(ctx.registry)[:2])
     frame = load_texts(args.data)
@@ -74,7 +80,20 @@ def run(args: argparse.Namespace, ctx: LabContext) -> dict:
     shifted = [m for m in methods if m != "none"]
     if shifted:
         out["postprocess"] = postprocess_figures(result, shifted)
-    return out
+    return result, out
+
+
+def run(args: argparse.Namespace, ctx: LabContext) -> dict:
+    """``{model_id: {figure: value}, "settings": {...}}`` (and ``"postprocess"`` when asked)."""
+    return _analyse(args, ctx)[1]
+
+
+def show(args: argparse.Namespace, ctx: LabContext, prediction: Optional[str]) -> LabView:
+    """``run``'s JSON, the tab's plots of the same run, and the reveal of ``prediction``."""
+    from .figures import all_figures  # plotly only when drawing
+
+    result, out = _analyse(args, ctx)
+    return LabView(out, list(all_figures(result).values()), reveal(result, prediction))
 
 
 def _table(figures: dict) -> list[str]:

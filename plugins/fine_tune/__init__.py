@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from playground import Lab, hookimpl
 
-from .headless import add_arguments, format_result, run
+from .headless import PREDICTION, add_arguments, format_result, run, show
 
 LAB_ID = "fine_tune"
 
@@ -35,5 +35,7 @@ def register_labs(register):
             add_arguments=add_arguments,
             run=run,
             format_result=format_result,
+            prediction=PREDICTION,
+            show=show,
         )
     )

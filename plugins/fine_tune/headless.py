@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Optional
 
-from playground.contract.lab import LabContext
+from playground.contract.lab import LabContext, LabView, Prediction
 
-from .compute import DEFAULT_MAX_HELDOUT, DEFAULT_MAX_TRAIN, load_pairs, run_fine_tune
+from .compute import (
+    DEFAULT_MAX_HELDOUT, DEFAULT_MAX_TRAIN, PREDICT_CHOICES, PREDICT_QUESTION, load_pairs, reveal, run_fine_tune,
+)
 from .metrics import METRIC_NAMES
 from .train import LIMITS, TrainSettings
 
@@ -52,8 +55,8 @@ def settings_from_args(args: argparse.Namespace) -> TrainSettings:
     ).validate()
 
 
-def run(args: argparse.Namespace, ctx: LabContext) -> dict:
-    """The run's summary: ``before``, ``after`` and ``change`` metrics, sizes, loss, data hash."""
+def _fine_tune(args: argparse.Namespace, ctx: LabContext):
+    """The run (a ``FineTuneResult``), with the model and provenance saved where asked."""
     settings = settings_from_args(args)
     if args.max_train < 2 or args.max_heldout < 2:
         raise ValueError("--max-train and --max-heldout must be at least 2.")
@@ -64,7 +67,23 @@ def run(args: argparse.Namespace, ctx: LabContext) -> dict:
     if args.provenance:
         with open(args.provenance, "w") as f:
             json.dump(result.provenance(), f, indent=2)
-    return result.summary()
+    return result
+
+
+def run(args: argparse.Namespace, ctx: LabContext) -> dict:
+    """The run's summary: ``before``, ``after`` and ``change`` metrics, sizes, loss, data hash."""
+    return _fine_tune(args, ctx).summary()
+
+
+PREDICTION = Prediction(PREDICT_QUESTION, tuple(PREDICT_CHOICES.values()))
+
+
+def show(args: argparse.Namespace, ctx: LabContext, prediction: Optional[str]) -> LabView:
+    """``run``'s summary, the tab's plots of the same run and the reveal of ``prediction``."""
+    from .figures import result_figures  # plotly only when drawing
+
+    result = _fine_tune(args, ctx)
+    return LabView(result.summary(), list(result_figures(result).values()), reveal(result, prediction))
 
 
 def format_result(result: dict) -> str:

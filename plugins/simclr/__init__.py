@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from playground import Lab, hookimpl
+from playground.contract.lab import Prediction
 
 LAB_ID = "simclr"
 EXPERIMENTS = ("augment", "batch")
@@ -43,18 +44,45 @@ def _batch_sizes(text: str) -> list[int]:
         raise ValueError(f"--batch-sizes must be whole numbers separated by commas, like 16,64,256; got {text!r}.") from None
 
 
-def run(args: argparse.Namespace, ctx=None) -> dict:
+def _settings(args: argparse.Namespace):
+    from .compute import SimCLRSettings
+
+    return SimCLRSettings(data=args.data, encoder=args.encoder, augment=tuple(args.augment.split(",")),
+                          batch_size=args.batch_size, steps=args.steps, tau=args.tau, lr=args.lr, seed=args.seed)
+
+
+def _experiment(args: argparse.Namespace):
+    """The run (a ``SimCLRResult``, or an ``ExperimentResult`` for ``--experiment``)."""
     from dataclasses import replace
 
-    from .compute import SimCLRSettings, augment_away, batch_size_sweep, train_simclr
+    from .compute import augment_away, batch_size_sweep, train_simclr
 
-    settings = SimCLRSettings(data=args.data, encoder=args.encoder, augment=tuple(args.augment.split(",")),
-                              batch_size=args.batch_size, steps=args.steps, tau=args.tau, lr=args.lr, seed=args.seed)
+    settings = _settings(args)
     if args.experiment == "augment":
-        return augment_away(replace(settings, data="shapes")).summary()
+        return augment_away(replace(settings, data="shapes"))
     if args.experiment == "batch":
-        return batch_size_sweep(settings, _batch_sizes(args.batch_sizes), args.images).summary()
-    return train_simclr(settings).summary()
+        return batch_size_sweep(settings, _batch_sizes(args.batch_sizes), args.images)
+    return train_simclr(settings)
+
+
+def run(args: argparse.Namespace, ctx=None) -> dict:
+    return _experiment(args).summary()
+
+
+def show(args: argparse.Namespace, ctx, prediction):
+    """``run``'s JSON with the tab's plots of the same run. The lab's notebook question is the
+    augment experiment's, so only ``--experiment augment`` reveals the prediction."""
+    from playground.contract.lab import LabView
+
+    from . import lesson
+    from .figures import augment_figure, batch_figure, loss_figure, probe_figure, projection_figure
+
+    result = _experiment(args)
+    if args.experiment == "augment":
+        return LabView(result.summary(), [augment_figure(result)], lesson.reveal_augment(prediction, result))
+    if args.experiment == "batch":
+        return LabView(result.summary(), [batch_figure(result)])
+    return LabView(result.summary(), [loss_figure(result), probe_figure(result), projection_figure(result)])
 
 
 def format_result(result: dict) -> str:
@@ -89,6 +117,8 @@ def build(ctx) -> None:
 
 @hookimpl
 def register_labs(register):
+    from .lesson import AUGMENT_CHOICES, AUGMENT_QUESTION
+
     register(Lab(
         id=LAB_ID,
         title="SimCLR",
@@ -99,4 +129,6 @@ def register_labs(register):
         add_arguments=add_arguments,
         run=run,
         format_result=format_result,
+        prediction=Prediction(AUGMENT_QUESTION + " (`experiment=\"augment\"`)", tuple(AUGMENT_CHOICES)),
+        show=show,
     ))

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import argparse
 
-from playground.contract.lab import LabContext
+from typing import Optional
+
+from playground.contract.lab import LabContext, LabView, Prediction
 
 from . import compute
+from .lesson import PREDICT_CHOICES, PREDICT_QUESTION
+
+PREDICTION = Prediction(PREDICT_QUESTION, tuple(PREDICT_CHOICES))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,11 +30,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for the sample, the heads and the batches")
 
 
-def run(args: argparse.Namespace, ctx: LabContext) -> dict:
+def _sweep(args: argparse.Namespace, ctx: LabContext) -> compute.SweepResult:
     frame = compute.load_texts(args.csv, per_label=args.per_label, seed=args.seed)
-    result = compute.run_sweep(ctx.registry, frame, args.model, taus=compute.parse_taus(args.taus),
-                               positives=args.positives, steps=args.steps, seed=args.seed)
-    return result.sweep_json()
+    return compute.run_sweep(ctx.registry, frame, args.model, taus=compute.parse_taus(args.taus),
+                             positives=args.positives, steps=args.steps, seed=args.seed)
+
+
+def run(args: argparse.Namespace, ctx: LabContext) -> dict:
+    return _sweep(args, ctx).sweep_json()
+
+
+def show(args: argparse.Namespace, ctx: LabContext, prediction: Optional[str]) -> LabView:
+    """``run``'s JSON, the tab's three plots of the same sweep, and the reveal of ``prediction``."""
+    from .figures import projections_figure, softmax_figure, summary_figure  # plotly only when drawing
+    from .lesson import reveal
+
+    result = _sweep(args, ctx)
+    figures = [summary_figure(result), projections_figure(result), softmax_figure(result)]
+    return LabView(result.sweep_json(), figures, reveal(result, prediction))
 
 
 def format_result(result: dict) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from playground import Lab, hookimpl
+from playground.contract.lab import Prediction
 
 LAB_ID = "train_clip"
 
@@ -59,28 +60,60 @@ def _batch_sizes(text: str) -> list[int]:
         raise ValueError(f"--batch-sizes must be whole numbers separated by commas, like 8,32,128; got {text!r}.") from None
 
 
-def run(args: argparse.Namespace, ctx) -> dict:
-    from .compute import TrainSettings, compare_batch_sizes, train_clip
+def _settings(args: argparse.Namespace, ctx):
+    """The run's ``TrainSettings`` and the frozen text tower's ``embed`` (None for bow)."""
+    from .compute import TrainSettings
 
     settings = TrainSettings(
         loss=args.loss, batch_size=args.batch_size, steps=args.steps, seed=args.seed, lr=args.lr,
         image_tower=args.image_tower, text_tower=args.text_tower, bias_init=args.bias_init,
     )
     embed = (lambda texts: ctx.registry.get("minilm").encode_texts(texts)) if settings.text_tower == "minilm" else None
+    return settings, embed
+
+
+def _compare(args: argparse.Namespace, settings, embed):
+    """``--compare``: each seed's comparison of the two losses across batch sizes, and the JSON."""
+    from .compute import TrainSettings, compare_batch_sizes
+
+    sizes = _batch_sizes(args.batch_sizes)
+    if not 1 <= args.seeds <= 20:
+        raise ValueError(f"--seeds must be between 1 and 20, got {args.seeds}.")
+    compares = []
+    for k in range(args.seeds):
+        base = TrainSettings(**{**settings.__dict__, "batch_size": max(sizes, default=2), "seed": args.seed + k})
+        base.validate()
+        compares.append(compare_batch_sizes(base, sizes, args.examples, embed))
+    if args.seeds == 1:
+        return compares, compares[0].summary()
+    return compares, seeds_summary(compares, [args.seed + k for k in range(args.seeds)])
+
+
+def run(args: argparse.Namespace, ctx) -> dict:
+    from .compute import train_clip
+
+    settings, embed = _settings(args, ctx)
     if args.compare:
-        sizes = _batch_sizes(args.batch_sizes)
-        if not 1 <= args.seeds <= 20:
-            raise ValueError(f"--seeds must be between 1 and 20, got {args.seeds}.")
-        compares = []
-        for k in range(args.seeds):
-            base = TrainSettings(**{**settings.__dict__, "batch_size": max(sizes, default=2), "seed": args.seed + k})
-            base.validate()
-            compares.append(compare_batch_sizes(base, sizes, args.examples, embed))
-        if args.seeds == 1:
-            return compares[0].summary()
-        return seeds_summary(compares, [args.seed + k for k in range(args.seeds)])
+        return _compare(args, settings, embed)[1]
+    return train_clip(settings, embed).summary()
+
+
+def show(args: argparse.Namespace, ctx, prediction):
+    """``run``'s JSON with the tab's plots of the same run; a single run also reveals the
+    held-out prediction (``--compare`` answers another question, asked in the tab)."""
+    from playground.contract.lab import LabView
+
+    from . import lesson
+    from .compute import train_clip
+    from .figures import accuracy_figure, compare_figure, loss_figure, snapshot_figure
+
+    settings, embed = _settings(args, ctx)
+    if args.compare:
+        compares, summary = _compare(args, settings, embed)
+        return LabView(summary, [compare_figure(compare) for compare in compares])
     result = train_clip(settings, embed)
-    return result.summary()
+    return LabView(result.summary(), [snapshot_figure(result), loss_figure(result), accuracy_figure(result)],
+                   lesson.reveal_heldout(prediction, result))
 
 
 def format_result(result: dict) -> str:
@@ -115,6 +148,8 @@ def build(ctx) -> None:
 
 @hookimpl
 def register_labs(register):
+    from .lesson import HELDOUT_CHOICES, HELDOUT_QUESTION
+
     register(Lab(
         id=LAB_ID,
         title="Train a CLIP",
@@ -125,4 +160,6 @@ def register_labs(register):
         add_arguments=add_arguments,
         run=run,
         format_result=format_result,
+        prediction=Prediction(HELDOUT_QUESTION, tuple(HELDOUT_CHOICES)),
+        show=show,
     ))

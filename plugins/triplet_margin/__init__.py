@@ -10,7 +10,7 @@ def _build(ctx):
 
 @hookimpl
 def register_labs(register):
-    from .headless import add_arguments, format_result, run
+    from .headless import PREDICTION, add_arguments, format_result, run, show
 
     register(
         Lab(
@@ -22,5 +22,7 @@ def register_labs(register):
             add_arguments=add_arguments,
             run=run,
             format_result=format_result,
+            prediction=PREDICTION,
+            show=show,
         )
     )

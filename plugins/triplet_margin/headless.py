@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import argparse
 
-from playground.contract.lab import LabContext
+from typing import Optional
+
+from playground.contract.lab import LabContext, LabView, Prediction
 
 from . import compute
+from .lesson import PREDICT_CHOICES, PREDICT_QUESTION, sweep_reveal
+
+PREDICTION = Prediction(PREDICT_QUESTION, tuple(PREDICT_CHOICES))
 
 
 def _margins(text: str) -> list[float]:
@@ -37,14 +42,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for sampling texts and triplets (default 0)")
 
 
-def run(args: argparse.Namespace, ctx: LabContext) -> dict:
+def _sweep(args: argparse.Namespace, ctx: LabContext) -> compute.SweepResult:
     frame = compute.load_texts(args.csv, per_label=args.per_label, seed=args.seed)
     margins = _margins(args.margins) if args.margins else compute.DEFAULT_MARGINS
-    result = compute.run_sweep(
+    return compute.run_sweep(
         ctx.registry, frame, compute.parse_models(args.models), metric=args.metric, mining=args.mining,
         n_triplets=args.triplets, margins=margins, seed=args.seed,
     )
-    return result.sweep_json()
+
+
+def run(args: argparse.Namespace, ctx: LabContext) -> dict:
+    return _sweep(args, ctx).sweep_json()
+
+
+def show(args: argparse.Namespace, ctx: LabContext, prediction: Optional[str]) -> LabView:
+    """``run``'s JSON, the tab's sweep and distance plots (at the tab's default α), and the reveal."""
+    from .figures import distances_figure, sweep_figure  # plotly only when drawing
+
+    result = _sweep(args, ctx)
+    figures = [sweep_figure(result, compute.DEFAULT_MARGIN), distances_figure(result, compute.DEFAULT_MARGIN)]
+    return LabView(result.sweep_json(), figures, sweep_reveal(result, prediction))
 
 
 def format_result(result: dict) -> str:

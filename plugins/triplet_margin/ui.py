@@ -17,6 +17,7 @@ from playground.contract.verdict import judge
 
 from . import compute
 from .figures import distances_figure, sweep_figure, training_figure
+from .lesson import PREDICT_CHOICES, PREDICT_QUESTION, sweep_reveal
 
 LESSON = """### Triplet margin: how far is far enough?
 A triplet is an **anchor**, a **positive** (another text with the anchor's label) and a **negative** (a text with a
@@ -31,8 +32,6 @@ once, because a small α already covers its whole gap. The histograms show why: 
 `d(a,n) − d(a,p)` of each triplet, and every triplet left of the dashed line (α) is active. *Hard* negatives (the
 nearest text with another label) make the gap small or negative: the triplets a trained model still has to fix."""
 
-PREDICT_CHOICES = ["it falls", "it can rise or fall", "it never falls", "it stays the same"]
-PREDICT_QUESTION = "Predict first: as the margin α grows from 0 to 1, the fraction of active triplets…"
 
 TRAIN_LESSON = """### Train a projection with the triplet loss
 Now let the loss do its work. A square matrix `W` (starting at the identity, so *before* is the model itself) maps
@@ -56,23 +55,6 @@ def _upload_path(upload) -> Optional[str]:
 
 def _texts(upload, per_label, seed) -> pd.DataFrame:
     return compute.load_texts(_upload_path(upload), per_label=int(per_label), seed=int(seed or 0))
-
-
-def sweep_reveal(result: compute.SweepResult, prediction: Optional[str]) -> str:
-    parts = []
-    for model_id, s in result.models.items():
-        first, last = s.sweep[0], s.sweep[-1]
-        falls = any(b["fraction_active"] < a["fraction_active"] for a, b in zip(s.sweep, s.sweep[1:]))
-        parts.append(
-            f"**{model_id}**: {first['fraction_active']:.0%} active at α = {first['margin']:g}, "
-            f"{last['fraction_active']:.0%} at α = {last['margin']:g}" + (" (it fell somewhere!)" if falls else "")
-        )
-    verdict = judge(prediction, "it never falls", answer_shown=True) + " "
-    return (
-        f"#### Reveal\n{verdict}It never falls. Raising α only adds to the left side of `d(a,p) + α > d(a,n)`, so a "
-        "triplet that is active at some α stays active at every larger α; the distances themselves do not move.\n\n"
-        + "; ".join(parts) + "."
-    )
 
 
 def sweep_summary(result: compute.SweepResult, margin: float) -> str:
