@@ -56,3 +56,16 @@ def test_the_notebook_runs_offline_and_draws_its_figures(path):
     for cell in runs:
         figures = [out for out in cell.outputs if PLOTLY in out.get("data", {})]
         assert figures, f"{path.name}: no figure from\n{cell.source}"
+
+
+def test_every_badge_and_install_cell_points_at_the_declared_repository():
+    """One address for the project, declared in pyproject.toml: every notebook's Colab badge
+    opens its own file there and its install cell installs from it."""
+    import tomllib
+
+    repository = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    path = repository.removeprefix("https://github.com/")
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        text = notebook.read_text()
+        assert f"colab.research.google.com/github/{path}/blob/main/notebooks/{notebook.name}" in text, notebook.name
+        assert f"git+{repository}" in text, notebook.name
