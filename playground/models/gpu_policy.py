@@ -126,3 +126,16 @@ def fine_tune_seconds(pairs_seen: int, eval_texts: int, model=None) -> float:
 def simclr_seconds(encoder: str, steps: int, batch_size: int) -> float:
     """CPU seconds for a SimCLR run of ``steps`` steps of ``batch_size`` images."""
     return SIMCLR_FIXED_S + steps * batch_size * SIMCLR_SECONDS_PER_IMAGE.get(encoder, max(SIMCLR_SECONDS_PER_IMAGE.values()))
+
+
+def cpu_offer(cpu_seconds: float, smaller: str, smaller_cpu_seconds: float) -> str:
+    """What a training lab offers a visitor whose GPU call ZeroGPU refused (told before
+    the CPU run starts): the CPU run's expected time, and a smaller run with its own.
+
+    Args:
+        cpu_seconds: the refused run's estimate (``simclr_seconds``, ``fine_tune_seconds``).
+        smaller: the smaller run, in the words of the lab's controls ("150 steps").
+        smaller_cpu_seconds: that run's estimate, from the same rates.
+    """
+    return (f"Expected time on the CPU: about {cpu_seconds:.0f} s. Or press Stop and train a smaller run "
+            f"({smaller}): about {smaller_cpu_seconds:.0f} s.")

@@ -10,12 +10,13 @@ import pandas as pd
 
 from playground.classroom.ui import ClassVotes
 from playground.contract.lab import LabContext
+from playground.models.gpu_policy import request_seconds
 from playground.models.registry import on_zero_gpu
 from playground.web.ui import check_numbers, friendly_errors, session_id
 
 from . import lesson
 from .compute import MAX_BATCH, MAX_STEPS, SWEEP_BATCH_SIZES, SWEEP_IMAGES, SimCLRSettings, augment_away, \
-    batch_size_sweep, positive_pairs, train_simclr
+    batch_size_sweep, expected_cpu_seconds, positive_pairs, runs_on_gpu, train_simclr
 from .data import SHAPE_ATTRIBUTES, load_images
 from .figures import (
     augment_figure, batch_figure, loss_figure, neighbours_grid, pair_grid, patch_tokens, probe_figure, projection_figure,
@@ -121,14 +122,19 @@ def build(ctx: LabContext) -> None:
     batch_table = gr.Dataframe(label="Every run", interactive=False)
 
     def callbacks(session: str, progress, describe):
-        """The progress and stop callbacks, or none where the training runs in ZeroGPU's
-        worker (callbacks cannot cross into it; the run is the same without them)."""
+        """The progress and stop callbacks. On ZeroGPU they stay in this process (``@gpu``'s
+        ``local``): a run in the GPU worker goes without them (the bar then says where it
+        runs, ``on_gpu_note``), a run on the CPU (the default size, or one ZeroGPU refused) uses them."""
         flag = stop_flags.setdefault(session, threading.Event())
         flag.clear()
-        if on_zero_gpu():
-            return {}
         return {"progress": lambda done, total, value: progress((done, total), desc=describe(done, total, value)),
                 "should_stop": flag.is_set}
+
+    def on_gpu_note(settings: SimCLRSettings, progress) -> None:
+        """Where a run goes to ZeroGPU's worker, say so on the bar (it cannot report its steps)."""
+        if on_zero_gpu() and runs_on_gpu(settings):
+            progress(0, desc=f"training on the GPU ({settings.steps} steps; ZeroGPU lends it for up to "
+                             f"{request_seconds(expected_cpu_seconds(settings))} s): the figures come when it ends")
 
     @friendly_errors
     def show_pairs(data, encoder, augment, seed):
@@ -142,6 +148,7 @@ def build(ctx: LabContext) -> None:
         settings = settings_from(data, encoder, augment, batch_size, steps, tau, lr, seed)
         session = session_id(request)
         progress(0, desc="measuring the baselines (untrained encoder, raw pixels)")
+        on_gpu_note(settings, progress)
         try:
             result = train_simclr(settings, **callbacks(
                 session, progress, lambda s, n, loss: f"step {s}/{n}, running loss {loss:.3f}"))
