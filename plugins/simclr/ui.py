@@ -25,6 +25,7 @@ from .options import ENCODER_NAMES, PATCH
 
 DEFAULTS = SimCLRSettings()
 SWEEP_CHOICES = [8, 16, 32, 64, 128, 256, 512]
+PICTURE_HEIGHT = 420  # pixels: the pair grid and the patches, each shown whole
 PROBE_COLUMNS = ["attribute", "classes", "chance", "trained encoder", "untrained encoder", "raw pixels"]
 
 
@@ -81,11 +82,18 @@ def build(ctx: LabContext) -> None:
         seed = gr.Number(value=DEFAULTS.seed, precision=0, label="Seed (default 0)")
     controls = [data, encoder, augment, batch_size, steps, tau, lr, seed]
     pairs_button = gr.Button("Show positive pairs")
+    # The long explanations are captions above the pictures, not their labels: Gradio lays a
+    # label over its picture's top, where a long one covers it (issue 30 item 6). A fixed height
+    # lets the picture shrink to fit whole (the row of 16 patches at the bottom was cut off).
     with gr.Row():
-        pairs_image = gr.Image(label="Positive pairs: each row is an image, then its two views", format="png",
-                               interactive=False)
-        patches_image = gr.Image(label="The tiny ViT's tokens: the image cut into 16 patches of 8x8, then read as a row",
-                                 format="png", interactive=False)
+        with gr.Column():
+            gr.Markdown("**Positive pairs**: each row is an image, then its two views")
+            pairs_image = gr.Image(label="Positive pairs", show_label=False, format="png", interactive=False,
+                                   height=PICTURE_HEIGHT, elem_id="simclr-pairs")
+        with gr.Column():
+            gr.Markdown("**The tiny ViT's tokens**: the image cut into 16 patches of 8x8, then read as a row")
+            patches_image = gr.Image(label="The tiny ViT's tokens", show_label=False, format="png", interactive=False,
+                                     height=PICTURE_HEIGHT, elem_id="simclr-patches")
     with gr.Row():
         train_button = gr.Button("Train", variant="primary", scale=3)
         stop_button = gr.Button("Stop", variant="stop", scale=1)
@@ -95,8 +103,8 @@ def build(ctx: LabContext) -> None:
         loss_plot = gr.Plot(label="Loss")
         probe_plot = gr.Plot(label="Linear probes")
     probes = gr.Dataframe(headers=PROBE_COLUMNS, label="Held-out probe accuracy per attribute", interactive=False)
-    neighbours_image = gr.Image(label="Nearest neighbours (trained features): each row a held-out query, then its 5 "
-                                      "closest held-out images", format="png", interactive=False)
+    gr.Markdown("**Nearest neighbours** (trained features): each row a held-out query, then its 5 closest held-out images")
+    neighbours_image = gr.Image(label="Nearest neighbours", show_label=False, format="png", interactive=False)
     colour_by = gr.Dropdown(list(SHAPE_ATTRIBUTES), value="shape", label="Colour the projection by")
     projection_plot = gr.Plot(label="2-D projection")
     run_state = gr.State()
