@@ -38,3 +38,31 @@ def machine() -> str:
 
     return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"load average {os.getloadavg()[0]:.1f} when it ran")
+
+
+def block_rows(name: str) -> list[tuple[str, str]]:
+    """The ``(figure, value)`` rows of the README's ``bench:NAME`` table as it stands."""
+    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    found = re.search(rf"<!-- bench:{re.escape(name)} -->(.*?)<!-- /bench:{re.escape(name)} -->", text, re.S)
+    if not found:
+        raise SystemExit(f"README.md has no <!-- bench:{name} --> block")
+    rows = [line.strip("|").split(" | ", 1) for line in found.group(1).splitlines() if line.startswith("| ")]
+    return [(figure.strip(), value.strip()) for figure, value in rows if figure.strip() != "figure"]
+
+
+def block_header(name: str) -> str:
+    """The README's ``bench:NAME`` block's "Measured by ...:" line, without "Measured by " and the colon."""
+    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    found = re.search(rf"<!-- bench:{re.escape(name)} -->\nMeasured by (.*?):\n", text, re.S)
+    if not found:
+        raise SystemExit(f"README.md has no <!-- bench:{name} --> block")
+    return found.group(1)
+
+
+def merge_rows(name: str, fresh: list[tuple[str, str]], command: str) -> list[tuple[str, str]]:
+    """The README's ``bench:NAME`` rows with the re-measured ``fresh`` rows in place of their
+    namesakes (new ones at the end), each marked with how and where it was re-run (``command``,
+    this machine), so a row measured apart from the table's run says so."""
+    marked = {figure: f"{value} (re-run alone: `{command}`, {machine()})" for figure, value in fresh}
+    merged = [(figure, marked.pop(figure, value)) for figure, value in block_rows(name)]
+    return merged + list(marked.items())

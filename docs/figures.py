@@ -24,6 +24,12 @@ and three more seeds), ``triplet`` (~10 s), ``temperature`` (~15 s), ``fine_tune
 and both experiments, ~5 min), ``siglip_variants`` (the multilingual and detail toys, ~1 min),
 ``siglip_seeds`` (~3 min per seed; each seed's figure is stored, and a slow test re-runs seed 0
 only), ``objectives_seeds`` (~2.5 min per seed; not re-run by the tests).
+
+Timings a README quotes in its text (``timing.*``: a training lab's default run in seconds,
+and the machine it ran on: cores and load average) are not measured here but by
+``python benchmarks/run.py --write-readme``, which stores them through ``store``; they are
+checked by ``--check`` like every other figure, and not re-run by the tests (a time is no
+seeded result).
 """
 from __future__ import annotations
 
@@ -483,13 +489,19 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
     measured = measure(groups, args.reuse, tuple(range(args.siglip_seeds)))
+    return 1 if store(measured) else 0
+
+
+def store(measured: dict[str, dict]) -> list[str]:
+    """Merge ``measured`` (``{name: {"value", "format"}}``) into figures.json and rewrite every
+    README's blocks from it; return (and print) the blocks that have no figure. Also what
+    ``benchmarks/run.py --write-readme`` calls with its ``timing.*`` figures."""
     figures = {**load(), **measured}  # read after measuring: another group may have been stored meanwhile
     FIGURES_JSON.write_text(json.dumps(dict(sorted(figures.items())), indent=1, ensure_ascii=False) + "\n")
     missing = [f"{p.relative_to(ROOT)}: {n}" for p in READMES for n in rewrite(p, figures)]
     if missing:
         print("no figure for: " + ", ".join(missing), file=sys.stderr)
-        return 1
-    return 0
+    return missing
 
 
 if __name__ == "__main__":

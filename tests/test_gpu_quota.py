@@ -124,6 +124,73 @@ def test_a_refused_call_runs_on_the_cpu_with_one_line_and_no_error(on_zero_gpu, 
     assert len(second) == 1 and NOTICE.match(second[0]), second
 
 
+def test_a_refused_call_announces_its_offer_before_the_cpu_run_and_keeps_local_arguments(on_zero_gpu, quota):
+    """``offer`` is told at once (``collect_notices``' live listener), before the CPU run; the
+    ``local`` keyword arguments (a callback: it cannot be pickled) stay out of a GPU call and
+    reach the CPU run."""
+    from playground.models import zero_gpu
+    from playground.models.gpu import collect_notices, gpu
+
+    events = []
+
+    def scaled(values, progress=None):
+        if progress is not None:
+            progress(len(values))
+        return [2 * v for v in values]
+
+    decorated = gpu(duration=lambda values, **_: 20, local=("progress",),
+                    offer=lambda values, **_: f"about {len(values)} s on the CPU")(scaled)
+    quota(30)
+    with collect_notices(live=lambda line: events.append(("live", line))) as first:
+        assert decorated([1, 2], progress=lambda n: events.append(("progress", n))) == [2, 4]  # in the worker
+    assert events == [] and first == []  # the callback did not cross (it would not pickle), and nothing to tell
+    zero_gpu.QUOTA.reserve("ip:127.0.0.1", 15)  # 20 s requested vs. 15 s left: refused
+    with collect_notices(live=lambda line: events.append(("live", line))) as second:
+        assert decorated([1, 2, 3], progress=lambda n: events.append(("progress", n))) == [2, 4, 6]
+    assert events == [("live", "GPU quota used up for now: running on the CPU instead. about 3 s on the CPU"),
+                      ("progress", 3)]
+    assert len(second) == 1 and NOTICE.match(second[0]), second
+
+
+SIMCLR_REFUSED = r"""
+import json
+from playground.models import zero_gpu
+from playground.models.gpu import collect_notices
+from plugins.simclr.compute import SimCLRSettings, expected_cpu_seconds, train_simclr
+events = []
+settings = SimCLRSettings(steps=20, batch_size=16)
+with collect_notices(live=lambda line: events.append(["live", line])) as notices:
+    result = train_simclr(settings, progress=lambda done, total, loss: events.append(["step", done, total]),
+                          should_stop=lambda: False)
+print(json.dumps({"events": events, "notices": notices, "steps": result.steps_done, "calls": len(zero_gpu.CALLS),
+                  "refusals": len(zero_gpu.REFUSALS), "expected": [expected_cpu_seconds(settings),
+                  expected_cpu_seconds(SimCLRSettings(steps=10, batch_size=16))]}))
+"""
+
+
+@pytest.mark.slow
+def test_a_refused_simclr_run_offers_the_cpu_run_or_a_smaller_one_and_shows_its_steps(tmp_path):
+    """Under the stand-in, a SimCLR run sent to the GPU (threshold 0) with too little quota left:
+    the visitor is offered, before the CPU run starts, its expected time and a smaller run's
+    (half the steps), from gpu_policy's rates; the CPU run then reports every step to the
+    progress bar (and can be stopped), and ends with the one-line notice."""
+    log = tmp_path / "calls.jsonl"
+    proc = subprocess.run([sys.executable, "-c", SIMCLR_REFUSED], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=zero_gpu_env(log, PLAYGROUND_GPU_CPU_SERVES_S="0", PLAYGROUND_ZERO_GPU_QUOTA_S="5"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = __import__("json").loads(proc.stdout.strip().splitlines()[-1])
+    full, half = out["expected"]
+    assert out["calls"] == 0 and out["refusals"] == 1 and out["steps"] == 20
+    kind, offer = out["events"][0]
+    assert kind == "live" and offer == (
+        f"GPU quota used up for now: running on the CPU instead. Expected time on the CPU: about {full:.0f} s. "
+        f"Or press Stop and train a smaller run (10 steps): about {half:.0f} s."), offer
+    assert half < full
+    steps = [e for e in out["events"] if e[0] == "step"]
+    assert steps and steps[-1] == ["step", 20, 20]  # the progress bar, on the CPU
+    assert len(out["notices"]) == 1 and NOTICE.match(out["notices"][0]), out["notices"]
+
+
 def test_the_real_spaces_refusals_are_recognised_and_other_errors_are_not():
     from playground.models.gpu import refusal_notice
 

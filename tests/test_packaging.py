@@ -25,3 +25,14 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     command = re.search(r"<!-- test-command -->\s*```(?:bash)?\n(.+?)\n```", readme, re.S).group(1).strip()
     assert command in ci
+
+
+def test_readme_cpu_torch_command_asks_for_pyprojects_torch_range():
+    """The README's CPU-only install names the torch range pyproject.toml requires: a CPU build
+    outside it would be replaced by PyPI's (CUDA) torch at `pip install -e .`."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    torch_spec = next(d for d in project["dependencies"] if re.match(r"torch\b(?!vision)", d))
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- cpu-torch-command -->\n```bash\n(.*?)\n```", readme, re.S).group(1)
+    assert f'pip install "{torch_spec}" --index-url https://download.pytorch.org/whl/cpu' in block
+    assert block.endswith("pip install -e .")

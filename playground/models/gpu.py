@@ -62,6 +62,8 @@ _REGISTRIES: "weakref.WeakValueDictionary[str, object]" = weakref.WeakValueDicti
 _inside: contextvars.ContextVar[bool] = contextvars.ContextVar("playground_inside_gpu_call", default=False)
 # What the visitor should be told about where their call ran (see collect_notices).
 _notices: contextvars.ContextVar[Optional[list]] = contextvars.ContextVar("playground_gpu_notices", default=None)
+# Who hears a notice at once, while the call still runs (see collect_notices' ``live``).
+_live: contextvars.ContextVar[Optional[Callable[[str], None]]] = contextvars.ContextVar("playground_gpu_live", default=None)
 
 # How ZeroGPU says no. The ``spaces`` package raises a ``gr.Error`` (its ``HTMLError``) whose
 # text reads "You have exceeded your GPU quota (60s requested vs. 59s left)" (also "your free
@@ -99,13 +101,18 @@ def dispatch_to_gpu(locator, cpu_seconds: Optional[float] = None, kind: str = "e
 
 # -- what the visitor is told ---------------------------------------------------------
 @contextlib.contextmanager
-def collect_notices() -> Iterator[list]:
-    """Gather the notices of the calls made inside the block (one list per event handler)."""
-    token = _notices.set([])
+def collect_notices(live: Optional[Callable[[str], None]] = None) -> Iterator[list]:
+    """Gather the notices of the calls made inside the block (one list per event handler).
+
+    ``live``, if given, is told an ``announce``-d line at once, while the call still runs
+    (the web layer passes ``gr.Info``): a refused training run's offer must reach the
+    visitor before the CPU run it offers to stop, not after it."""
+    token, live_token = _notices.set([]), _live.set(live)
     try:
         yield _notices.get()
     finally:
         _notices.reset(token)
+        _live.reset(live_token)
 
 
 def notify(text: str) -> None:
@@ -114,6 +121,14 @@ def notify(text: str) -> None:
     gathered = _notices.get()
     if gathered is not None:
         gathered.append(text)
+
+
+def announce(text: str) -> None:
+    """Tell the visitor ``text`` now (``collect_notices``' ``live`` listener), and log it."""
+    log.warning(text)
+    listener = _live.get()
+    if listener is not None:
+        listener(text)
 
 
 def refusal_notice(exc: BaseException) -> Optional[str]:
@@ -156,13 +171,20 @@ def _marked(f: Callable, args: tuple, kwargs: dict):
         _inside.reset(token)
 
 
-def gpu(fn: Optional[Callable] = None, *, duration: Duration = 60, when: Optional[Callable[..., bool]] = None):
+def gpu(fn: Optional[Callable] = None, *, duration: Duration = 60, when: Optional[Callable[..., bool]] = None,
+        local: Sequence[str] = (), offer: Optional[Callable[..., str]] = None):
     """Decorate ``fn`` so it runs with a GPU on ZeroGPU; a no-op elsewhere.
 
     Args:
         duration: seconds the call asks for, or a function of the call's arguments that
             returns them (``gpu_policy.request_seconds`` of an estimate); capped at 5 minutes.
         when: a function of the call's arguments; False keeps the call on the CPU.
+        local: names of keyword arguments that stay in this process (a progress callback,
+            a stop flag): left out of a call that goes to the GPU (they cannot be pickled
+            into the worker), passed on when the call runs on the CPU.
+        offer: a function of the call's arguments that returns what the visitor may do
+            when ZeroGPU refuses the call (a training lab: what the CPU run costs, and a
+            smaller run's cost; ``gpu_policy.cpu_offer``), announced before the CPU run.
 
     A call ZeroGPU refuses runs on the CPU, with one line for the visitor (``notify``).
     """
@@ -181,13 +203,16 @@ def gpu(fn: Optional[Callable] = None, *, duration: Duration = 60, when: Optiona
         def call(*args, **kwargs):
             if inside_gpu_call() or (when is not None and not when(*args, **kwargs)):
                 return _marked(f, args, kwargs)
+            crossing = {k: v for k, v in kwargs.items() if k not in local}
             try:
-                return on_gpu(*args, **kwargs)
+                return on_gpu(*args, **crossing)
             except Exception as exc:
                 notice = refusal_notice(exc)
                 if notice is None:
                     raise
                 log.info("@gpu %s refused (%s): running it on the CPU", f.__qualname__, exc)
+            if offer is not None:
+                announce(f"{notice.split(':')[0]}: running on the CPU instead. {offer(*args, **crossing)}")
             started = time.perf_counter()
             result = _marked(f, args, kwargs)
             notify(notice.format(seconds=time.perf_counter() - started))

@@ -75,7 +75,11 @@ SECONDS_PER_IMAGE_PER_GB = 0.60
 # (SimCLR: two views each) seen in a step, and SimCLR's fixed part (the untrained-encoder and
 # raw-pixel baselines, the features, the probes).
 FINE_TUNE_SECONDS_PER_PAIR = 0.19
-SIMCLR_SECONDS_PER_IMAGE = {"cnn": 0.0016, "vit": 0.0008}  # the tiny ViT measured faster than the CNN
+# The tiny ViT's steps cost next to nothing beside its fixed part: 10 and 60 steps of 128 took
+# 16.8 and 17.6 s, then 18.3 s and (under a load of 6) 42 s, so 50 steps added no more than the
+# runs' noise; 0.0002 s per image bounds what two quiet pairs allow (0.0008 asked 42 s for a
+# 60-step run measured at 14.3 s, over the 2x + margin bound).
+SIMCLR_SECONDS_PER_IMAGE = {"cnn": 0.0016, "vit": 0.0002}
 SIMCLR_FIXED_S = 15.0
 
 
@@ -126,3 +130,16 @@ def fine_tune_seconds(pairs_seen: int, eval_texts: int, model=None) -> float:
 def simclr_seconds(encoder: str, steps: int, batch_size: int) -> float:
     """CPU seconds for a SimCLR run of ``steps`` steps of ``batch_size`` images."""
     return SIMCLR_FIXED_S + steps * batch_size * SIMCLR_SECONDS_PER_IMAGE.get(encoder, max(SIMCLR_SECONDS_PER_IMAGE.values()))
+
+
+def cpu_offer(cpu_seconds: float, smaller: str, smaller_cpu_seconds: float) -> str:
+    """What a training lab offers a visitor whose GPU call ZeroGPU refused (told before
+    the CPU run starts): the CPU run's expected time, and a smaller run with its own.
+
+    Args:
+        cpu_seconds: the refused run's estimate (``simclr_seconds``, ``fine_tune_seconds``).
+        smaller: the smaller run, in the words of the lab's controls ("150 steps").
+        smaller_cpu_seconds: that run's estimate, from the same rates.
+    """
+    return (f"Expected time on the CPU: about {cpu_seconds:.0f} s. Or press Stop and train a smaller run "
+            f"({smaller}): about {smaller_cpu_seconds:.0f} s.")

@@ -271,7 +271,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if lab_args.json and not lab_args.verbose:
         quiet_progress()
     try:
-        with collect_notices() as notices:
+        with collect_notices(live=lambda line: print(f"playground run {lab.id}: {line}", file=sys.stderr)) as notices:
             result = lab.run(lab_args, LabContext(registry=registry, lab_id=lab.id))
     except (ValueError, FileNotFoundError, ModelUnavailableError, UnknownModelError) as exc:
         print(run_error(lab.id, exc), file=sys.stderr)

@@ -75,7 +75,7 @@ def friendly_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            with collect_notices() as notices:
+            with collect_notices(live=gr.Info) as notices:  # a refused run's offer shows while it runs
                 result = fn(*args, **kwargs)
         except gr.Error:
             raise

@@ -15,13 +15,13 @@ import platform
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 import numpy as np
 
 from playground.models.gpu import dispatch_to_gpu, gpu, model_at
-from playground.models.gpu_policy import fine_tune_seconds, request_seconds
+from playground.models.gpu_policy import cpu_offer, fine_tune_seconds, request_seconds
 from playground.models.base import TextModel
 from playground.contract.verdict import judge
 
@@ -208,7 +208,8 @@ def run_fine_tune(
     phase = on_phase or (lambda name: None)
     if dispatch_to_gpu(base.locator, cpu_seconds=expected_cpu_seconds(base, pairs, settings), kind="training"):
         phase("train")
-        before, after, log, weights = fine_tune_on_gpu(base.locator, pairs, settings)
+        before, after, log, weights = fine_tune_on_gpu(base.locator, pairs, settings, on_step=on_step,
+                                                       should_stop=should_stop, on_phase=on_phase)
         student = copy_for_training(base.st)
         student.load_state_dict({k: torch_tensor(v) for k, v in weights.items()})
         return FineTuneResult(base.id, settings, pairs, before, after, log, student)
@@ -234,12 +235,28 @@ def expected_cpu_seconds(base: TextModel, pairs: PairSet, settings: TrainSetting
     return fine_tune_seconds(steps * settings.batch_size, 4 * len(pairs.heldout), base)
 
 
-@gpu(duration=lambda locator, pairs, settings: request_seconds(expected_cpu_seconds(model_at(locator), pairs, settings)))
-def fine_tune_on_gpu(locator, pairs: PairSet, settings: TrainSettings):
+def smaller_settings(settings: TrainSettings, pairs: PairSet) -> TrainSettings:
+    """The run a refused visitor is offered instead: half the steps this one would take."""
+    steps = min(settings.max_steps, max(1, len(pairs.train) // settings.batch_size) * settings.epochs)
+    return replace(settings, max_steps=max(1, steps // 2))
+
+
+def offer_on_cpu(locator, pairs: PairSet, settings: TrainSettings, **_hooks) -> str:
+    """What a visitor whose GPU call was refused may do: this run on the CPU, or a smaller one, with their times."""
+    base, smaller = model_at(locator), smaller_settings(settings, pairs)
+    return cpu_offer(expected_cpu_seconds(base, pairs, settings), f"Step cap {smaller.max_steps}",
+                     expected_cpu_seconds(base, pairs, smaller))
+
+
+@gpu(duration=lambda locator, pairs, settings, **_hooks: request_seconds(expected_cpu_seconds(model_at(locator), pairs, settings)),
+     local=("on_step", "should_stop", "on_phase"), offer=offer_on_cpu)
+def fine_tune_on_gpu(locator, pairs: PairSet, settings: TrainSettings, on_step=None, should_stop=None, on_phase=None):
     """The whole run in a ZeroGPU worker: plain data in (the model's locator, the
     pairs, the settings), plain data out (the two evaluations, the log, and the
-    trained weights as numpy arrays)."""
-    before, after, log, student = _fine_tune(model_at(locator), pairs, settings)
+    trained weights as numpy arrays). The hooks stay in this process (``local``): they
+    reach a run ZeroGPU refused, which then runs here on the CPU."""
+    before, after, log, student = _fine_tune(model_at(locator), pairs, settings, on_step, should_stop,
+                                             on_phase or (lambda name: None))
     weights = {k: v.detach().float().cpu().numpy() for k, v in student.state_dict().items()}
     return before, after, log, weights
 

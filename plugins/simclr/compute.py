@@ -22,7 +22,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from playground.models.gpu import gpu
-from playground.models.gpu_policy import request_seconds, simclr_seconds, worth_gpu
+from playground.models.gpu_policy import cpu_offer, request_seconds, simclr_seconds, worth_gpu
 from playground.science.geometry import limit_threads, project_2d
 from playground.models.lazy import torch
 from playground.science.losses import nt_xent
@@ -240,7 +240,19 @@ def runs_on_gpu(settings: SimCLRSettings, *_args, **_kwargs) -> bool:
     return worth_gpu(expected_cpu_seconds(settings), "training")
 
 
-@gpu(duration=lambda settings, *_a, **_k: request_seconds(expected_cpu_seconds(settings)), when=runs_on_gpu)
+def smaller_run(settings: SimCLRSettings) -> SimCLRSettings:
+    """The run a refused visitor is offered instead: half the steps (at least 10, the slider's least)."""
+    return replace(settings, steps=max(10, settings.steps // 2 // 10 * 10))
+
+
+def offer_on_cpu(settings: SimCLRSettings, *_args, **_kwargs) -> str:
+    """What a visitor whose GPU call was refused may do: this run on the CPU, or a smaller one, with their times."""
+    smaller = smaller_run(settings)
+    return cpu_offer(expected_cpu_seconds(settings), f"{smaller.steps} steps", expected_cpu_seconds(smaller))
+
+
+@gpu(duration=lambda settings, *_a, **_k: request_seconds(expected_cpu_seconds(settings)), when=runs_on_gpu,
+     local=("progress", "should_stop"), offer=offer_on_cpu)
 def train_simclr(settings: SimCLRSettings, progress: ProgressFn = None, should_stop: StopFn = None) -> SimCLRResult:
     """Train one encoder with NT-Xent and measure it on held-out images.
 

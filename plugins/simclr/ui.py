@@ -10,12 +10,13 @@ import pandas as pd
 
 from playground.classroom.ui import ClassVotes
 from playground.contract.lab import LabContext
+from playground.models.gpu_policy import request_seconds
 from playground.models.registry import on_zero_gpu
 from playground.web.ui import check_numbers, friendly_errors, session_id
 
 from . import lesson
 from .compute import MAX_BATCH, MAX_STEPS, SWEEP_BATCH_SIZES, SWEEP_IMAGES, SimCLRSettings, augment_away, \
-    batch_size_sweep, positive_pairs, train_simclr
+    batch_size_sweep, expected_cpu_seconds, positive_pairs, runs_on_gpu, train_simclr
 from .data import SHAPE_ATTRIBUTES, load_images
 from .figures import (
     augment_figure, batch_figure, loss_figure, neighbours_grid, pair_grid, patch_tokens, probe_figure, projection_figure,
@@ -24,6 +25,7 @@ from .options import ENCODER_NAMES, PATCH
 
 DEFAULTS = SimCLRSettings()
 SWEEP_CHOICES = [8, 16, 32, 64, 128, 256, 512]
+PICTURE_HEIGHT = 420  # pixels: the pair grid and the patches, each shown whole
 PROBE_COLUMNS = ["attribute", "classes", "chance", "trained encoder", "untrained encoder", "raw pixels"]
 
 
@@ -80,11 +82,18 @@ def build(ctx: LabContext) -> None:
         seed = gr.Number(value=DEFAULTS.seed, precision=0, label="Seed (default 0)")
     controls = [data, encoder, augment, batch_size, steps, tau, lr, seed]
     pairs_button = gr.Button("Show positive pairs")
+    # The long explanations are captions above the pictures, not their labels: Gradio lays a
+    # label over its picture's top, where a long one covers it (issue 30 item 6). A fixed height
+    # lets the picture shrink to fit whole (the row of 16 patches at the bottom was cut off).
     with gr.Row():
-        pairs_image = gr.Image(label="Positive pairs: each row is an image, then its two views", format="png",
-                               interactive=False)
-        patches_image = gr.Image(label="The tiny ViT's tokens: the image cut into 16 patches of 8x8, then read as a row",
-                                 format="png", interactive=False)
+        with gr.Column():
+            gr.Markdown("**Positive pairs**: each row is an image, then its two views")
+            pairs_image = gr.Image(label="Positive pairs", show_label=False, format="png", interactive=False,
+                                   height=PICTURE_HEIGHT, elem_id="simclr-pairs")
+        with gr.Column():
+            gr.Markdown("**The tiny ViT's tokens**: the image cut into 16 patches of 8x8, then read as a row")
+            patches_image = gr.Image(label="The tiny ViT's tokens", show_label=False, format="png", interactive=False,
+                                     height=PICTURE_HEIGHT, elem_id="simclr-patches")
     with gr.Row():
         train_button = gr.Button("Train", variant="primary", scale=3)
         stop_button = gr.Button("Stop", variant="stop", scale=1)
@@ -94,8 +103,8 @@ def build(ctx: LabContext) -> None:
         loss_plot = gr.Plot(label="Loss")
         probe_plot = gr.Plot(label="Linear probes")
     probes = gr.Dataframe(headers=PROBE_COLUMNS, label="Held-out probe accuracy per attribute", interactive=False)
-    neighbours_image = gr.Image(label="Nearest neighbours (trained features): each row a held-out query, then its 5 "
-                                      "closest held-out images", format="png", interactive=False)
+    gr.Markdown("**Nearest neighbours** (trained features): each row a held-out query, then its 5 closest held-out images")
+    neighbours_image = gr.Image(label="Nearest neighbours", show_label=False, format="png", interactive=False)
     colour_by = gr.Dropdown(list(SHAPE_ATTRIBUTES), value="shape", label="Colour the projection by")
     projection_plot = gr.Plot(label="2-D projection")
     run_state = gr.State()
@@ -121,14 +130,19 @@ def build(ctx: LabContext) -> None:
     batch_table = gr.Dataframe(label="Every run", interactive=False)
 
     def callbacks(session: str, progress, describe):
-        """The progress and stop callbacks, or none where the training runs in ZeroGPU's
-        worker (callbacks cannot cross into it; the run is the same without them)."""
+        """The progress and stop callbacks. On ZeroGPU they stay in this process (``@gpu``'s
+        ``local``): a run in the GPU worker goes without them (the bar then says where it
+        runs, ``on_gpu_note``), a run on the CPU (the default size, or one ZeroGPU refused) uses them."""
         flag = stop_flags.setdefault(session, threading.Event())
         flag.clear()
-        if on_zero_gpu():
-            return {}
         return {"progress": lambda done, total, value: progress((done, total), desc=describe(done, total, value)),
                 "should_stop": flag.is_set}
+
+    def on_gpu_note(settings: SimCLRSettings, progress) -> None:
+        """Where a run goes to ZeroGPU's worker, say so on the bar (it cannot report its steps)."""
+        if on_zero_gpu() and runs_on_gpu(settings):
+            progress(0, desc=f"training on the GPU ({settings.steps} steps; ZeroGPU lends it for up to "
+                             f"{request_seconds(expected_cpu_seconds(settings))} s): the figures come when it ends")
 
     @friendly_errors
     def show_pairs(data, encoder, augment, seed):
@@ -142,6 +156,7 @@ def build(ctx: LabContext) -> None:
         settings = settings_from(data, encoder, augment, batch_size, steps, tau, lr, seed)
         session = session_id(request)
         progress(0, desc="measuring the baselines (untrained encoder, raw pixels)")
+        on_gpu_note(settings, progress)
         try:
             result = train_simclr(settings, **callbacks(
                 session, progress, lambda s, n, loss: f"step {s}/{n}, running loss {loss:.3f}"))
