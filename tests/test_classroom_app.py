@@ -107,7 +107,7 @@ def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_p
     url, votes, demo = served
     import gradio as gr
 
-    picker = next(b for b in demo.blocks.values() if isinstance(b, gr.Dropdown) and b.label == "Question to re-vote")
+    picker = next(b for b in demo.blocks.values() if isinstance(b, gr.Dropdown) and b.label == "Question to lead")
     text = votes.questions[("anisotropy", "run")].text  # the re-vote list names each question by its words
     assert (f"anisotropy: {text}", "anisotropy · run") in picker.choices
     bio, chem = student(url, "bio1"), student(url, "chem2")
@@ -199,7 +199,7 @@ def test_an_unwritable_database_leaves_the_lab_working(serve, tmp_path, monkeypa
     out = run_anisotropy(client)
     assert "You predicted" in out[0] or "predict" in out[0].lower()
     text = vote(client, "high")
-    assert text == NOT_STORED  # one sentence: no "pick a prediction" to a student who did
+    assert text == f"Class **default**\n\n{NOT_STORED}"  # the class, then one sentence: no "pick a prediction" to a student who did
     view = Client(url, verbose=False).predict(TOKEN, "", api_name="/classroom_votes")
     assert "Votes are not being recorded" in view
 
@@ -260,7 +260,7 @@ def test_a_vote_over_the_limit_is_not_counted_and_the_student_is_told(serve, tmp
     _, browser = client.predict("low", None, api_name="/anisotropy_class_run")
     client.predict("middle", browser, api_name="/anisotropy_class_run")
     text, _ = client.predict("high", browser, api_name="/anisotropy_class_run")  # the third in a minute
-    assert text.startswith("⚠ *This vote was not counted: a browser can vote at most 2 times a minute")
+    assert text.startswith("Class **default**\n\n⚠ *This vote was not counted: a browser can vote at most 2 times a minute")
     assert "(1 vote)" in text and "← you" not in text  # the bars still show; this choice is not in them
     assert votes.distribution("anisotropy", "run") == {"low": 0, "middle": 1, "high": 0}
 
