@@ -28,7 +28,7 @@ from gradio.context import Context, LocalContext
 
 from playground.classroom.phases import CLOSED, led_panel
 from playground.classroom.store import (DEFAULT_CLASS, REVEAL, SHOW, TooManyVotes, VoteRefused, VoteStore, class_code,
-                                        class_code_problem)
+                                        class_code_problem, not_a_class_code)
 from playground.classroom.tally import bars
 
 BROWSER_KEY = "playground-class-student"  # the browser's localStorage key for its anonymous id
@@ -111,6 +111,8 @@ class Classroom:
             page.load(banner_text, None, self.banner, api_visibility="private", queue=False)
         if not self.panels:
             return
+        gr.api(self.api_vote, api_name="classroom_vote", queue=False)
+        gr.api(self.api_tally, api_name="classroom_tally", queue=False)
         seen = gr.State({})  # "lab/question" -> [phase, round] as this page last drew it
         outputs = [panel.view for panel in self.panels] + [seen]
         page.load(self.redraw, [self.browser, seen], outputs, api_visibility="private", queue=False)
@@ -133,6 +135,43 @@ class Classroom:
             seen[key] = now
             updates.append(panel.class_text(None, student, code))
         return *updates, seen
+
+
+    def _panel(self, lab: str, question: str, raw_code: str) -> tuple["ClassVotes", str]:
+        """The panel of ``lab``'s ``question`` and the class code ``raw_code`` names; a clear
+        error for a question that is none or a code that is no class code."""
+        found = [panel for panel in self.panels if (panel.lab, panel.question) == (lab, question)]
+        if not found:
+            known = ", ".join(f"{panel.lab}/{panel.question}" for panel in self.panels)
+            raise gr.Error(f"No question {question!r} in lab {lab!r}. The questions: {known}.", print_exception=False)
+        problem = not_a_class_code(raw_code)
+        if problem:
+            raise gr.Error(f"The class code {problem}.", print_exception=False)
+        return found[0], class_code(raw_code)
+
+    def api_vote(self, lab: str, question: str, choice: str, class_code: str = "", browser: str = "",
+                 request: gr.Request = None) -> tuple[str, str]:
+        """Vote ``choice`` (a choice's key, e.g. "high") on ``lab``'s ``question`` in class
+        ``class_code`` ("" for the class `default`), as the browser whose id is ``browser``
+        (32 hex digits; "" for a new one). Returns the vote panel's text, as the page would show
+        it in the question's phase, and the browser id to send with this student's next call."""
+        panel, code = self._panel(lab, question, class_code)
+        browser = browser_id(browser, request)
+        return panel.class_text(choice, student_id(browser), code), browser
+
+    def api_tally(self, lab: str, question: str, class_code: str = "", browser: str = "") -> dict:
+        """The votes on ``lab``'s ``question`` in class ``class_code`` ("" for `default`): its
+        phase ("self-paced" when no instructor leads it), round and number of votes, and the
+        counts per choice where the page would show them (once ``browser`` has voted this round,
+        when self-paced; in "show" and "reveal" when led), else None."""
+        panel, code = self._panel(lab, question, class_code)
+        phase, round_, _ = self.store.phase(lab, question, code) if self.led else ("", 1, "")
+        counts = self.store.distribution(lab, question, code)
+        student = student_id(browser if isinstance(browser, str) and _BROWSER_ID.match(browser) else "")
+        visible = phase in (SHOW, REVEAL) or (not phase and bool(student)
+                                              and self.store.has_voted(lab, question, student, code))
+        return {"class": code, "lab": lab, "question": question, "phase": phase or "self-paced", "round": round_,
+                "votes": sum(counts.values()), "counts": counts if visible else None}
 
 
 class ClassVotes:
