@@ -2,12 +2,15 @@
 endpoints that take the class as an explicit argument, and see no more than a page would."""
 from __future__ import annotations
 
+import ast
+
 import pytest
 from gradio_client import Client
 
 from playground.classroom import VoteStore
 from playground.classroom.store import SHOW, VOTING
 from test_classroom_app import TOKEN, anisotropy_app
+from test_readme_examples import readme_example
 
 
 @pytest.fixture
@@ -56,3 +59,12 @@ def test_a_bad_class_code_or_question_is_refused_with_its_reason(served):
     with pytest.raises(Exception, match="is not one of the choices"):
         client.predict("anisotropy", "run", "maybe", "bio1", "", api_name="/classroom_vote")
     assert votes.count() == 0
+
+
+def test_the_readmes_api_example_runs_as_written_and_answers_what_it_says(served):
+    url, votes = served
+    code = readme_example("classroom-api")
+    scope: dict = {}
+    exec(code.replace("https://YOUR-SPACE.hf.space/", url), scope)  # noqa: S102 (the README's own example)
+    said = ast.literal_eval("\n".join(line.lstrip("# ") for line in code.splitlines()[-2:]))
+    assert scope["tally"] == said and votes.count("bio101") == 1
