@@ -1,7 +1,7 @@
 """A class pressing Run at once, each student from their own gradio_client session,
 against an app served on loopback in a child process.
 
-    python benchmarks/bench_classroom.py [--students 30] [--no-cache | --compare] [--mixed] [--write-readme]
+    python benchmarks/bench_classroom.py [--students 30] [--no-cache | --compare] [--mixed] [--busy N] [--write-readme]
 
 Default: 30 simultaneous default anisotropy runs (goal: p95 <= 3 s on the 2-core
 development machine). ``--mixed`` adds a mixed class of 30: a third on anisotropy, the
@@ -9,7 +9,10 @@ others on triplet margin, temperature, and CLIP zero-shot with a CLIP each of th
 students trained in their own session before the bell; each student runs with a
 prediction and then votes, as the page does (goal: every request answered).
 
-Prints the wall time and the p50/p95 of the per-student latency. A warm-up first runs
+``--busy N`` repeats the default measurement with N CPU-heavy neighbour processes
+spinning beside the server (a machine that is busy with something else; goal: every
+student answered). Prints the wall time, the share of students answered (a failed call
+is counted with its error, not raised) and the p50/p95 of the answered ones' latency. A warm-up first runs
 each lab once with its defaults, as the instructor's own demo does before the class
 presses Run. ``--no-cache`` turns the shell's result cache off
 (``PLAYGROUND_RESULT_CACHE=0``) to measure without it; ``--compare`` measures both, each
@@ -101,51 +104,80 @@ def serve_app(cache: bool, mixed: bool) -> tuple[subprocess.Popen, str]:
     raise SystemExit("The benchmark's server did not answer within 180 s.")
 
 
-def bench(students: int, cache: bool, mixed: bool = False) -> dict:
-    from gradio_client import Client
+def spin() -> None:
+    """A CPU-heavy neighbour: pure-Python arithmetic until it is terminated."""
+    n = 0
+    while True:
+        n = (n * 31 + 7) % 1_000_003
 
-    from playground.contract.testing import call_api
+
+def neighbours(count: int) -> list[subprocess.Popen]:
+    """``count`` CPU-heavy processes beside the server (terminate them when done)."""
+    return [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--spin"]) for _ in range(count)]
+
+
+def bench(students: int, cache: bool, mixed: bool = False, busy: int = 0) -> dict:
+    from playground.contract.testing import call_api, student_client
 
     plan = mixed_plan(students) if mixed else [DEFAULT_RUN] * students
     server, url = serve_app(cache, mixed)
     try:
         warm = time.perf_counter()
-        instructor = Client(url, verbose=False)
+        instructor = student_client(url)  # patient as a browser (see student_client)
         for api_name, inputs in dict((api, inputs) for api, inputs, _ in plan if api != "/clip_zero_shot").items():
             call_api(instructor, api_name, **inputs)
         warm = time.perf_counter() - warm
-        clients = [Client(url, verbose=False) for _ in plan]
+        clients = [student_client(url) for _ in plan]
         trainees = [c for c, (api, _, _) in zip(clients, plan) if api == "/clip_zero_shot"]
         with ThreadPoolExecutor(max_workers=3) as pool:  # before the bell: their own CLIP, one each
             list(pool.map(lambda c: call_api(c, "/train_clip_train", steps=TRAINED_CLIP_STEPS), trainees, timeout=900))
 
-        def press_run(student) -> float:
+        def press_run(student) -> tuple[float, str]:
+            """The student's latency and "" when answered, else the error that answered them."""
             client, (api_name, inputs, vote) = student
             start = time.perf_counter()
-            call_api(client, api_name, **inputs)
-            if mixed:
-                client.predict(inputs.get("prediction"), None, api_name=vote)
-            return time.perf_counter() - start
+            try:
+                call_api(client, api_name, **inputs)
+                if mixed:
+                    client.predict(inputs.get("prediction"), None, api_name=vote)
+            except Exception as exc:  # noqa: BLE001 (a failed student is counted, with why)
+                return time.perf_counter() - start, f"{type(exc).__name__}: {str(exc)[:120]}"
+            return time.perf_counter() - start, ""
 
-        start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=students) as pool:
-            latencies = list(pool.map(press_run, zip(clients, plan), timeout=900))
-        wall = time.perf_counter() - start
+        spinning = neighbours(busy)
+        try:
+            start = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=students) as pool:
+                outcomes = list(pool.map(press_run, zip(clients, plan), timeout=900))
+            wall = time.perf_counter() - start
+        finally:
+            for neighbour in spinning:
+                neighbour.terminate()
     finally:
         server.terminate()
         server.wait(timeout=30)
+    answered = [seconds for seconds, error in outcomes if not error]
+    errors = sorted({error for _, error in outcomes if error})
+    latencies = answered or [float("nan")]
     by_lab = {}
-    for (api_name, _, _), seconds in zip(plan, latencies):
-        by_lab.setdefault(api_name.strip("/"), []).append(seconds)
-    return {"students": students, "mixed": mixed, "warm": warm, "wall": wall, "p50": statistics.median(latencies),
+    for (api_name, _, _), (seconds, error) in zip(plan, outcomes):
+        if not error:
+            by_lab.setdefault(api_name.strip("/"), []).append(seconds)
+    return {"students": students, "mixed": mixed, "busy": busy, "answered": len(answered), "errors": errors,
+            "warm": warm, "wall": wall, "p50": statistics.median(latencies),
             "p95": percentile(latencies, 0.95), "max": max(latencies),
             "by_lab": {lab: (len(v), statistics.median(v), percentile(v, 0.95)) for lab, v in by_lab.items()}}
 
 
 def report(figures: dict, cache: bool) -> str:
     where = f"one gradio_client each, result cache {'on' if cache else 'off'}, {os.cpu_count()} CPU cores"
-    totals = (f"all answered; wall {figures['wall']:.1f} s; p50 {figures['p50']:.2f} s; p95 {figures['p95']:.2f} s; "
+    answered = ("all answered" if figures["answered"] == figures["students"] else
+                f"{figures['answered']}/{figures['students']} answered (errors: {'; '.join(figures['errors'])})")
+    totals = (f"{answered}; wall {figures['wall']:.1f} s; p50 {figures['p50']:.2f} s; p95 {figures['p95']:.2f} s; "
               f"max {figures['max']:.2f} s")
+    if figures["busy"]:
+        return (f"{figures['students']} simultaneous default anisotropy runs beside {figures['busy']} CPU-heavy "
+                f"neighbour process(es), {where}:\n{totals} (goal: all {figures['students']} answered)")
     if not figures["mixed"]:
         return (f"{figures['students']} simultaneous default anisotropy runs (glove vs minilm), {where}:\n"
                 f"warm-up run {figures['warm']:.1f} s; {totals} (goal p95 <= 3 s: {'met' if figures['p95'] <= 3 else 'missed'})")
@@ -172,14 +204,20 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="measure without the cache, then with it")
     parser.add_argument("--write-readme", action="store_true", help="write the result into README.md's marked block")
     parser.add_argument("--mixed", action="store_true", help="also measure a mixed class of four labs")
+    parser.add_argument("--busy", type=int, default=0, metavar="N",
+                        help="also measure the default runs beside N CPU-heavy neighbour processes")
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)  # the server process itself
+    parser.add_argument("--spin", action="store_true", help=argparse.SUPPRESS)  # a CPU-heavy neighbour itself
     args = parser.parse_args()
+    if args.spin:
+        return spin()
     if args.serve:
         return serve_forever(args.serve, args.mixed)
     students = max(1, min(args.students, 100))
     modes = [False, True] if args.compare else [not args.no_cache]
-    runs = [(cache, False) for cache in modes] + ([(True, True)] if args.mixed else [])
-    text = "\n".join(report(bench(students, cache, mixed), cache) for cache, mixed in runs)
+    runs = ([(cache, False, 0) for cache in modes] + ([(True, True, 0)] if args.mixed else [])
+            + ([(not args.no_cache, False, args.busy)] if args.busy else []))
+    text = "\n".join(report(bench(students, cache, mixed, busy), cache) for cache, mixed, busy in runs)
     print(text)
     if args.write_readme:
         write_readme(text)

@@ -16,6 +16,7 @@ from playground import collect_labs, create_plugin_manager, create_registry
 from playground.web.app import build_app
 from playground.classroom import VoteStore
 from playground.classroom.ui import NOT_STORED
+from playground.contract.testing import student_client
 from playground.contract.verdict import without_verdict
 
 PLUGINS = ("playground.contract.default_models", "plugins.anisotropy")
@@ -35,7 +36,7 @@ def anisotropy_app(votes: VoteStore):
 def student(url: str, code: str = "") -> Client:
     """One student's browser: their own session, their class's link."""
     headers = {"Referer": f"{url}?class={code}"} if code else None
-    return Client(url, verbose=False, headers=headers)
+    return student_client(url, headers=headers)
 
 
 def vote(client: Client, choice, api_name: str = "/anisotropy_class_run") -> str:
