@@ -63,7 +63,7 @@ def overview(store: VoteStore, code: str) -> str:
         phase, round_, _ = store.phase(lab, question, code)
         counts = store.distribution(lab, question, code)
         measured = store.measured.get((code, lab, question))
-        if not sum(counts.values()) and not measured and round_ == 1:
+        if not sum(counts.values()) and not measured and round_ == 1 and not phase:
             quiet.append(f"{lab} · {question}")
             continue
         if measured:
