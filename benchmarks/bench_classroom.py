@@ -1,7 +1,7 @@
 """A class pressing Run at once, each student from their own gradio_client session,
 against an app served on loopback in a child process.
 
-    python benchmarks/bench_classroom.py [--students 30] [--no-cache | --compare] [--mixed] [--write-readme]
+    python benchmarks/bench_classroom.py [--students 30] [--no-cache | --compare] [--mixed] [--busy N] [--write-readme]
     python benchmarks/bench_classroom.py --replicas 2 [--students 30] [--write-readme]
 
 Default: 30 simultaneous default anisotropy runs (goal: p95 <= 3 s on the 2-core
@@ -110,6 +110,18 @@ def serve_app(cache: bool, mixed: bool) -> tuple[subprocess.Popen, str]:
     raise SystemExit("The benchmark's server did not answer within 180 s.")
 
 
+def spin() -> None:
+    """A CPU-heavy neighbour: pure-Python arithmetic until it is terminated."""
+    n = 0
+    while True:
+        n = (n * 31 + 7) % 1_000_003
+
+
+def neighbours(count: int) -> list[subprocess.Popen]:
+    """``count`` CPU-heavy processes beside the server (terminate them when done)."""
+    return [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--spin"]) for _ in range(count)]
+
+
 @contextlib.contextmanager
 def serve_replicas(cache: bool, mixed: bool, replicas: int):
     """(the URL students use, each replica's own URL): one server, or ``replicas`` of them
@@ -138,10 +150,8 @@ def serve_replicas(cache: bool, mixed: bool, replicas: int):
             server.wait(timeout=30)
 
 
-def bench(students: int, cache: bool, mixed: bool = False, replicas: int = 1) -> dict:
-    from gradio_client import Client
-
-    from playground.contract.testing import call_api
+def bench(students: int, cache: bool, mixed: bool = False, replicas: int = 1, busy: int = 0) -> dict:
+    from playground.contract.testing import call_api, student_client
 
     plan = mixed_plan(students) if mixed else [DEFAULT_RUN] * students
     # Behind nginx each student keeps one sticky key, as a browser keeps nginx's cookie.
@@ -150,39 +160,58 @@ def bench(students: int, cache: bool, mixed: bool = False, replicas: int = 1) ->
         warm = time.perf_counter()
         # The instructor's demo run, on every replica: each has its own models and result cache.
         for replica_url in replica_urls:
-            instructor = Client(replica_url, verbose=False)
+            instructor = student_client(replica_url)  # patient as a browser (see student_client)
             for api_name, inputs in dict((api, inputs) for api, inputs, _ in plan if api != "/clip_zero_shot").items():
                 call_api(instructor, api_name, **inputs)
         warm = time.perf_counter() - warm
-        clients = [Client(url, verbose=False, headers=sticky(i)) for i in range(len(plan))]
+        clients = [student_client(url, headers=sticky(i)) for i in range(len(plan))]
         trainees = [c for c, (api, _, _) in zip(clients, plan) if api == "/clip_zero_shot"]
         with ThreadPoolExecutor(max_workers=3) as pool:  # before the bell: their own CLIP, one each
             list(pool.map(lambda c: call_api(c, "/train_clip_train", steps=TRAINED_CLIP_STEPS), trainees, timeout=900))
 
-        def press_run(student) -> float:
+        def press_run(student) -> tuple[float, str]:
+            """The student's latency and "" when answered, else the error that answered them."""
             client, (api_name, inputs, vote) = student
             start = time.perf_counter()
-            call_api(client, api_name, **inputs)
-            if mixed:
-                client.predict(inputs.get("prediction"), None, api_name=vote)
-            return time.perf_counter() - start
+            try:
+                call_api(client, api_name, **inputs)
+                if mixed:
+                    client.predict(inputs.get("prediction"), None, api_name=vote)
+            except Exception as exc:  # noqa: BLE001 (a failed student is counted, with why)
+                return time.perf_counter() - start, f"{type(exc).__name__}: {str(exc)[:120]}"
+            return time.perf_counter() - start, ""
 
-        start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=students) as pool:
-            latencies = list(pool.map(press_run, zip(clients, plan), timeout=900))
-        wall = time.perf_counter() - start
+        spinning = neighbours(busy)
+        try:
+            start = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=students) as pool:
+                outcomes = list(pool.map(press_run, zip(clients, plan), timeout=900))
+            wall = time.perf_counter() - start
+        finally:
+            for neighbour in spinning:
+                neighbour.terminate()
+    answered = [seconds for seconds, error in outcomes if not error]
+    errors = sorted({error for _, error in outcomes if error})
+    latencies = answered or [float("nan")]
     by_lab = {}
-    for (api_name, _, _), seconds in zip(plan, latencies):
-        by_lab.setdefault(api_name.strip("/"), []).append(seconds)
-    return {"students": students, "mixed": mixed, "replicas": replicas, "warm": warm, "wall": wall, "p50": statistics.median(latencies),
+    for (api_name, _, _), (seconds, error) in zip(plan, outcomes):
+        if not error:
+            by_lab.setdefault(api_name.strip("/"), []).append(seconds)
+    return {"students": students, "mixed": mixed, "replicas": replicas, "busy": busy, "answered": len(answered),
+            "errors": errors, "warm": warm, "wall": wall, "p50": statistics.median(latencies),
             "p95": percentile(latencies, 0.95), "max": max(latencies),
             "by_lab": {lab: (len(v), statistics.median(v), percentile(v, 0.95)) for lab, v in by_lab.items()}}
 
 
 def report(figures: dict, cache: bool) -> str:
     where = f"one gradio_client each, result cache {'on' if cache else 'off'}, {os.cpu_count()} CPU cores"
-    totals = (f"all answered; wall {figures['wall']:.1f} s; p50 {figures['p50']:.2f} s; p95 {figures['p95']:.2f} s; "
+    answered = ("all answered" if figures["answered"] == figures["students"] else
+                f"{figures['answered']}/{figures['students']} answered (errors: {'; '.join(figures['errors'])})")
+    totals = (f"{answered}; wall {figures['wall']:.1f} s; p50 {figures['p50']:.2f} s; p95 {figures['p95']:.2f} s; "
               f"max {figures['max']:.2f} s")
+    if figures["busy"]:
+        return (f"{figures['students']} simultaneous default anisotropy runs beside {figures['busy']} CPU-heavy "
+                f"neighbour process(es), {where}:\n{totals} (goal: all {figures['students']} answered)")
     if not figures["mixed"]:
         return (f"{figures['students']} simultaneous default anisotropy runs (glove vs minilm), {where}:\n"
                 f"warm-up run {figures['warm']:.1f} s; {totals} (goal p95 <= 3 s: {'met' if figures['p95'] <= 3 else 'missed'})")
@@ -202,7 +231,8 @@ def report_replicas(one: dict, many: dict) -> str:
     for figures in (one, many):
         where = "1 replica, direct" if figures["replicas"] == 1 else f"{figures['replicas']} replicas behind nginx"
         lines.append(f"{where}: {figures['students'] / figures['wall']:.1f} runs/s (wall {figures['wall']:.1f} s); "
-                     f"p50 {figures['p50']:.2f} s; p95 {figures['p95']:.2f} s; all answered")
+                     f"p50 {figures['p50']:.2f} s; p95 {figures['p95']:.2f} s; "
+                     f"{figures['answered']}/{figures['students']} answered")
     return "\n".join(lines)
 
 
@@ -226,8 +256,13 @@ def main() -> None:
     parser.add_argument("--mixed", action="store_true", help="also measure a mixed class of four labs")
     parser.add_argument("--replicas", type=int, default=1,
                         help="compare one replica with this many behind nginx (needs Debian's nginx)")
+    parser.add_argument("--busy", type=int, default=0, metavar="N",
+                        help="also measure the default runs beside N CPU-heavy neighbour processes")
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)  # the server process itself
+    parser.add_argument("--spin", action="store_true", help=argparse.SUPPRESS)  # a CPU-heavy neighbour itself
     args = parser.parse_args()
+    if args.spin:
+        return spin()
     if args.serve:
         return serve_forever(args.serve, args.mixed)
     students = max(1, min(args.students, 100))
@@ -238,8 +273,9 @@ def main() -> None:
             write_readme(text, REPLICAS_MARK)
         return
     modes = [False, True] if args.compare else [not args.no_cache]
-    runs = [(cache, False) for cache in modes] + ([(True, True)] if args.mixed else [])
-    text = "\n".join(report(bench(students, cache, mixed), cache) for cache, mixed in runs)
+    runs = ([(cache, False, 0) for cache in modes] + ([(True, True, 0)] if args.mixed else [])
+            + ([(not args.no_cache, False, args.busy)] if args.busy else []))
+    text = "\n".join(report(bench(students, cache, mixed, busy=busy), cache) for cache, mixed, busy in runs)
     print(text)
     if args.write_readme:
         write_readme(text)

@@ -84,11 +84,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(demo) -> str:
-    """Serve a built app on a free loopback port; returns its URL (close with ``demo.close()``)."""
+def launch(demo, port: int = 0) -> str:
+    """Serve a built app on loopback, on ``port`` (a free one by default); returns its URL
+    (close with ``demo.close()``)."""
     from playground.web.app import launch_kwargs
 
-    port = free_port()
+    port = port or free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
     return f"http://127.0.0.1:{port}/"
 

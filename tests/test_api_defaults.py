@@ -30,7 +30,7 @@ def full_app():
     demo.close()
 
 
-def test_every_public_argument_has_a_default_except_a_votes_own_choice(full_app):
+def test_every_public_argument_has_a_default_except_a_votes_own_choice_and_the_question_asked_about(full_app):
     missing = {
         name: [p["parameter_name"] for p in endpoint["parameters"] if not p["parameter_has_default"]]
         for name, endpoint in full_app.get_api_info()["named_endpoints"].items()
@@ -39,7 +39,9 @@ def test_every_public_argument_has_a_default_except_a_votes_own_choice(full_app)
     # A class vote is its choice: no default makes sense there (and the browser id follows it).
     votes = {name for name in missing if "_class_" in name}
     assert all(missing[name][0] == "choice" for name in votes)
-    assert {name: missing[name] for name in missing if name not in votes} == {}
+    # The classroom API names the question it is about (and a vote its choice): no default either.
+    asked = {"/classroom_vote": ["lab", "question", "choice"], "/classroom_tally": ["lab", "question"]}
+    assert {name: missing[name] for name in missing if name not in votes} == asked
     params = {p["parameter_name"]: p for p in full_app.get_api_info()["named_endpoints"]["/anisotropy_run"]["parameters"]}
     assert params["path"]["parameter_has_default"] and params["path"]["parameter_default"] is None
     assert params["prediction"]["parameter_has_default"]

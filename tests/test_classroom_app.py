@@ -16,6 +16,7 @@ from playground import collect_labs, create_plugin_manager, create_registry
 from playground.web.app import build_app
 from playground.classroom import VoteStore
 from playground.classroom.ui import NOT_STORED
+from playground.contract.testing import student_client
 from playground.contract.verdict import without_verdict
 
 PLUGINS = ("playground.contract.default_models", "plugins.anisotropy")
@@ -35,7 +36,7 @@ def anisotropy_app(votes: VoteStore):
 def student(url: str, code: str = "") -> Client:
     """One student's browser: their own session, their class's link."""
     headers = {"Referer": f"{url}?class={code}"} if code else None
-    return Client(url, verbose=False, headers=headers)
+    return student_client(url, headers=headers)
 
 
 def vote(client: Client, choice, api_name: str = "/anisotropy_class_run") -> str:
@@ -107,7 +108,7 @@ def test_instructor_view_refuses_a_wrong_token_and_shows_its_class(served, tmp_p
     url, votes, demo = served
     import gradio as gr
 
-    picker = next(b for b in demo.blocks.values() if isinstance(b, gr.Dropdown) and b.label == "Question to re-vote")
+    picker = next(b for b in demo.blocks.values() if isinstance(b, gr.Dropdown) and b.label == "Question to lead")
     text = votes.questions[("anisotropy", "run")].text  # the re-vote list names each question by its words
     assert (f"anisotropy: {text}", "anisotropy · run") in picker.choices
     bio, chem = student(url, "bio1"), student(url, "chem2")
@@ -174,9 +175,11 @@ def test_the_measured_answer_is_the_servers_own_not_a_clients(served):
 def test_no_instructor_view_without_the_variable(serve, tmp_path, monkeypatch):
     monkeypatch.delenv("PLAYGROUND_INSTRUCTOR_TOKEN", raising=False)
     demo = anisotropy_app(VoteStore(str(tmp_path / "votes.sqlite3")))
-    assert not [fn for fn in demo.fns.values() if str(fn.api_name).startswith("classroom_")]
+    students_api = {"classroom_vote", "classroom_tally"}  # a student's own vote and tally: always there
+    assert {str(fn.api_name) for fn in demo.fns.values() if str(fn.api_name).startswith("classroom_")} == students_api
     client = Client(serve(demo), verbose=False)
-    assert "classroom_votes" not in str(client.view_api(return_format="dict"))
+    described = str(client.view_api(return_format="dict"))
+    assert "classroom_votes" not in described and "classroom_reveal" not in described and "classroom_new_round" not in described
 
 
 def test_data_survives_a_server_restart(serve, tmp_path):
@@ -199,7 +202,7 @@ def test_an_unwritable_database_leaves_the_lab_working(serve, tmp_path, monkeypa
     out = run_anisotropy(client)
     assert "You predicted" in out[0] or "predict" in out[0].lower()
     text = vote(client, "high")
-    assert text == NOT_STORED  # one sentence: no "pick a prediction" to a student who did
+    assert text == f"Class **default**\n\n{NOT_STORED}"  # the class, then one sentence: no "pick a prediction" to a student who did
     view = Client(url, verbose=False).predict(TOKEN, "", api_name="/classroom_votes")
     assert "Votes are not being recorded" in view
 
@@ -260,7 +263,7 @@ def test_a_vote_over_the_limit_is_not_counted_and_the_student_is_told(serve, tmp
     _, browser = client.predict("low", None, api_name="/anisotropy_class_run")
     client.predict("middle", browser, api_name="/anisotropy_class_run")
     text, _ = client.predict("high", browser, api_name="/anisotropy_class_run")  # the third in a minute
-    assert text.startswith("⚠ *This vote was not counted: a browser can vote at most 2 times a minute")
+    assert text.startswith("Class **default**\n\n⚠ *This vote was not counted: a browser can vote at most 2 times a minute")
     assert "(1 vote)" in text and "← you" not in text  # the bars still show; this choice is not in them
     assert votes.distribution("anisotropy", "run") == {"low": 0, "middle": 1, "high": 0}
 

@@ -13,8 +13,10 @@ OVERFLOWS = r"""(root) => {
   const bad = [];
   for (const el of root.querySelectorAll('*')) {
     const texts = [...el.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim());
-    // skip what is not shown (Gradio's table keeps a hidden copy of its rows to measure them)
-    if (!texts.length || !el.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
+    // skip what is not shown (Gradio's table keeps a hidden copy of its rows to measure them,
+    // its tab bar a 1-pixel "visually-hidden" copy of its buttons)
+    if (!texts.length || !el.checkVisibility({visibilityProperty: true, opacityProperty: true})
+        || el.closest('.visually-hidden')) continue;
     // a plot's SVG text does not wrap, and an axis title stands rotated: plots are checked apart
     if (el.closest('svg')) continue;
     const own = texts.map(n => n.textContent.trim()).join(' ');
@@ -30,7 +32,8 @@ OVERFLOWS = r"""(root) => {
       height += range.getBoundingClientRect().height;
     }
     const lineHeight = parseFloat(getComputedStyle(el).lineHeight) || 20;
-    if (!/[\s-]/.test(own) && own.length > 3 && height > 2.5 * lineHeight)
+    // a plot's rotated axis title (SVG "density" standing upright) is tall, not broken
+    if (!/[\s-]/.test(own) && own.length > 3 && height > 2.5 * lineHeight && !el.closest('svg'))
       bad.push('one word on several lines: ' + own.slice(0, 40));
   }
   return bad;

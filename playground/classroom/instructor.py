@@ -11,13 +11,21 @@ from typing import Optional
 
 import gradio as gr
 
-from playground.classroom.store import DEFAULT_CLASS, Question, VotesUnwritable, VoteStore, class_code, not_a_class_code
-from playground.contract.verdict import measured_answer, without_verdict
-from playground.classroom.ui import bar, bars, requested_class
+from playground.classroom.store import (DEFAULT_CLASS, PHASES, REVEAL, REVOTE, SHOW, VOTING, Question, VotesUnwritable,
+                                        VoteStore, class_code, not_a_class_code)
+from playground.classroom.tally import bar, bars, measured_text
+from playground.classroom.ui import requested_class
 
 TOKEN_ENV = "PLAYGROUND_INSTRUCTOR_TOKEN"
 REFUSED = "Wrong or missing instructor token: nothing is shown."
 LIVE_SECONDS = 5.0
+# Peer instruction, one question at a time: students vote alone, discuss the spread, vote
+# again, then see the answer. A question no button was pressed for stays self-paced.
+PHASE_NAMES = {VOTING: "voting (the spread hidden)", SHOW: "votes shown", REVOTE: "re-vote (a new round)",
+               REVEAL: "answer revealed"}
+PHASE_BUTTONS = {VOTING: "1 · Voting", SHOW: "2 · Show votes", REVOTE: "3 · Re-vote (new round)", REVEAL: "4 · Reveal"}
+PHASE_API = {VOTING: "classroom_voting", SHOW: "classroom_show_votes", REVOTE: "classroom_new_round",
+             REVEAL: "classroom_reveal"}
 
 
 def instructor_token() -> str:
@@ -27,21 +35,6 @@ def instructor_token() -> str:
 def token_ok(given: Optional[str]) -> bool:
     expected = instructor_token()
     return bool(expected) and hmac.compare_digest(str(given or "").encode(), expected.encode())
-
-
-def _quoted(text: str) -> str:
-    return "> " + text.replace("\n", "\n> ")
-
-
-def measured_choice(q: Question, reveal: str) -> Optional[str]:
-    """The choice (as the page shows it) that ``reveal`` measured, "A or B" for a tie; None when
-    its answer is none of ``q``'s choices or it gives none."""
-    answer = measured_answer(reveal)
-    if not answer:
-        return None
-    shown = {text.lower(): label for choice, label in q.label_of().items() for text in (choice, label)}
-    found = [shown.get(part.strip().lower()) for part in answer.split(" or ")]
-    return " or ".join(found) if all(found) else None
 
 
 def votes_text(store: VoteStore, q: Question, code: str, round_: int) -> str:
@@ -67,20 +60,18 @@ def overview(store: VoteStore, code: str) -> str:
         parts.append(f"⚠ {store.problem}")
     quiet = []
     for (lab, question), q in store.questions.items():
-        round_ = store.current_round(lab, question, code)
+        phase, round_, _ = store.phase(lab, question, code)
         counts = store.distribution(lab, question, code)
         measured = store.measured.get((code, lab, question))
-        if not sum(counts.values()) and not measured and round_ == 1:
+        if not sum(counts.values()) and not measured and round_ == 1 and not phase:
             quiet.append(f"{lab} · {question}")
             continue
         if measured:
-            choice = measured_choice(q, measured)
-            answer = (f"**Measured: {choice}**\n\n" if choice else "**Measured:**\n\n") + (
-                "*(the latest run in this class; its student's own verdict left out)*\n\n"
-                f"{_quoted(without_verdict(measured))}")
+            answer = measured_text(q, measured, "the latest run in this class; its student's own verdict left out")
         else:
             answer = "*No run in this class yet.*"
-        parts.append(f"### {q.text}\n`{lab} · {question}`, round {round_}\n\n"
+        led = f", {PHASE_NAMES[phase]}" if phase else ", self-paced"
+        parts.append(f"### {q.text}\n`{lab} · {question}`, round {round_}{led}\n\n"
                      f"{votes_text(store, q, code, round_)}\n\n{answer}")
     if len(parts) == 1 + bool(store.problem):
         parts.append("*No votes and no runs in this class yet.* Students join with the link `?class=" + code + "`.")
@@ -129,8 +120,10 @@ def build_instructor_tab(store: VoteStore, page: Optional[gr.Blocks] = None) -> 
     # each question by its own words (as the students read it); the value is "lab · question"
     keys = [(f"{lab}: {q.text}", f"{lab} · {question}") for (lab, question), q in store.questions.items()]
     with gr.Row():
-        which = gr.Dropdown(keys, value=None, label="Question to re-vote", scale=2, filterable=True)
-        new_round = gr.Button("New round (students re-vote)")
+        which = gr.Dropdown(keys, value=None, label="Question to lead", scale=2, filterable=True,
+                            info="its phase reaches every student's page within seconds")
+        phase_buttons = {phase: gr.Button(PHASE_BUTTONS[phase], min_width=120) for phase in PHASES}
+    with gr.Row():
         export = gr.Button("Export CSV")
         with gr.Column(min_width=200):
             sure = gr.Checkbox(label="Yes, delete this class's votes", value=False)
@@ -154,21 +147,25 @@ def build_instructor_tab(store: VoteStore, page: Optional[gr.Blocks] = None) -> 
         code, problem = typed_class(raw_code)
         return f"⚠ {problem}" if problem else overview(store, code)
 
-    def start_round(given, raw_code, key):
-        checked(given)
-        code, problem = typed_class(raw_code)
-        if problem:
-            return refused(problem), gr.skip()
-        if not key or " · " not in key:
-            return refused("Pick the question to re-vote first (the list left of the button)."), gr.skip()
-        lab, question = key.split(" · ", 1)
-        try:
-            round_ = store.new_round(lab, question, code)
-        except VotesUnwritable as exc:
-            return refused(f"No new round started. {exc}"), gr.skip()
-        gr.Info(f"Round {round_} of \"{store.questions[(lab, question)].text}\" ({lab}) started in class {code}: "
-                "students vote again.")
-        return overview(store, code), None  # an export made before it no longer tells the whole story
+    def lead(phase):
+        def set_phase(given, raw_code, key):
+            checked(given)
+            code, problem = typed_class(raw_code)
+            if problem:
+                return refused(problem), gr.skip()
+            if not key or " · " not in key or tuple(key.split(" · ", 1)) not in store.questions:
+                return refused("Pick the question to lead first (the list left of the buttons)."), gr.skip()
+            lab, question = key.split(" · ", 1)
+            try:
+                round_ = store.set_phase(lab, question, phase, code, measured=store.measured.get((code, lab, question), ""))
+            except VotesUnwritable as exc:
+                unchanged = "No new round started." if phase == REVOTE else "The phase did not change."
+                return refused(f"{unchanged} {exc}"), gr.skip()
+            gr.Info(f"\"{store.questions[(lab, question)].text}\" ({lab}), class {code}: "
+                    f"{PHASE_NAMES[phase]}, round {round_}. Students' pages follow within seconds.")
+            # after a new round an export made before it no longer tells the whole story
+            return overview(store, code), (None if phase == REVOTE else gr.skip())
+        return set_phase
 
     def reset_class(given, raw_code, confirmed):
         checked(given)
@@ -203,7 +200,8 @@ def build_instructor_tab(store: VoteStore, page: Optional[gr.Blocks] = None) -> 
     live.change(lambda on: gr.Timer(active=bool(on)), live, timer, api_visibility="private")
     timer.tick(refresh, [token, code_box], view, api_visibility="private", show_progress="hidden")
     code_box.change(lambda: None, None, csv_file, api_visibility="private")  # no other class's file on offer
-    new_round.click(start_round, [token, code_box, which], [view, csv_file], api_name="classroom_new_round")
+    for phase, button in phase_buttons.items():
+        button.click(lead(phase), [token, code_box, which], [view, csv_file], api_name=PHASE_API[phase])
     # the box is no output of the reset itself: a refused reset (a wrong token) leaves it clickable
     reset.click(reset_class, [token, code_box, sure], [view, csv_file], api_name="classroom_reset").success(
         lambda: False, None, sure, api_visibility="private", queue=False)

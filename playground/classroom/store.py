@@ -2,7 +2,11 @@
 question, in which class and round. No gradio here.
 
 A vote is ``(lab, question, choice, student, time, class_code, round)``; only a
-student's latest vote per question and round counts. Questions and their choices are
+student's latest vote per question and round counts. An instructor may lead a question
+through phases (``PHASES``: voting, show votes, re-vote, reveal); a question no instructor
+has touched in a class has no phase and is self-paced. The secret that signs the
+browsers' stored ids lives in the same file (``secret``), so a restart keeps every student.
+All SQL is in this module. Questions and their choices are
 registered first (``register``); a vote for anything else is refused. A database that
 cannot be opened or written never raises into a lab: ``record`` then returns False and
 ``problem`` says why, for the instructor view; the instructor's changes raise
@@ -10,12 +14,14 @@ cannot be opened or written never raises into a lab: ``record`` then returns Fal
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
 import os
 import pathlib
 import re
+import secrets
 import sqlite3
 import threading
 import time
@@ -42,7 +48,19 @@ CREATE TABLE IF NOT EXISTS rounds (
     class_code TEXT NOT NULL, lab TEXT NOT NULL, question TEXT NOT NULL, round INTEGER NOT NULL,
     PRIMARY KEY (class_code, lab, question)
 );
+CREATE TABLE IF NOT EXISTS phases (
+    class_code TEXT NOT NULL, lab TEXT NOT NULL, question TEXT NOT NULL, phase TEXT NOT NULL,
+    measured TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (class_code, lab, question)
+);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+# An instructor-led question's phases, in teaching order: students vote alone (the spread
+# hidden), see the spread and discuss, vote again in a new round, then see the measured answer.
+VOTING, SHOW, REVOTE, REVEAL = "voting", "show", "revote", "reveal"
+PHASES = (VOTING, SHOW, REVOTE, REVEAL)
+OPEN_PHASES = (VOTING, REVOTE)  # phases in which a vote counts
 
 
 class VoteRefused(ValueError):
@@ -122,6 +140,7 @@ class VoteStore:
         self._connections: list[sqlite3.Connection] = []  # every thread's, for close()
         self._lock = threading.Lock()
         self._recent: dict[str, deque] = defaultdict(deque)
+        self._process_secrets: dict[str, str] = {}  # only where the database cannot keep them
 
     @property
     def problem(self) -> str:
@@ -260,16 +279,20 @@ class VoteStore:
             return 1
 
     def has_voted(self, lab: str, question: str, student: str, code: str = DEFAULT_CLASS) -> bool:
+        return self.choice_of(lab, question, student, code) is not None
+
+    def choice_of(self, lab: str, question: str, student: str, code: str = DEFAULT_CLASS) -> Optional[str]:
+        """``student``'s counted choice this round; None before they vote (or when nothing can be read)."""
         conn = self._connect()
         if conn is None:
-            return False
+            return None
         try:
             row = conn.execute(
-                "SELECT 1 FROM votes WHERE class_code=? AND lab=? AND question=? AND round=? AND student=?",
+                "SELECT choice FROM votes WHERE class_code=? AND lab=? AND question=? AND round=? AND student=?",
                 (code, lab, question, self._round(conn, code, lab, question), student)).fetchone()
         except sqlite3.Error:
-            return False
-        return row is not None
+            return None
+        return row[0] if row else None
 
     def distribution(self, lab: str, question: str, code: str = DEFAULT_CLASS, round_: Optional[int] = None) -> dict:
         """``{choice: count}`` for every registered choice, in this class and round (the current one by default)."""
@@ -312,14 +335,80 @@ class VoteStore:
             raise self._write_failed(exc) from None
         return nxt
 
+    def set_phase(self, lab: str, question: str, phase: str, code: str = DEFAULT_CLASS, measured: str = "") -> int:
+        """Put ``question`` of class ``code`` in ``phase`` (one of ``PHASES``); ``REVOTE`` also starts
+        the next round. ``measured`` (a run's reveal) is kept with it, for ``REVEAL``. Returns the
+        question's round. Raises ``VotesUnwritable`` when the database cannot be written."""
+        if phase not in PHASES:
+            raise ValueError(f"{phase!r} is not a phase: {', '.join(PHASES)}.")
+        conn = self._writable()
+        try:
+            with conn:
+                round_ = self._round(conn, code, lab, question)
+                if phase == REVOTE:
+                    round_ += 1
+                    conn.execute("INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?)", (code, lab, question, round_))
+                conn.execute("INSERT OR REPLACE INTO phases VALUES (?, ?, ?, ?, ?)",
+                             (code, lab, question, phase, str(measured)[:MEASURED_CHARS]))
+        except sqlite3.Error as exc:
+            raise self._write_failed(exc) from None
+        return round_
+
+    def phase(self, lab: str, question: str, code: str = DEFAULT_CLASS) -> tuple[str, int, str]:
+        """``(phase, round, measured)`` of ``question`` in class ``code``; the phase is "" while
+        no instructor leads it (self-paced)."""
+        conn = self._connect()
+        if conn is None:
+            return "", 1, ""
+        try:
+            row = conn.execute("SELECT phase, measured FROM phases WHERE class_code=? AND lab=? AND question=?",
+                               (code, lab, question)).fetchone()
+            round_ = self._round(conn, code, lab, question)
+        except sqlite3.Error:
+            return "", 1, ""
+        return (row[0], round_, row[1]) if row else ("", round_, "")
+
+    def phases_of(self, code: str = DEFAULT_CLASS) -> dict[tuple[str, str], tuple[str, int]]:
+        """``{(lab, question): (phase, round)}`` of every instructor-led question of class ``code``,
+        in one query (students' pages poll it)."""
+        conn = self._connect()
+        if conn is None:
+            return {}
+        try:
+            rows = conn.execute(
+                "SELECT p.lab, p.question, p.phase, COALESCE(r.round, 1) FROM phases p LEFT JOIN rounds r "
+                "ON r.class_code = p.class_code AND r.lab = p.lab AND r.question = p.question "
+                "WHERE p.class_code=?", (code,)).fetchall()
+        except sqlite3.Error:
+            return {}
+        return {(lab, question): (phase, round_) for lab, question, phase, round_ in rows}
+
+    def secret(self, name: str) -> str:
+        """A random secret kept in the database under ``name``, made on first use, the same for
+        every process that opens the file (so ids signed with it survive a restart). Where the
+        database cannot be written, one for this process only (and ``problem`` says why)."""
+        conn = self._connect()
+        try:
+            if conn is not None:
+                with conn:
+                    conn.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, secrets.token_hex(16)))
+                    return conn.execute("SELECT value FROM secrets WHERE name=?", (name,)).fetchone()[0]
+        except sqlite3.Error as exc:
+            self._fail("written", exc)
+            with contextlib.suppress(sqlite3.Error, TypeError):  # a read-only file may still hold it
+                return conn.execute("SELECT value FROM secrets WHERE name=?", (name,)).fetchone()[0]
+        with self._lock:
+            return self._process_secrets.setdefault(name, secrets.token_hex(16))
+
     def reset(self, code: str = DEFAULT_CLASS) -> int:
-        """Delete every vote and round of class ``code``; returns how many votes went. Raises
+        """Delete every vote, round and phase of class ``code``; returns how many votes went. Raises
         ``VotesUnwritable`` (its message says why) when the database cannot be written."""
         conn = self._writable()
         try:
             with conn:
                 n = conn.execute("DELETE FROM votes WHERE class_code=?", (code,)).rowcount
                 conn.execute("DELETE FROM rounds WHERE class_code=?", (code,))
+                conn.execute("DELETE FROM phases WHERE class_code=?", (code,))
         except sqlite3.Error as exc:
             raise self._write_failed(exc) from None
         with self._lock:

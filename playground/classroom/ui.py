@@ -8,7 +8,9 @@ In a lab's ``build``::
     votes.after(event)                       # record the vote and show the bars after the run
 
 After a successful run the student's prediction (if any) is stored for their class and,
-once they have voted this round, the class's distribution is shown. The reveal the run
+once they have voted this round, the class's distribution is shown; while an instructor
+leads the question through its phases, the panel shows what the phase allows instead
+(``phases``), and the page follows each phase change without a reload. The reveal the run
 returned (the measured answer) is kept on the server, in memory, for the instructor
 view: it is taken from the run's own return value, never from what a client sends.
 Outside the shell (``ctx.classroom`` is None) both calls do nothing.
@@ -24,11 +26,15 @@ from urllib.parse import parse_qs, urlparse
 import gradio as gr
 from gradio.context import Context, LocalContext
 
-from playground.classroom.store import DEFAULT_CLASS, TooManyVotes, VoteRefused, VoteStore, class_code, class_code_problem
+from playground.classroom.phases import CLOSED, led_panel
+from playground.classroom.store import (DEFAULT_CLASS, REVEAL, SHOW, TooManyVotes, VoteRefused, VoteStore, class_code,
+                                        class_code_problem, not_a_class_code)
+from playground.classroom.tally import bars
 
-BAR_WIDTH = 20
 BROWSER_KEY = "playground-class-student"  # the browser's localStorage key for its anonymous id
 _BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
+POLL_SECONDS = 3.0  # how soon a phase the instructor sets reaches the students' pages
+CLASS_LINE = "Class **{code}**"  # heads every vote panel, so a student sees which class they vote in
 WAITING = "*Pick a prediction before you run to see how your class voted.*"
 NOT_STORED = ("⚠ *This vote was not counted: the server cannot write its vote database (the Instructor tab "
               "says why); your result above is unaffected.*")
@@ -66,29 +72,106 @@ def request_class(request: Optional[gr.Request]) -> str:
     return class_code(requested_class(request))
 
 
-def bar(n: int, total: int) -> str:
-    """``n`` of ``total`` votes as a bar and its share: "`████░░…` 20% (1)"."""
-    share = n / total if total else 0.0
-    filled = round(share * BAR_WIDTH)
-    return f"`{'█' * filled}{'░' * (BAR_WIDTH - filled)}` {share:.0%} ({n})"
-
-
-def bars(counts: dict, mine: Optional[str] = None, labels: Optional[dict] = None, title: str = "How your class voted") -> str:
-    """Markdown bars: one line per choice, its share of the votes, the student's own marked."""
-    total = sum(counts.values())
-    lines = [f"**{title}** ({total} vote{'s' if total != 1 else ''}):", ""]
-    for choice, n in counts.items():
-        you = " ← you" if choice == mine else ""
-        lines.append(f"- {bar(n, total)} {(labels or {}).get(choice, choice)}{you}")
-    return "\n".join(lines)
+def banner_text(request: gr.Request) -> str:
+    """Which class the page's link puts the student in, for the Start page."""
+    raw = requested_class(request)
+    code, problem = class_code(raw), class_code_problem(raw)
+    if problem:
+        return f"⚠ {problem}"
+    if code == DEFAULT_CLASS:
+        return (f"Your votes count in the open class **{DEFAULT_CLASS}**. In a lecture, open your instructor's "
+                "link (it ends in `?class=CODE`) to vote with your class.")
+    return f"You are in class **{code}**: your predictions count in this class's votes."
 
 
 class Classroom:
-    """What the shell hands labs as ``ctx.classroom``: the vote store of this app."""
+    """What the shell hands labs as ``ctx.classroom``: the vote store of this app, the browser's
+    anonymous id and, when an instructor may lead (``led``), the poll that keeps every vote
+    panel in its question's phase without a reload. Call ``follow`` once every lab is built."""
 
-    def __init__(self, store: VoteStore) -> None:
+    def __init__(self, store: VoteStore, led: bool = False) -> None:
         self.store = store
-        self.browser = gr.BrowserState(None, storage_key=BROWSER_KEY)  # the anonymous id, kept across reloads
+        self.led = led
+        # The id is kept encrypted in localStorage under a secret kept in the vote database,
+        # so after a restart the stored id still opens: a reload is the same student.
+        self.browser = gr.BrowserState(None, storage_key=BROWSER_KEY, secret=store.secret("browser-state"))
+        self.panels: list[ClassVotes] = []
+        self.banner: Optional[gr.Markdown] = None
+
+    def class_banner(self) -> gr.Markdown:
+        """A line, placed where it is called (the Start page), naming the page's class once it loads."""
+        self.banner = gr.Markdown()
+        return self.banner
+
+    def follow(self, page: gr.Blocks) -> None:
+        """Fill every vote panel when the page loads (each names its class) and, when ``led``,
+        poll every ``POLL_SECONDS`` for phase changes: a panel is redrawn only when its
+        question's phase or round changed since this page last drew it."""
+        if self.banner is not None:
+            page.load(banner_text, None, self.banner, api_visibility="private", queue=False)
+        if not self.panels:
+            return
+        gr.api(self.api_vote, api_name="classroom_vote", queue=False)
+        gr.api(self.api_tally, api_name="classroom_tally", queue=False)
+        seen = gr.State({})  # "lab/question" -> [phase, round] as this page last drew it
+        outputs = [panel.view for panel in self.panels] + [seen]
+        page.load(self.redraw, [self.browser, seen], outputs, api_visibility="private", queue=False)
+        if self.led:
+            gr.Timer(POLL_SECONDS).tick(self.redraw, [self.browser, seen], outputs, api_visibility="private",
+                                        queue=False, show_progress="hidden")
+
+    def redraw(self, stored_id: Optional[str], seen: Optional[dict], request: gr.Request):
+        """Each panel's text where its phase changed since ``seen`` (else left as it is), and the new ``seen``."""
+        code = request_class(request)
+        student = student_id(browser_id(stored_id, request))
+        phases = self.store.phases_of(code) if self.led else {}
+        seen = dict(seen or {})
+        updates = []
+        for panel in self.panels:
+            key, now = f"{panel.lab}/{panel.question}", list(phases.get((panel.lab, panel.question), ("", 0)))
+            if seen.get(key) == now:
+                updates.append(gr.skip())
+                continue
+            seen[key] = now
+            updates.append(panel.class_text(None, student, code))
+        return *updates, seen
+
+
+    def _panel(self, lab: str, question: str, raw_code: str) -> tuple["ClassVotes", str]:
+        """The panel of ``lab``'s ``question`` and the class code ``raw_code`` names; a clear
+        error for a question that is none or a code that is no class code."""
+        found = [panel for panel in self.panels if (panel.lab, panel.question) == (lab, question)]
+        if not found:
+            known = ", ".join(f"{panel.lab}/{panel.question}" for panel in self.panels)
+            raise gr.Error(f"No question {question!r} in lab {lab!r}. The questions: {known}.", print_exception=False)
+        problem = not_a_class_code(raw_code)
+        if problem:
+            raise gr.Error(f"The class code {problem}.", print_exception=False)
+        return found[0], class_code(raw_code)
+
+    def api_vote(self, lab: str, question: str, choice: str, class_code: str = "", browser: str = "",
+                 request: gr.Request = None) -> tuple[str, str]:
+        """Vote ``choice`` (a choice's key, e.g. "high") on ``lab``'s ``question`` in class
+        ``class_code`` ("" for the class `default`), as the browser whose id is ``browser``
+        (32 hex digits; "" for a new one). Returns the vote panel's text, as the page would show
+        it in the question's phase, and the browser id to send with this student's next call."""
+        panel, code = self._panel(lab, question, class_code)
+        browser = browser_id(browser, request)
+        return panel.class_text(choice, student_id(browser), code), browser
+
+    def api_tally(self, lab: str, question: str, class_code: str = "", browser: str = "") -> dict:
+        """The votes on ``lab``'s ``question`` in class ``class_code`` ("" for `default`): its
+        phase ("self-paced" when no instructor leads it), round and number of votes, and the
+        counts per choice where the page would show them (once ``browser`` has voted this round,
+        when self-paced; in "show" and "reveal" when led), else None."""
+        panel, code = self._panel(lab, question, class_code)
+        phase, round_, _ = self.store.phase(lab, question, code) if self.led else ("", 1, "")
+        counts = self.store.distribution(lab, question, code)
+        student = student_id(browser if isinstance(browser, str) and _BROWSER_ID.match(browser) else "")
+        visible = phase in (SHOW, REVEAL) or (not phase and bool(student)
+                                              and self.store.has_voted(lab, question, student, code))
+        return {"class": code, "lab": lab, "question": question, "phase": phase or "self-paced", "round": round_,
+                "votes": sum(counts.values()), "counts": counts if visible else None}
 
 
 class ClassVotes:
@@ -98,15 +181,17 @@ class ClassVotes:
         room: Optional[Classroom] = getattr(ctx, "classroom", None)
         self.store = room.store if room is not None else None
         self.browser = room.browser if room is not None else None
+        self.led = room.led if room is not None else False
         self.lab, self.question, self.prediction, self.reveal = ctx.lab_id, question, prediction, reveal
         self.view = None
         if self.store is None:
             return
         choices = [(str(label), str(value)) for label, value in prediction.choices]
         self.labels = dict((value, label) for label, value in choices)
-        self.store.register(self.lab, question, str(prediction.label or question), [v for _, v in choices],
-                            [label for label, _ in choices])
+        self.asked = self.store.register(self.lab, question, str(prediction.label or question),
+                                         [v for _, v in choices], [label for label, _ in choices])
         self.view = gr.Markdown()
+        room.panels.append(self)
 
     def vote_and_show(self, choice: Optional[str], stored_id: Optional[str], request: gr.Request):
         """Record ``choice`` (if any) for this browser and class; the bars once it has voted.
@@ -117,23 +202,35 @@ class ClassVotes:
         return (f"⚠ *{problem}*\n\n{text}" if problem else text), browser
 
     def class_text(self, choice: Optional[str], student: str, code: str) -> str:
-        """The class's bars once ``student`` has voted this round, else why not; a vote that was
-        not counted (too many a minute, a database that cannot be written) says so first."""
+        """The panel after ``student`` voted ``choice`` (None: no vote), headed by the class's
+        name. Self-paced: the class's bars once they have voted this round, else why not. Led
+        by an instructor: what the question's phase shows (``phases.led_panel``). A vote that
+        was not counted (voting closed, too many a minute, a database that cannot be written)
+        says so first."""
+        phase, round_, measured = self.store.phase(self.lab, self.question, code) if self.led else ("", 1, "")
         not_counted = ""
         if choice and student:
-            try:
-                if not self.store.record(self.lab, self.question, str(choice), student, code):
-                    not_counted = NOT_STORED
-            except TooManyVotes:
-                not_counted = TOO_MANY.format(limit=self.store.votes_per_minute)
-            except VoteRefused as exc:  # a crafted call: an unknown choice or question
-                raise gr.Error(str(exc), print_exception=False) from exc
-        if not student or not self.store.has_voted(self.lab, self.question, student, code):
-            return not_counted or WAITING
-        title = "How your class voted" if code == DEFAULT_CLASS else f"How class {code} voted"
-        mine = None if not_counted else choice  # a vote not counted is not the one in the bars
-        shown = bars(self.store.distribution(self.lab, self.question, code), mine, self.labels, title)
-        return f"{not_counted}\n\n{shown}" if not_counted else shown
+            not_counted = CLOSED if phase in (SHOW, REVEAL) else self._record(str(choice), student, code)
+        if phase:
+            shown = led_panel(self.store, self.asked, code, student, phase, round_, measured)
+        elif not student or not self.store.has_voted(self.lab, self.question, student, code):
+            shown = "" if not_counted else WAITING
+        else:
+            title = "How your class voted" if code == DEFAULT_CLASS else f"How class {code} voted"
+            mine = None if not_counted else choice  # a vote not counted is not the one in the bars
+            shown = bars(self.store.distribution(self.lab, self.question, code), mine, self.labels, title)
+        return "\n\n".join(part for part in (CLASS_LINE.format(code=code), not_counted, shown) if part)
+
+    def _record(self, choice: str, student: str, code: str) -> str:
+        """Store the vote; "" when it counted, else the line that says why not."""
+        try:
+            if not self.store.record(self.lab, self.question, choice, student, code):
+                return NOT_STORED
+        except TooManyVotes:
+            return TOO_MANY.format(limit=self.store.votes_per_minute)
+        except VoteRefused as exc:  # a crafted call: an unknown choice or question
+            raise gr.Error(str(exc), print_exception=False) from exc
+        return ""
 
     def after(self, event) -> None:
         """Chain the vote and the bars after ``event`` (a run's click), when it succeeds."""

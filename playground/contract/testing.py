@@ -81,6 +81,21 @@ def tiny_model_specs(root: str | os.PathLike) -> list[ModelSpec]:
     ]
 
 
+# gradio_client gives each request httpx's default 5 s; on a busy machine the server's answer
+# to "join the queue" can take longer, and the client then fails with a ReadTimeout though the
+# server dropped nothing (what failed 7 of 30 students in issue 29). A browser waits; so do
+# the clients of the load tests and benchmarks, for as long as a student would.
+STUDENT_PATIENCE_S = 120
+
+
+def student_client(url: str, **kwargs):
+    """A ``gradio_client.Client`` of ``url`` that waits ``STUDENT_PATIENCE_S`` for each answer,
+    as a student's browser does (``kwargs``: more ``Client`` arguments, e.g. ``headers``)."""
+    from gradio_client import Client
+
+    return Client(url, verbose=False, httpx_kwargs={"timeout": STUDENT_PATIENCE_S}, **kwargs)
+
+
 def call_api(client, api_name: str, **overrides):
     """``client.predict`` of ``api_name`` (a ``gradio_client.Client``) with the endpoint's
     own default inputs, some overridden by parameter name: a load test or benchmark then

@@ -268,9 +268,10 @@ def build_app(
     with gr.Blocks(title="Contrastive playground", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(HEADER)
         build_login_row()  # on a ZeroGPU Space: log in to spend your own GPU quota
-        classroom = Classroom(votes)  # inside the Blocks: it holds the browser's anonymous id
+        classroom = Classroom(votes, led=bool(instructor_token()))  # inside the Blocks: it holds the browser's anonymous id
         with gr.Tabs() as tabs:
             with gr.Tab("Start", id="start"):
+                classroom.class_banner()
                 buttons, failed_list = build_start_page(labs, failed_early, pm, tabs, instructor=bool(instructor_token()))
             lab_tabs = {}
             for lab in labs:
@@ -288,6 +289,8 @@ def build_app(
             if instructor_token():  # without the variable the tab does not exist
                 with gr.Tab("Instructor", id="instructor"):
                     build_instructor_tab(votes, demo)
+
+        classroom.follow(demo)  # every vote panel named and, with an instructor, in its question's phase
 
         def forget_session(request: gr.Request):
             registry.drop_session(session_id(request))

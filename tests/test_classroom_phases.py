@@ -1,0 +1,82 @@
+"""Issue 29 without a server: the secret that signs stored ids lives in the vote database,
+an instructor's phases are stored per class and question, and each phase's student panel
+shows only what the phase allows (no spread while voting)."""
+from __future__ import annotations
+
+import pytest
+from conftest import read_only
+
+from playground.classroom.phases import CLOSED, led_panel
+from playground.contract.verdict import judge
+from playground.classroom.store import PHASES, REVEAL, REVOTE, SHOW, VOTING, VoteStore
+
+# a reveal as a lab's run writes it: the student's verdict (which notes the measured choice), then the measurement
+REVEAL_TEXT = judge("Choice A", "Choice B") + "\n\nMeasured AUC 0.93."
+
+
+def store_at(path) -> VoteStore:
+    store = VoteStore(str(path))
+    store.register("lab", "q", "Which?", ["a", "b"], ["Choice A", "Choice B"])
+    return store
+
+
+def test_the_browser_secret_is_kept_in_the_database_across_restarts(tmp_path):
+    first = store_at(tmp_path / "v.sqlite3")
+    secret = first.secret("browser-state")
+    assert len(secret) == 32 and first.secret("browser-state") == secret
+    first.close()
+    assert store_at(tmp_path / "v.sqlite3").secret("browser-state") == secret  # a new process, the same file
+    assert store_at(tmp_path / "other.sqlite3").secret("browser-state") != secret  # another file, another secret
+
+
+def test_a_read_only_database_still_gives_its_secret(tmp_path):
+    first = store_at(tmp_path / "v.sqlite3")
+    secret = first.secret("browser-state")
+    first.close()
+    with read_only(tmp_path):
+        again = store_at(tmp_path / "v.sqlite3")
+        assert again.secret("browser-state") == secret
+
+
+def test_phases_are_stored_per_class_and_a_revote_starts_a_round(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3")
+    assert store.phase("lab", "q", "bio1") == ("", 1, "")  # self-paced until an instructor leads it
+    assert store.set_phase("lab", "q", VOTING, "bio1") == 1
+    assert store.set_phase("lab", "q", SHOW, "bio1") == 1
+    assert store.set_phase("lab", "q", REVOTE, "bio1") == 2
+    assert store.set_phase("lab", "q", REVEAL, "bio1", measured=REVEAL_TEXT) == 2
+    assert store.phase("lab", "q", "bio1") == (REVEAL, 2, REVEAL_TEXT)
+    assert store.phases_of("bio1") == {("lab", "q"): (REVEAL, 2)}
+    assert store.phases_of("chem2") == {} and store.phase("lab", "q", "chem2") == ("", 1, "")
+    with pytest.raises(ValueError, match="not a phase"):
+        store.set_phase("lab", "q", "discuss", "bio1")
+    store.reset("bio1")
+    assert store.phases_of("bio1") == {} and store.current_round("lab", "q", "bio1") == 1
+    assert PHASES == (VOTING, SHOW, REVOTE, REVEAL)
+
+
+def test_each_phase_shows_students_only_what_it_allows(tmp_path):
+    store = store_at(tmp_path / "v.sqlite3")
+    q = store.questions[("lab", "q")]
+    store.record("lab", "q", "a", "s1", "bio1")
+    store.record("lab", "q", "b", "s2", "bio1")
+
+    voting = led_panel(store, q, "bio1", "s1", VOTING, 1, "")
+    assert "Your vote counted" in voting and "Choice A" in voting
+    assert "%" not in voting and "Choice B" not in voting  # no spread, not even the other choice
+    assert "not voted in round 1" in led_panel(store, q, "bio1", "s3", VOTING, 1, "")
+
+    shown = led_panel(store, q, "bio1", "s3", SHOW, 1, "")  # every student sees it, voter or not
+    assert "How class bio1 voted, round 1** (2 votes)" in shown and "50% (1) Choice A" in shown
+
+    store.set_phase("lab", "q", REVOTE, "bio1")
+    revote = led_panel(store, q, "bio1", "s1", REVOTE, 2, "")
+    assert "Round 2: vote again" in revote and "not voted in round 2" in revote and "%" not in revote
+    store.record("lab", "q", "b", "s1", "bio1")
+
+    reveal = led_panel(store, q, "bio1", "s1", REVEAL, 2, REVEAL_TEXT)
+    assert "**Round 1** (2 votes)" in reveal and "**Round 2** (1 vote)" in reveal
+    assert "**Measured: Choice B**" in reveal and "Measured AUC 0.93." in reveal
+    assert "Not quite" not in reveal and "not quite" not in reveal  # the verdict was one student's own
+    assert "No run in this class" in led_panel(store, q, "bio1", "s1", REVEAL, 2, "")
+    assert "not counted" in CLOSED
