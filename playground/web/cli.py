@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from typing import Optional, Sequence
 
 from playground.env import RELOAD_CHILD_ENV
@@ -93,12 +94,18 @@ def lab_rows(pm=None) -> list[dict]:
     """One row per lab and one per plugin that failed before registering a lab, as
     ``playground labs --json`` prints. Every tab is built headless in a throwaway
     ``gr.Blocks`` first, so a ``build`` that raises is reported too."""
-    from playground.web.app import build_app
+    from playground.classroom import VoteStore
     from playground.contract.plugins import create_plugin_manager, create_registry
+    from playground.web.app import build_app
 
     pm = pm if pm is not None else create_plugin_manager()
     registry = create_registry(pm)  # so register_models failures are reported too
-    demo = build_app(pm, registry)  # builds every tab; failures are recorded in pm
+    # Built with a throwaway vote store: the classroom reads its signing secret from the vote
+    # database while the app is built, and a command that only lists writes nothing where it runs.
+    with tempfile.TemporaryDirectory(prefix="playground-labs-") as scratch:
+        votes = VoteStore(os.path.join(scratch, "classroom.sqlite3"))
+        demo = build_app(pm, registry, votes=votes)  # builds every tab; failures are recorded in pm
+        votes.close()
     labs = demo.playground_labs
     rows = []
     for lab in labs:
