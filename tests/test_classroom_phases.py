@@ -20,12 +20,12 @@ def store_at(path) -> VoteStore:
     return store
 
 
-def test_the_browser_secret_is_kept_in_the_database_across_restarts(tmp_path):
-    first = store_at(tmp_path / "v.sqlite3")
+def test_the_browser_secret_is_kept_in_the_database_across_restarts(database_url, tmp_path):
+    first = store_at(database_url)
     secret = first.secret("browser-state")
     assert len(secret) == 32 and first.secret("browser-state") == secret
     first.close()
-    assert store_at(tmp_path / "v.sqlite3").secret("browser-state") == secret  # a new process, the same file
+    assert store_at(database_url).secret("browser-state") == secret  # a new process, the same file
     assert store_at(tmp_path / "other.sqlite3").secret("browser-state") != secret  # another file, another secret
 
 
@@ -38,8 +38,8 @@ def test_a_read_only_database_still_gives_its_secret(tmp_path):
         assert again.secret("browser-state") == secret
 
 
-def test_phases_are_stored_per_class_and_a_revote_starts_a_round(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
+def test_phases_are_stored_per_class_and_a_revote_starts_a_round(database_url):
+    store = store_at(database_url)
     assert store.phase("lab", "q", "bio1") == ("", 1, "")  # self-paced until an instructor leads it
     assert store.set_phase("lab", "q", VOTING, "bio1") == 1
     assert store.set_phase("lab", "q", SHOW, "bio1") == 1
@@ -55,8 +55,8 @@ def test_phases_are_stored_per_class_and_a_revote_starts_a_round(tmp_path):
     assert PHASES == (VOTING, SHOW, REVOTE, REVEAL)
 
 
-def test_each_phase_shows_students_only_what_it_allows(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
+def test_each_phase_shows_students_only_what_it_allows(database_url):
+    store = store_at(database_url)
     q = store.questions[("lab", "q")]
     store.record("lab", "q", "a", "s1", "bio1")
     store.record("lab", "q", "b", "s2", "bio1")
