@@ -80,3 +80,25 @@ def test_each_phase_shows_students_only_what_it_allows(database_url):
     assert "Not quite" not in reveal and "not quite" not in reveal  # the verdict was one student's own
     assert "No run in this class" in led_panel(store, q, "bio1", "s1", REVEAL, 2, "")
     assert "not counted" in CLOSED
+
+
+def test_a_poll_that_reaches_a_server_without_the_pages_session_says_trained_models_are_gone(tmp_path):
+    """Behind a load balancer a student's replica may die: the survivor answers the page's next
+    poll without the session the page's load filled, so the panel says what was lost."""
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from playground.classroom.ui import SESSION_LOST, ClassVotes, Classroom
+
+    store = VoteStore(str(tmp_path / "v.sqlite3"))
+    with gr.Blocks():
+        room = Classroom(store, led=True)
+        ClassVotes(SimpleNamespace(lab_id="lab", classroom=room), "q",
+                   gr.Radio([("Choice A", "a"), ("Choice B", "b")], label="Which?"), gr.Markdown())
+    store.set_phase("lab", "q", SHOW)
+    *panels, seen = room.redraw(None, {}, None)  # the page's load, on its own server
+    assert seen and SESSION_LOST not in panels[0]
+    assert room.poll(None, seen, None)[0] == gr.skip()  # a poll on the same server: nothing changed, nothing redrawn
+    *panels, seen_again = room.poll(None, {}, None)  # a poll on a server that never saw the page
+    assert panels[0].startswith(SESSION_LOST) and "Class **default**" in panels[0] and seen_again == seen
