@@ -13,6 +13,7 @@ from playground.classroom.ui import bars
 
 
 def store_at(path, **kwargs) -> VoteStore:
+    """A store at ``path`` (a SQLite file or a database URL, e.g. the ``database_url`` fixture's) with question lab·q."""
     store = VoteStore(str(path), **kwargs)
     store.register("lab", "q", "Which?", ["a", "b", "c"])
     return store
@@ -31,8 +32,8 @@ def read_only_store(folder):
         store.close()
 
 
-def test_latest_vote_counts_once_per_student(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
+def test_latest_vote_counts_once_per_student(database_url):
+    store = store_at(database_url)
     assert store.record("lab", "q", "a", "s1")
     assert store.record("lab", "q", "b", "s1")  # changed their mind: only the latest counts
     assert store.record("lab", "q", "b", "s2")
@@ -40,8 +41,8 @@ def test_latest_vote_counts_once_per_student(tmp_path):
     assert store.has_voted("lab", "q", "s1") and not store.has_voted("lab", "q", "s3")
 
 
-def test_unknown_question_choice_or_class_code_is_refused(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
+def test_unknown_question_choice_or_class_code_is_refused(database_url):
+    store = store_at(database_url)
     with pytest.raises(VoteRefused, match="Unknown question"):
         store.record("lab", "nope", "a", "s1")
     with pytest.raises(VoteRefused, match="not one of the choices"):
@@ -52,8 +53,8 @@ def test_unknown_question_choice_or_class_code_is_refused(tmp_path):
     assert class_code("x' OR 1=1") == DEFAULT_CLASS and class_code("bio-101") == "bio-101"
 
 
-def test_rate_limit_per_student(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3", votes_per_minute=3)
+def test_rate_limit_per_student(database_url):
+    store = store_at(database_url, votes_per_minute=3)
     for _ in range(3):
         store.record("lab", "q", "a", "s1")
     with pytest.raises(VoteRefused, match="Too many votes"):
@@ -61,8 +62,8 @@ def test_rate_limit_per_student(tmp_path):
     assert store.record("lab", "q", "a", "s2")  # another student is not held back
 
 
-def test_two_class_codes_never_mix(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
+def test_two_class_codes_never_mix(database_url):
+    store = store_at(database_url)
     store.record("lab", "q", "a", "s1", code="morning")
     store.record("lab", "q", "c", "s2", code="evening")
     assert store.distribution("lab", "q", "morning") == {"a": 1, "b": 0, "c": 0}
@@ -72,8 +73,8 @@ def test_two_class_codes_never_mix(tmp_path):
     assert store.count("morning") == 0 and store.count("evening") == 1
 
 
-def test_new_round_keeps_the_first_and_counts_revotes_apart(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
+def test_new_round_keeps_the_first_and_counts_revotes_apart(database_url):
+    store = store_at(database_url)
     store.record("lab", "q", "a", "s1")
     assert store.new_round("lab", "q") == 2
     assert not store.has_voted("lab", "q", "s1")
@@ -83,15 +84,15 @@ def test_new_round_keeps_the_first_and_counts_revotes_apart(tmp_path):
     assert store.count() == 2
 
 
-def test_votes_survive_a_restart(tmp_path):
-    path = tmp_path / "v.sqlite3"
+def test_votes_survive_a_restart(database_url):
+    path = database_url
     store_at(path).record("lab", "q", "b", "s1", code="c1")
     again = store_at(path)  # a new store on the same file: the server restarted
     assert again.distribution("lab", "q", "c1")["b"] == 1
 
 
-def test_concurrent_writers_lose_no_vote(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
+def test_concurrent_writers_lose_no_vote(database_url):
+    store = store_at(database_url)
 
     def vote(i):
         store.record("lab", "q", "abc"[i % 3], f"s{i}")
@@ -155,10 +156,12 @@ def test_locked_database_records_nothing_and_recovers(tmp_path):
 
 
 def test_full_database_records_nothing_and_says_why(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
-    conn = store._connect()  # this thread's connection: cap the file at its present size, as a full disk would
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    conn.execute(f"PRAGMA max_page_count={pages}")
+    store = store_at(tmp_path / "v.sqlite3", busy_timeout=1)
+    store.db.pool_size = 1  # one connection, so the cap below holds for every write
+    assert store.problem == ""  # the schema is made
+    with store.db._connection() as conn:  # cap the file at its present size, as a full disk would
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count={pages}")
     results = [store.record("lab", "q", "a", f"student-{i:04d}-{'x' * 200}") for i in range(200)]
     assert False in results  # the bound is 200 rows of 200+ bytes: a few pages
     assert "full" in store.problem and "not being recorded" in store.problem
@@ -204,8 +207,8 @@ def test_every_verdict_is_worded_the_same_and_left_out_of_the_instructor_view():
         assert without_verdict(text + " Measured: 0.82.") == "Measured: 0.82."
 
 
-def test_the_export_names_the_class_the_choice_and_the_time_in_utc(tmp_path):
-    store = VoteStore(str(tmp_path / "v.sqlite3"))
+def test_the_export_names_the_class_the_choice_and_the_time_in_utc(database_url):
+    store = VoteStore(database_url)
     store.register("lab", "q", "Which?", ["a", "b"], ["Answer A", "Answer B"])
     store.record("lab", "q", "b", "s1", "bio1")
     header, row = store.export_csv("bio1").splitlines()
@@ -213,10 +216,10 @@ def test_the_export_names_the_class_the_choice_and_the_time_in_utc(tmp_path):
     assert row.startswith("bio1,lab,q,1,s1,b,Answer B,") and row.endswith("+00:00")
 
 
-def test_the_instructor_sees_the_measured_answer_as_the_questions_choice(tmp_path):
+def test_the_instructor_sees_the_measured_answer_as_the_questions_choice(database_url):
     from playground.contract.verdict import judge, measured_answer
 
-    store = VoteStore(str(tmp_path / "v.sqlite3"))
+    store = VoteStore(database_url)
     store.register("lab", "q", "Which?", ["lo", "hi"], ["Below 0.3", "Above 0.7: nearly all"])
     assert measured_answer(judge("x", "A & <b>", answer_shown=True)) == "A & <b>"  # escaped in, unescaped out
     store.note_measured("lab", "q", judge("Below 0.3", "Above 0.7: nearly all") + "\n\nglove: 0.82.", "c1")
@@ -228,8 +231,8 @@ def test_the_instructor_sees_the_measured_answer_as_the_questions_choice(tmp_pat
     assert "**Measured:**\n" in overview(store, "c3") and "> odd." in overview(store, "c3")
 
 
-def test_after_a_new_round_the_instructor_sees_the_round_before_beside_it(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
+def test_after_a_new_round_the_instructor_sees_the_round_before_beside_it(database_url):
+    store = store_at(database_url)
     for student, choice in (("s1", "a"), ("s2", "a"), ("s3", "b"), ("s4", "c")):
         store.record("lab", "q", choice, student)
     assert "**Votes** (4 votes)" in overview(store, DEFAULT_CLASS)

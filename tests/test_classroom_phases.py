@@ -20,12 +20,12 @@ def store_at(path) -> VoteStore:
     return store
 
 
-def test_the_browser_secret_is_kept_in_the_database_across_restarts(tmp_path):
-    first = store_at(tmp_path / "v.sqlite3")
+def test_the_browser_secret_is_kept_in_the_database_across_restarts(database_url, tmp_path):
+    first = store_at(database_url)
     secret = first.secret("browser-state")
     assert len(secret) == 32 and first.secret("browser-state") == secret
     first.close()
-    assert store_at(tmp_path / "v.sqlite3").secret("browser-state") == secret  # a new process, the same file
+    assert store_at(database_url).secret("browser-state") == secret  # a new process, the same file
     assert store_at(tmp_path / "other.sqlite3").secret("browser-state") != secret  # another file, another secret
 
 
@@ -38,8 +38,8 @@ def test_a_read_only_database_still_gives_its_secret(tmp_path):
         assert again.secret("browser-state") == secret
 
 
-def test_phases_are_stored_per_class_and_a_revote_starts_a_round(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
+def test_phases_are_stored_per_class_and_a_revote_starts_a_round(database_url):
+    store = store_at(database_url)
     assert store.phase("lab", "q", "bio1") == ("", 1, "")  # self-paced until an instructor leads it
     assert store.set_phase("lab", "q", VOTING, "bio1") == 1
     assert store.set_phase("lab", "q", SHOW, "bio1") == 1
@@ -55,8 +55,8 @@ def test_phases_are_stored_per_class_and_a_revote_starts_a_round(tmp_path):
     assert PHASES == (VOTING, SHOW, REVOTE, REVEAL)
 
 
-def test_each_phase_shows_students_only_what_it_allows(tmp_path):
-    store = store_at(tmp_path / "v.sqlite3")
+def test_each_phase_shows_students_only_what_it_allows(database_url):
+    store = store_at(database_url)
     q = store.questions[("lab", "q")]
     store.record("lab", "q", "a", "s1", "bio1")
     store.record("lab", "q", "b", "s2", "bio1")
@@ -80,3 +80,25 @@ def test_each_phase_shows_students_only_what_it_allows(tmp_path):
     assert "Not quite" not in reveal and "not quite" not in reveal  # the verdict was one student's own
     assert "No run in this class" in led_panel(store, q, "bio1", "s1", REVEAL, 2, "")
     assert "not counted" in CLOSED
+
+
+def test_a_poll_that_reaches_a_server_without_the_pages_session_says_trained_models_are_gone(tmp_path):
+    """Behind a load balancer a student's replica may die: the survivor answers the page's next
+    poll without the session the page's load filled, so the panel says what was lost."""
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from playground.classroom.ui import SESSION_LOST, ClassVotes, Classroom
+
+    store = VoteStore(str(tmp_path / "v.sqlite3"))
+    with gr.Blocks():
+        room = Classroom(store, led=True)
+        ClassVotes(SimpleNamespace(lab_id="lab", classroom=room), "q",
+                   gr.Radio([("Choice A", "a"), ("Choice B", "b")], label="Which?"), gr.Markdown())
+    store.set_phase("lab", "q", SHOW)
+    *panels, seen = room.redraw(None, {}, None)  # the page's load, on its own server
+    assert seen and SESSION_LOST not in panels[0]
+    assert room.poll(None, seen, None)[0] == gr.skip()  # a poll on the same server: nothing changed, nothing redrawn
+    *panels, seen_again = room.poll(None, {}, None)  # a poll on a server that never saw the page
+    assert panels[0].startswith(SESSION_LOST) and "Class **default**" in panels[0] and seen_again == seen

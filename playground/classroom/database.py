@@ -242,7 +242,8 @@ class Database:
                 return [tuple(row) for row in cur.fetchall()]
             return cur.rowcount
         except self.errors as exc:
-            raise self._failed("read" if fetch else "written", exc) from None
+            reads = fetch and sql.lstrip()[:6].upper() in ("SELECT", "WITH")  # an upsert … RETURNING writes
+            raise self._failed("read" if reads else "written", exc) from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Transaction]:

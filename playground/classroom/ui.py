@@ -11,8 +11,8 @@ After a successful run the student's prediction (if any) is stored for their cla
 once they have voted this round, the class's distribution is shown; while an instructor
 leads the question through its phases, the panel shows what the phase allows instead
 (``phases``), and the page follows each phase change without a reload. The reveal the run
-returned (the measured answer) is kept on the server, in memory, for the instructor
-view: it is taken from the run's own return value, never from what a client sends.
+returned (the measured answer) is kept in the vote database, for the instructor view of
+every replica: it is taken from the run's own return value, never from what a client sends.
 Outside the shell (``ctx.classroom`` is None) both calls do nothing.
 """
 from __future__ import annotations
@@ -38,6 +38,10 @@ CLASS_LINE = "Class **{code}**"  # heads every vote panel, so a student sees whi
 WAITING = "*Pick a prediction before you run to see how your class voted.*"
 NOT_STORED = ("⚠ *This vote was not counted: the server cannot write its vote database (the Instructor tab "
               "says why); your result above is unaffected.*")
+# A poll whose session the server does not know: the server this page was on was restarted,
+# or (several replicas behind a load balancer) died and another answers now.
+SESSION_LOST = ("⚠ *The server this page was on restarted or went away, and another one answers now: "
+                "models you trained on this page are gone (train again to use them). Your votes are kept.*")
 TOO_MANY = ("⚠ *This vote was not counted: a browser can vote at most {limit} times a minute; wait a minute, "
             "then run again to vote. Your result above is unaffected.*")
 
@@ -117,7 +121,7 @@ class Classroom:
         outputs = [panel.view for panel in self.panels] + [seen]
         page.load(self.redraw, [self.browser, seen], outputs, api_visibility="private", queue=False)
         if self.led:
-            gr.Timer(POLL_SECONDS).tick(self.redraw, [self.browser, seen], outputs, api_visibility="private",
+            gr.Timer(POLL_SECONDS).tick(self.poll, [self.browser, seen], outputs, api_visibility="private",
                                         queue=False, show_progress="hidden")
 
     def redraw(self, stored_id: Optional[str], seen: Optional[dict], request: gr.Request):
@@ -136,6 +140,16 @@ class Classroom:
             updates.append(panel.class_text(None, student, code))
         return *updates, seen
 
+
+    def poll(self, stored_id: Optional[str], seen: Optional[dict], request: gr.Request):
+        """``redraw``, on the timer. The page's load filled ``seen``, which lives in the server's
+        session; a poll that finds it empty reached a server that never saw this page (its own
+        died or restarted), so every panel is redrawn headed by ``SESSION_LOST``: what lived in
+        the lost session, such as a model the student trained, is gone."""
+        *updates, seen_now = self.redraw(stored_id, seen, request)
+        if not seen:
+            updates = [f"{SESSION_LOST}\n\n{text}" if isinstance(text, str) else text for text in updates]
+        return *updates, seen_now
 
     def _panel(self, lab: str, question: str, raw_code: str) -> tuple["ClassVotes", str]:
         """The panel of ``lab``'s ``question`` and the class code ``raw_code`` names; a clear
