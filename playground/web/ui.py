@@ -4,13 +4,15 @@ Labs import gradio here and in their own ``ui.py`` only; compute stays gradio-fr
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import logging
 import math
 import os
+import threading
 import traceback
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import gradio as gr
 
@@ -108,6 +110,40 @@ def page_error(fn: Callable, exc: Exception) -> gr.Error:
 def session_id(request: Optional[gr.Request]) -> str:
     """The browser session's id (one per open tab), or "" outside a request."""
     return getattr(request, "session_hash", None) or ""
+
+
+class StopFlags:
+    """The Stop button of a training tab: per browser session, a flag the button sets and the
+    running loop reads (``should_stop``). One per tab::
+
+        stops = StopFlags(stopping="Stopping after the current step; ...")
+        with stops.running(session_id(request)) as should_stop:
+            result = train(settings, should_stop=should_stop)
+        stop_button.click(stops.request_stop, None, status, api_name="my_lab_stop", queue=False)
+    """
+
+    def __init__(self, stopping: str, idle: str = "Nothing is running in this tab.") -> None:
+        self.stopping, self.idle = stopping, idle  # what the button answers, with and without a run
+        self._flags: dict[str, threading.Event] = {}
+
+    @contextlib.contextmanager
+    def running(self, session: str) -> Iterator[Callable[[], bool]]:
+        """While the block runs, the Stop button of ``session`` sets the flag whose ``is_set``
+        this yields; the flag is cleared at the start and forgotten at the end."""
+        flag = self._flags.setdefault(session, threading.Event())
+        flag.clear()
+        try:
+            yield flag.is_set
+        finally:
+            self._flags.pop(session, None)
+
+    def request_stop(self, request: gr.Request) -> str:
+        """The Stop button's handler: sets this session's flag; says what happens next."""
+        flag = self._flags.get(session_id(request))
+        if flag is None:
+            return self.idle
+        flag.set()
+        return self.stopping
 
 
 def model_choices(registry: ModelRegistry, kind: Optional[str] = None, session: str = "") -> list[tuple[str, str]]:

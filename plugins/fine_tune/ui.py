@@ -7,7 +7,6 @@ It only wires components to ``compute`` and ``figures``.
 """
 from __future__ import annotations
 
-import threading
 from typing import Optional
 
 import gradio as gr
@@ -16,7 +15,7 @@ import pandas as pd
 from playground.classroom.ui import ClassVotes
 from playground.web.downloads import write_downloads
 from playground.contract.lab import LabContext
-from playground.web.ui import friendly_errors, model_choices, session_id
+from playground.web.ui import StopFlags, friendly_errors, model_choices, session_id
 
 from .compute import (
     DEFAULT_MAX_HELDOUT, DEFAULT_MAX_TRAIN, MAX_PAIRS_SEEN, PREDICT_CHOICES, PREDICT_QUESTION, describe_pairs,
@@ -83,7 +82,7 @@ def metrics_table(result) -> pd.DataFrame:
 
 def build(ctx: LabContext) -> None:
     registry = ctx.registry
-    stop_flags: dict[str, threading.Event] = {}  # per browser session: the Stop button sets it
+    stops = StopFlags("Stopping after the current step; the model keeps what it has learnt so far.", idle="Nothing is training.")
 
     def trainable_choices(session: str) -> list[tuple[str, str]]:
         out = []
@@ -169,8 +168,6 @@ def build(ctx: LabContext) -> None:
             learning_rate=float(lr_value), scale=float(scale_value), max_steps=int(steps_value),
             trainable_layers=int(layers_value),
         ).validate()
-        flag = stop_flags.setdefault(session, threading.Event())
-        flag.clear()
         progress(0, desc="loading the data")
         pairs = load_pairs(path if choice == "upload" else None)
         base = registry.get(model_id, session=session)
@@ -182,11 +179,9 @@ def build(ctx: LabContext) -> None:
             progress((step, total), desc=f"training: loss {loss:.3f} (mean of last {len(recent)}: "
                                          f"{sum(recent) / len(recent):.3f})", unit="steps")
 
-        try:
-            result = run_fine_tune(base, pairs, settings, on_step=on_step, should_stop=flag.is_set,
+        with stops.running(session) as should_stop:
+            result = run_fine_tune(base, pairs, settings, on_step=on_step, should_stop=should_stop,
                                    on_phase=lambda name: progress(0, desc=PHASES[name]))
-        finally:
-            stop_flags.pop(session, None)
         name = session_model_name(base.id)
         model = wrap_model(result.student, name, base.device)
         registry.add_session_model(session, name, model)  # cached under a key of its own
@@ -202,13 +197,6 @@ def build(ctx: LabContext) -> None:
         choices = trainable_choices(session)
         return (summary, reveal(result, prediction), metrics_table(result), figures["metrics"], figures["loss"],
                 figures["similarity"], files[0], name, gr.update(choices=choices, value=model_id), None)
-
-    def request_stop(request: gr.Request):
-        flag = stop_flags.get(session_id(request))
-        if flag is None:
-            return "Nothing is training."
-        flag.set()
-        return "Stopping after the current step; the model keeps what it has learnt so far."
 
     @friendly_errors
     def model_zip(name: Optional[str], request: gr.Request, progress=gr.Progress()):
@@ -227,7 +215,7 @@ def build(ctx: LabContext) -> None:
                base_model, zip_file]
     votes.after(train.click(run_training, [base_model, source, upload, seed, epochs, batch_size, max_steps, learning_rate,
                                scale, layers, guess], outputs, api_name="fine_tune_run"))
-    stop.click(request_stop, None, status, api_name="fine_tune_stop", queue=False)
+    stop.click(stops.request_stop, None, status, api_name="fine_tune_stop", queue=False)
     zip_button.click(model_zip, last_model, zip_file, api_name="fine_tune_model_zip")
     @friendly_errors
     def uploaded(path: Optional[str]):

@@ -3,14 +3,12 @@ button, the arms side by side (table, histograms on one axis, projections), and 
 trained encoders registered for the session as ``my-nll`` and ``my-contrastive``."""
 from __future__ import annotations
 
-import threading
-
 import gradio as gr
 import pandas as pd
 
 from playground.classroom.ui import ClassVotes
 from playground.contract.lab import LabContext
-from playground.web.ui import check_numbers, friendly_errors, session_id
+from playground.web.ui import StopFlags, check_numbers, friendly_errors, session_id
 
 from . import lesson
 from .compute import ObjectiveSettings, as_text_model, train_objectives
@@ -52,7 +50,7 @@ def summary_markdown(result) -> str:
 
 def build(ctx: LabContext) -> None:
     registry = ctx.registry
-    stop_flags: dict[str, threading.Event] = {}  # per browser session: the Stop button sets it
+    stops = StopFlags("Stopping after the current step; every arm keeps the same number of steps and is measured as it is.")
 
     gr.Markdown(lesson.INTRO, elem_classes=["lesson"])
     nll_prediction = gr.Radio(lesson.CHOICES, label=lesson.NLL_QUESTION)
@@ -84,14 +82,10 @@ def build(ctx: LabContext) -> None:
                      progress=gr.Progress()):
         settings = settings_from(nll, steps, more_steps, seed, scratch)
         session = session_id(request)
-        flag = stop_flags.setdefault(session, threading.Event())
-        flag.clear()
         progress(0, desc="tokenising the training text")
-        try:  # trains on the CPU, in this process: the callbacks reach it
-            result = train_objectives(settings, should_stop=flag.is_set,
+        with stops.running(session) as should_stop:  # trains on the CPU, in this process: the callbacks reach it
+            result = train_objectives(settings, should_stop=should_stop,
                                       progress=lambda done, total, message: progress((done, total), desc=message))
-        finally:
-            stop_flags.pop(session, None)
         for arm, model_id in SESSION_MODEL_IDS.items():
             if arm in result.arms:
                 registry.add_session_model(session, model_id, as_text_model(result, arm, model_id))
@@ -99,17 +93,10 @@ def build(ctx: LabContext) -> None:
                 lesson.reveal_contrastive(result, contrastive_guess), lesson.findings(result), figures_table(result),
                 histogram_figure(result), projection_figure(result), training_figure(result))
 
-    def request_stop(request: gr.Request):
-        flag = stop_flags.get(session_id(request))
-        if flag is None:
-            return "Nothing is running in this tab."
-        flag.set()
-        return "Stopping after the current step; every arm keeps the same number of steps and is measured as it is."
-
     event = train_button.click(
         run_training, [nll, steps, more_steps, seed, scratch, nll_prediction, contrastive_prediction],
         [status, summary, nll_reveal, contrastive_reveal, findings, table, histogram_plot, projection_plot, training_plot],
         api_name="objectives_train")
     nll_votes.after(event)
     contrastive_votes.after(event)
-    stop_button.click(request_stop, None, status, api_name="objectives_stop", queue=False)
+    stop_button.click(stops.request_stop, None, status, api_name="objectives_stop", queue=False)

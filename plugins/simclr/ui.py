@@ -2,7 +2,6 @@
 stop button, the probes, neighbours and projection, and the two experiments."""
 from __future__ import annotations
 
-import threading
 
 import gradio as gr
 import numpy as np
@@ -12,7 +11,7 @@ from playground.classroom.ui import ClassVotes
 from playground.contract.lab import LabContext
 from playground.models.gpu_policy import request_seconds
 from playground.models.registry import on_zero_gpu
-from playground.web.ui import check_numbers, friendly_errors, session_id
+from playground.web.ui import StopFlags, check_numbers, friendly_errors, session_id
 
 from . import lesson
 from .compute import MAX_BATCH, MAX_STEPS, SWEEP_BATCH_SIZES, SWEEP_IMAGES, SimCLRSettings, augment_away, \
@@ -62,7 +61,7 @@ def pictures(data: str, encoder: str, augment, seed: int) -> tuple[np.ndarray, n
 
 
 def build(ctx: LabContext) -> None:
-    stop_flags: dict[str, threading.Event] = {}  # per browser session: the Stop button sets it
+    stops = StopFlags("Stopping after the current step; the probes then measure what was learnt so far.")
 
     gr.Markdown(lesson.INTRO, elem_classes=["lesson"])
     with gr.Row():
@@ -129,14 +128,12 @@ def build(ctx: LabContext) -> None:
     batch_plot = gr.Plot(label="Probe accuracy vs batch size")
     batch_table = gr.Dataframe(label="Every run", interactive=False)
 
-    def callbacks(session: str, progress, describe):
+    def callbacks(should_stop, progress, describe):
         """The progress and stop callbacks. On ZeroGPU they stay in this process (``@gpu``'s
         ``local``): a run in the GPU worker goes without them (the bar then says where it
         runs, ``on_gpu_note``), a run on the CPU (the default size, or one ZeroGPU refused) uses them."""
-        flag = stop_flags.setdefault(session, threading.Event())
-        flag.clear()
         return {"progress": lambda done, total, value: progress((done, total), desc=describe(done, total, value)),
-                "should_stop": flag.is_set}
+                "should_stop": should_stop}
 
     def on_gpu_note(settings: SimCLRSettings, progress) -> None:
         """Where a run goes to ZeroGPU's worker, say so on the bar (it cannot report its steps)."""
@@ -157,11 +154,9 @@ def build(ctx: LabContext) -> None:
         session = session_id(request)
         progress(0, desc="measuring the baselines (untrained encoder, raw pixels)")
         on_gpu_note(settings, progress)
-        try:
+        with stops.running(session) as should_stop:
             result = train_simclr(settings, **callbacks(
-                session, progress, lambda s, n, loss: f"step {s}/{n}, running loss {loss:.3f}"))
-        finally:
-            stop_flags.pop(session, None)
+                should_stop, progress, lambda s, n, loss: f"step {s}/{n}, running loss {loss:.3f}"))
         images = load_images(settings.data, settings.seed)
         pairs, patches = pictures(settings.data, settings.encoder, settings.augment, settings.seed)
         attributes = list(result.test_labels)
@@ -184,11 +179,9 @@ def build(ctx: LabContext) -> None:
         settings = settings_from("shapes", encoder, list(augment or []) + ["colour", "crop"], batch_size, steps, tau, lr, seed)
         session = session_id(request)
         progress((0, 3), desc="run 1 of 3")
-        try:
+        with stops.running(session) as should_stop:
             experiment = augment_away(settings, **callbacks(
-                session, progress, lambda d, n, loss: f"run {d} of {n} done (final loss {loss:.2f})"))
-        finally:
-            stop_flags.pop(session, None)
+                should_stop, progress, lambda d, n, loss: f"run {d} of {n} done (final loss {loss:.2f})"))
         return lesson.reveal_augment(prediction, experiment), augment_figure(experiment), experiment_table(experiment)
 
     @friendly_errors
@@ -201,19 +194,10 @@ def build(ctx: LabContext) -> None:
         base = settings_from(data, encoder, augment, max(int(s) for s in sizes), steps, tau, lr, seed)
         session = session_id(request)
         progress((0, len(sizes)), desc=f"run 1 of {len(sizes)}")
-        try:
+        with stops.running(session) as should_stop:
             experiment = batch_size_sweep(base, [int(s) for s in sizes], int(images), **callbacks(
-                session, progress, lambda d, n, loss: f"run {d} of {n} done (final loss {loss:.2f})"))
-        finally:
-            stop_flags.pop(session, None)
+                should_stop, progress, lambda d, n, loss: f"run {d} of {n} done (final loss {loss:.2f})"))
         return lesson.reveal_batch(prediction, experiment), batch_figure(experiment), experiment_table(experiment)
-
-    def request_stop(request: gr.Request):
-        flag = stop_flags.get(session_id(request))
-        if flag is None:
-            return "Nothing is running in this tab."
-        flag.set()
-        return "Stopping after the current step; the probes then measure what was learnt so far."
 
     pairs_button.click(show_pairs, [data, encoder, augment, seed], [pairs_image, patches_image], api_name="simclr_pairs")
     train_button.click(
@@ -222,7 +206,7 @@ def build(ctx: LabContext) -> None:
          colour_by, run_state],
         api_name="simclr_train",
     )
-    stop_button.click(request_stop, None, status, api_name="simclr_stop", queue=False)
+    stop_button.click(stops.request_stop, None, status, api_name="simclr_stop", queue=False)
     colour_by.change(recolour, [run_state, colour_by], projection_plot, api_name="simclr_projection")
     augment_votes.after(augment_button.click(run_augment, [*controls, augment_prediction], [augment_reveal, augment_plot, augment_table],
                          api_name="simclr_augment"))
