@@ -258,3 +258,26 @@ def test_objectives_readme_claims_hold_on_every_stored_seed(stored):
     for key in OBJECTIVES_README_CLAIMS:
         failing = [seed for seed, f in runs.items() if not holds(key, f)]
         assert not failing, f"the objectives README says {key!r}, which seed(s) {failing} contradict"
+
+
+@pytest.mark.slow
+def test_a_fresh_run_of_objectives_seed_0_repeats_its_stored_figures(registry, stored):
+    """The objectives lab's default run, seed 0, trained again: every figure the README's
+    table averages (each arm, the baseline) within the group's tolerance of seed 0's stored one."""
+    fresh = figures.objectives_seeds(registry, seeds=(0,))
+    tolerance = figures.TOLERANCE["objectives_seeds"]
+    names = [name for name in fresh if name.startswith("objectives_seeds.s0.") and not name.endswith(".seconds")]
+    assert names and all(name in stored for name in names), "seed 0 is not among the stored seeds"
+    off = {name: f"fresh {fresh[name][0]:.3f}, stored {stored[name]['value']:.3f}" for name in names
+           if abs(fresh[name][0] - stored[name]["value"]) > tolerance}
+    assert not off, f"seed 0 of the objectives lab beyond ±{tolerance} of its stored figures: {off}"
+
+
+def test_objectives_readme_the_probe_order_differs_between_seeds(stored):
+    """The objectives README says the probe does not rank the random initialisation and the
+    trained arms the same way on every seed: for each trained arm, the stored seeds disagree
+    on whether it beats the random initialisation's probe."""
+    runs = objectives_seed_figures(stored)
+    for arm in ("nll", "contrastive"):
+        beats = {f[arm]["probe_accuracy"] > f["init"]["probe_accuracy"] for f in runs.values()}
+        assert beats == {True, False}, f"every seed ranks {arm} the same way against the random initialisation"

@@ -3,6 +3,8 @@
 the client's session; bad settings get a clear message; Stop with nothing running says so."""
 import pytest
 
+from plugins.objectives.ui import DEFAULTS
+
 from conftest import free_port
 
 from playground import create_plugin_manager, create_registry
@@ -56,4 +58,4 @@ def test_a_short_run_through_the_api_answers_and_registers_both_encoders(served)
     assert [row[0] for row in table["data"]][:2] == ["masked-token accuracy", "mean_cosine"]
     for model_id in ("my-nll", "my-contrastive"):
         vectors = registry.get(model_id, session=client.session_hash).encode_texts(["a short text", "another one"])
-        assert vectors.shape == (2, 128)
+        assert vectors.shape == (2, DEFAULTS.hidden)

@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+from plugins.objectives.ui import DEFAULTS
+
 from conftest import ARTIFACTS, open_tab
 from playground import create_plugin_manager, create_registry
 from playground.web.app import build_app
@@ -38,9 +40,9 @@ def test_train_both_arms_see_them_side_by_side_and_pick_them_in_anisotropy(page,
     page.goto(url)
     open_tab(page, "One encoder, two objectives")
     panel(page).get_by_label("Yes, above 0.5").first.check()
-    set_number(page, "NLL steps (default 500)", 10)
-    set_number(page, "Then, per arm (default 300)", 10)
-    panel(page).get_by_role("button", name="Train both arms (about two minutes)").click()
+    set_number(page, f"NLL steps (default {DEFAULTS.steps})", 10)
+    set_number(page, f"Then, per arm (default {DEFAULTS.more_steps})", 10)
+    panel(page).get_by_role("button", name="Train both arms").click()
     panel(page).get_by_text("What this run shows").wait_for()
     text = panel(page).inner_text()
     assert "NLL, then more NLL" in text and "NLL, then SimCSE" in text  # both arms, side by side

@@ -63,7 +63,7 @@ def build(ctx: LabContext) -> None:
         seed = gr.Number(value=DEFAULTS.seed, precision=0, label="Seed (default 0)")
         scratch = gr.Checkbox(value=False, label="Also SimCSE from scratch (slower)")
     with gr.Row():
-        train_button = gr.Button("Train both arms (about two minutes)", variant="primary", scale=3)
+        train_button = gr.Button("Train both arms", variant="primary", scale=3)
         stop_button = gr.Button("Stop", variant="stop", scale=1)
     status = gr.Markdown()
     summary = gr.Markdown()
