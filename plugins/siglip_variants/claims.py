@@ -10,7 +10,7 @@ from playground.contract.claims import HIGHER, LOWER, TIE, Claims, compare
 # with both marks), so they are not 800 independent trials: at 16 px the two answers of a pair are
 # identical pictures and the accuracy is exactly 50% (standard error 0 by construction); at 32 px,
 # counting only the 400 pairs as independent, a standard error is at most sqrt(0.25 / 400) = 2.5
-# points, often less. 0.10 is about 4 to 5 such standard errors: a gap that size is not noise.
+# points, less away from 50%. 0.10 is at least 4 such standard errors: a gap that size is not noise.
 DETAIL_TIE = 0.1
 
 CLAIMS = Claims()
