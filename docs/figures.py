@@ -360,7 +360,7 @@ def objectives_seeds(reg, reuse: Path | None = None, seeds=OBJECTIVES_SEEDS) -> 
 def siglip_variants(reg) -> Figures:
     """The SigLIP-* lab: per-device memory of both losses at B = 4096 on 8 devices, the
     chunked loss's agreement, the multilingual toy's default run and the detail toy's
-    (accuracy, tokens and ceiling per input size; its timings depend on the machine)."""
+    (accuracy, tokens, ceiling and final training loss per input size; its timings depend on the machine)."""
     from plugins.siglip_variants.detail_toy import DetailSettings, compare_sizes
     from plugins.siglip_variants.multilingual import (
         ToySettings, accuracy_ceiling, indistinguishable_labels, train_and_score,
@@ -382,6 +382,7 @@ def siglip_variants(reg) -> Figures:
         out[f"siglip_variants.detail.side{run.side}.accuracy"] = (run.accuracy, ".0%")
         out[f"siglip_variants.detail.side{run.side}.ceiling"] = (run.ceiling, ".0%")
         out[f"siglip_variants.detail.side{run.side}.tokens"] = (run.tokens, "d")
+        out[f"siglip_variants.detail.side{run.side}.final_loss"] = (run.final_loss, ".2f")
     return out
 
 

@@ -4,15 +4,23 @@ input sizes for the same steps.
 Each picture is one of the project's coloured shapes (32 × 32) with a two-pixel mark painted
 on it: a red pixel left of a blue one (label 0) or a blue pixel left of a red one (label 1).
 The mark sits at even coordinates anywhere in the picture. The model sees the picture at
-``side`` pixels (the 32-pixel drawing shrunk by averaging blocks, as an antialiased resize
-does) cut into 4-pixel patches: 64 tokens at 32 px, 16 tokens at 16 px. At 16 px the mark's
-two pixels fall into one pixel and blend to the same purple in both labels, so the two
-pictures of a pair are identical there: no model can beat a coin flip on them
-(``identical_at``). At 32 px the mark is kept.
+``side`` pixels (the 32-pixel drawing shrunk by averaging blocks: a box filter) cut into
+4-pixel patches: 64 tokens at 32 px, 16 tokens at 16 px. At 16 px each 2 × 2 block that
+holds the mark also holds two pixels of the row below, so the mark becomes one pixel of the
+same colour for both labels: the two versions of each test picture are identical, and every
+model, trained or not, scores exactly 50% there (``identical_at``). That is exact by
+construction and holds for a box filter only: a bicubic resize, which the real checkpoints
+use, would keep a faint trace of the mark instead of erasing it. At 32 px the mark is kept.
+The training loss at 16 px can still fall below ln 2: the model memorises the training
+pictures (shape and place of the mark give the label of each of them), which says nothing
+about held-out ones.
 
 The model is a tiny patch encoder (every token through one MLP, the most active value per
-feature over the tokens, a linear classifier): the same weights at both sizes, only the
-token count differs. ``compare_sizes`` returns accuracy, tokens and training time per size.
+feature over the tokens, a linear classifier): the same architecture and initial weights at
+both sizes (a fresh model per size), only the token count differs. The mark sits inside one
+4-pixel patch at both sizes, and a patch embedding is a linear map of all its pixels: what
+decides is the resize, not the number of patches. ``compare_sizes`` returns accuracy, tokens
+and training time per size.
 No gradio here.
 """
 from __future__ import annotations
@@ -59,7 +67,8 @@ class SizeRun:
     side: int
     tokens: int
     accuracy: float  # on held-out pictures, each with both marks (chance 50%)
-    ceiling: float  # the most any model can score at this size (of a pair that looks identical, one is wrong)
+    ceiling: float  # the most any model can score at this size (of a pair that looks identical, one is wrong);
+    # where every pair looks identical (16 px here) every model scores exactly this
     train_seconds: float
     final_loss: float
 
@@ -81,8 +90,8 @@ def marked_pictures(n: int, seed: int, stream: int) -> tuple[np.ndarray, np.ndar
 
 
 def at_side(images: np.ndarray, side: int) -> torch.Tensor:
-    """uint8 (n, 32, 32, 3) -> float (n, 3, side, side): each block of pixels averaged (an
-    antialiased shrink), scaled to about [-2, 2]."""
+    """uint8 (n, 32, 32, 3) -> float (n, 3, side, side): each block of pixels averaged (a box
+    filter, not the bicubic resize of the real checkpoints), scaled to about [-2, 2]."""
     x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
     x = F.avg_pool2d(x, IMAGE_SIZE // side) if side < IMAGE_SIZE else x
     return (x - 0.5) / 0.25

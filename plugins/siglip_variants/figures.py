@@ -74,11 +74,14 @@ def resolution_figure(costs) -> go.Figure:
 
 def detail_figure(runs) -> go.Figure:
     """The detail toy: held-out accuracy per input size (bars, tokens and training time in
-    the labels) with the most any model can score at that size (a line)."""
+    the labels) with the most any model can score at that size (a line; at a size where both
+    versions of every picture look identical, what every model scores)."""
     names = [f"{r.side} px, {r.tokens} tokens<br>{r.train_seconds:.1f} s to train" for r in runs]
     fig = go.Figure(go.Bar(x=names, y=[r.accuracy for r in runs], name="held-out accuracy", marker_color="#3182bd",
                            hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=names, y=[r.ceiling for r in runs], mode="markers", name="the most any model can score",
+    fig.add_trace(go.Scatter(x=names, y=[r.ceiling for r in runs], mode="markers",
+                             name="the most any model can score (where the two versions of<br>every picture look "
+                                  "identical, every model scores exactly this)",
                              marker=dict(symbol="line-ew-open", size=40, line=dict(width=3, color="#e6550d"))))
     fig.add_hline(y=0.5, line_dash="dash", annotation_text="chance")
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title_text="accuracy")

@@ -34,6 +34,8 @@ def five_language_scores(registry, image, image_name: str = "photo", model_ids=M
             continue
         row = {"model": model_id, "scoring": model.scoring, "image": image_name, "languages": {}}
         for lang in LANGUAGES:
+            # the bare label, template "{}": with SigLIP's learned negative bias every sigmoid may
+            # come out small (the tab's lesson says so next to the table)
             result = classify(model, [image], list(PHOTO_LABELS[lang]), ("{}",), [image_name])
             row["languages"][lang] = {label: round(float(p), 4)
                                       for label, p in zip(result.labels, result.probabilities[0])}

@@ -19,7 +19,8 @@ from .scaling import CHOICES, QUESTION, agreement, cost_rows, device_costs, reve
 LESSON = """### SigLIP-*: what the sigmoid variants bring
 **Why the sigmoid loss scales.** Training on a batch of B image–text pairs spread over k devices, each device
 embeds its own B/k pairs. The softmax (CLIP) loss needs, for every image, a normaliser over *every* text in the
-batch, so each device must first gather every embedding (B × d of each) and build its full B/k × B rows of logits.
+batch, so in the standard implementation each device first gathers every embedding (B × d of each) and builds its
+full B/k × B rows of logits.
 The sigmoid (SigLIP) loss is a plain sum of independent per-pair terms, so it can be computed chunk by chunk: each
 device scores its images against the text chunk it holds, passes that chunk to its neighbour around a ring, and
 after k steps every image has met every text (Zhai et al. 2023, *Sigmoid Loss for Language Image Pre-Training*,
@@ -39,18 +40,26 @@ The ImageNet zero-shot accuracy beside each is the published figure (open_clip's
 
 GRID_LESSON = """**The patch grid.** Pick a resolution: the photo is resized to that input size the way the checkpoint's own
 preprocessing does, and the grid is drawn from the patch size read from the image tower. The patches stay 16 pixels,
-so a larger input means more, finer patches of the same photo: a detail that fell inside one patch at 224 px can span
-several at 512 px."""
+so a larger input cuts the same photo into more patches and keeps more of its pixels. What decides whether a small
+detail survives is the resize, not how many patches it covers: the toy below shows it."""
 
 DETAIL_LESSON = """**A toy where a small detail decides the label (trained here, seconds).** Coloured shapes with a two-pixel
-mark: red left of blue, or blue left of red. A tiny patch model learns it at 16 px (16 tokens) and at 32 px (64 tokens),
-the same steps. Shrinking to 16 px averages the mark's two pixels into one: predict which size can learn the label."""
+mark: red left of blue, or blue left of red. A tiny patch model learns it at 16 px and at 32 px, the same steps, a
+fresh model with the same architecture and initial weights per size. A larger input keeps more pixels of the photo.
+What decides whether a small detail survives is the resize, not how many patches it covers: in the toy the mark sits
+inside one patch at both sizes. The 16-px pictures are shrunk by averaging 2 × 2 blocks (a box filter): predict which
+size can learn the label."""
 
-REAL_LESSON = """**The real checkpoints: one photo, labels in five languages.** The same photo is scored against the same four
-labels hand-written in English, German, French, Japanese and Arabic, by the English `siglip-vit-b-16` and the
-multilingual `siglip-vit-b-16-i18n-256` (trained on multilingual WebLI captions, with a 250,000-piece tokenizer). Each
-label is an independent sigmoid: the scores of one language need not sum to one, and a label can score high in one
-language and near zero in another."""
+REAL_LESSON = """**The real checkpoints: one photo, labels in five languages.** The same photo is scored against the
+same four labels hand-written in English, German, French, Japanese and Arabic, by the English `siglip-vit-b-16` and
+the multilingual `siglip-vit-b-16-i18n-256` (trained on WebLI per its model card, `timm/ViT-B-16-SigLIP-i18n-256`,
+which names no languages: "i18n" is the multilingual variant of Zhai et al. 2023; its tokenizer has 250,000 pieces,
+`vocab_size` in open_clip's config for it). Each label is an independent sigmoid: the scores of one language need not
+sum to one, and a label may score high in one language and near zero in another; the panel shows whether it does for
+your photo. Each label is scored bare (the word alone, no "a photo of"), and SigLIP adds a learned bias to every logit
+(it starts at −10 in Zhai et al. 2023 and in open_clip's config, so that the many unmatched pairs of a batch start
+near zero and a match has to earn its score): every probability in the table can come out small, even for the right
+label. Compare the labels of one row with each other rather than with 50%."""
 
 
 def _pick(registry, wanted: str) -> Optional[str]:
