@@ -68,7 +68,6 @@ def main(argv=None) -> int:
     registry = create_registry(max_gb=100)
     corpus = load_corpus()["text"].tolist()
     photo = Image.fromarray(data.chelsea())
-    prompts = [f"a photo of a {label}." for label in ("cat", "dog", "car", "tree", "house", "flower", "boat", "bird")]
     fresh = iter(range(10**6))  # a new suffix per call, so no cache answers
 
     def texts(n):

@@ -147,9 +147,9 @@ def test_english_only_captions_do_not_teach_other_scripts(seed):
     runs = multilingual.train_and_score(multilingual.ToySettings(seed=seed))
     for lang in ("ja", "ar"):
         assert multilingual.english_only_does_not_transfer_to(runs, lang), (lang, runs)
-    for run in runs:  # the ceiling set by the pieces is never beaten
+    for scored in runs:  # the ceiling set by the pieces is never beaten
         for lang in languages.LANGUAGES:
-            assert run.accuracy[lang] <= multilingual.accuracy_ceiling(run.tokenizer, lang) + 1e-9
+            assert scored.accuracy[lang] <= multilingual.accuracy_ceiling(scored.tokenizer, lang) + 1e-9
     english = [r for r in runs if r.captions == "english"]
     assert all(r.accuracy["en"] > 0.5 for r in english), english
     assert "far worse than after mixed captions" in multilingual.reveal_multilingual(runs)
