@@ -112,6 +112,16 @@ def test_same_seed_same_figures_and_stop(minilm):
     assert stopped.log.stopped and steps == [1] and len(stopped.log.losses) == 1
 
 
+def test_a_notebook_bar_hears_every_step_when_no_on_step_is_given(minilm):
+    from playground.science.training import reporting_progress
+
+    pairs = load_pairs(None, max_train=32, max_heldout=16)
+    heard = []
+    with reporting_progress(lambda step, steps, loss: heard.append((step, steps))):
+        run_fine_tune(minilm, pairs, TrainSettings(seed=7, batch_size=8, max_steps=2, learning_rate=2e-4))
+    assert heard == [(1, 2), (2, 2)]
+
+
 def test_only_sentence_transformers_models_can_be_fine_tuned():
     class NotST(TextModel):
         pass

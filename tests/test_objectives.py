@@ -242,3 +242,15 @@ def test_reveals_answer_from_the_run_and_figures_draw(tiny_run):
     assert len(hist.data) == 2 * len(tiny_run.arms)  # intra and inter per arm, one axis
     assert len(figures.projection_figure(tiny_run).data) == 4 * len(tiny_run.arms)  # 4 domains per arm
     assert figures.training_figure(tiny_run).data
+
+
+def test_a_notebook_bar_hears_the_run_when_no_progress_is_given(frame):
+    """Headless (``pg.run``), the run has no progress callback of its own: it reports to
+    whoever ``reporting_progress`` names, as LossLog-based labs do."""
+    from playground.science.training import reporting_progress
+
+    heard = []
+    with reporting_progress(lambda step, steps, loss: heard.append((step, steps, loss))):
+        result = train_objectives(replace(TINY, scratch=False), frame)
+    assert heard and heard[-1][0] == heard[-1][1] == TINY.steps + 2 * TINY.more_steps == result.steps_done + TINY.more_steps
+    assert all(loss is None for _, _, loss in heard)

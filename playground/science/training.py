@@ -33,6 +33,12 @@ def reporting_progress(progress: ProgressFn) -> Iterator[None]:
         _AMBIENT_PROGRESS.reset(token)
 
 
+def ambient_progress() -> ProgressFn:
+    """Whoever ``reporting_progress`` named around this call (a notebook's bar), else None:
+    for a training loop that reports without a ``LossLog``."""
+    return _AMBIENT_PROGRESS.get()
+
+
 def lr_factor(step: int, steps: int) -> float:
     """Linear warm-up over the first 5% of steps, then a cosine decay to zero."""
     warm = max(1, steps // 20)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 import numpy as np
 
 from playground.science.losses import info_nce
+from playground.science.training import ambient_progress
 
 from .data import Pair
 
@@ -183,6 +184,7 @@ def train_in_batch_negatives(
     Returns:
         a ``TrainLog`` with the loss per step.
     """
+    on_step = on_step if on_step is not None else ambient_progress()  # a notebook's bar, if any
     import torch
 
     settings.validate()

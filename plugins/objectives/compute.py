@@ -31,7 +31,7 @@ import pandas as pd
 from playground.data.plain_text import DEFAULT_MAX_WORDS, docstring_paragraphs
 from playground.models.lazy import LazyModule, torch
 from playground.science.threads import torch_threads
-from playground.science.training import adamw_with_schedule, optimise
+from playground.science.training import adamw_with_schedule, ambient_progress, optimise
 
 from .measures import FIGURES, Geometry, measure
 from .options import ARM_NAMES, ARMS, INIT, NLL_NAMES, NLL_OBJECTIVES, TOKEN_METRIC
@@ -335,6 +335,8 @@ def train_objectives(settings: ObjectiveSettings, frame: Optional[pd.DataFrame] 
     as it goes; ``should_stop()`` returning True ends training after the current step (every
     arm then has the same number of steps, and is measured as it is)."""
     settings.validate()
+    if progress is None and (ambient := ambient_progress()) is not None:  # a notebook's bar
+        progress = lambda done, total, message: ambient(done, total, None)  # noqa: E731
     started = time.perf_counter()
     frame = load_labelled() if frame is None else frame
     with torch_threads(settings.threads):
