@@ -330,3 +330,18 @@ def test_every_siglip_id_fits_the_default_budget_together(monkeypatch):
     sizes = {spec.id: spec.size_gb for spec in DEFAULT_MODELS if spec.id in ids}
     assert set(sizes) == set(ids) and all(size > 0 for size in sizes.values())
     assert sum(sizes.values()) * 1e9 <= ModelRegistry(device="cpu").max_bytes
+
+
+def test_the_readme_quotes_the_published_retrieval_figures_the_tab_shows():
+    """The sourced Crossmodal-3600 table is typed once, in real_models.py: the README's rows
+    read the same figures, and the tab and --part real show them from there."""
+    from pathlib import Path
+
+    from plugins.siglip_variants.languages import LANGUAGE_NAMES, LANGUAGES
+    from plugins.siglip_variants.real_models import MODEL_IDS, PUBLISHED_RETRIEVAL_R1, published_table
+
+    readme = (Path(__file__).resolve().parents[1] / "plugins" / "siglip_variants" / "README.md").read_text()
+    for lang in LANGUAGES:
+        cells = " | ".join(f"{PUBLISHED_RETRIEVAL_R1[m][lang]:.1%}" for m in MODEL_IDS)
+        assert f"| {LANGUAGE_NAMES[lang]} | {cells} |" in readme, lang
+    assert [row["language"] for row in published_table()] == [LANGUAGE_NAMES[lang] for lang in LANGUAGES]

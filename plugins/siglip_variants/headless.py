@@ -74,10 +74,11 @@ def run(args: argparse.Namespace, ctx: LabContext) -> dict:
     if args.part == "real":
         from playground.data.images import read_image
 
-        from .real_models import five_language_scores
+        from .real_models import RETRIEVAL_SOURCE, five_language_scores, published_table
 
         image, name = read_image(args.image)
         result["real"] = five_language_scores(ctx.registry, image, name)
+        result["real_published"] = {"source": RETRIEVAL_SOURCE, "rows": published_table()}
     return result
 
 
@@ -134,4 +135,10 @@ def format_result(result: dict) -> str:
         lines.append(f"{row['model']} ({row['scoring']}) on {row['image']}:")
         for lang, scores in row["languages"].items():
             lines.append(f"  {lang}: " + ", ".join(f"{label} {p:.3f}" for label, p in scores.items()))
+    if "real_published" in result:
+        published = result["real_published"]
+        lines.append(f"Published, for reference: {published['source']}")
+        for row in published["rows"]:
+            lines.append("  " + ", ".join(f"{key} {value:.1%}" if isinstance(value, float) else str(value)
+                                          for key, value in row.items()))
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from playground.web.ui import first_available, friendly_errors, model_choices, s
 
 from .figures import detail_figure, device_cost_figure, multilingual_figure, resolution_figure
 from .resolution import RESOLUTION_IDS, photo_with_grid
-from .real_models import MODEL_IDS, five_language_scores, needs_the_hub, score_table
+from .real_models import MODEL_IDS, RETRIEVAL_SOURCE, five_language_scores, needs_the_hub, published_table, score_table
 from .scaling import CHOICES, QUESTION, agreement, cost_rows, device_costs, reveal
 
 LESSON = """### SigLIP-*: what the sigmoid variants bring
@@ -132,6 +132,8 @@ def build(ctx: LabContext) -> None:
                 score_real = gr.Button("Score the labels in five languages", variant="primary")
         real_said = gr.Markdown(needs_the_hub(ctx.registry))
         real_table = gr.Dataframe(interactive=False, label="Sigmoid probability of each label, per model")
+        gr.Dataframe(pd.DataFrame(published_table()), interactive=False,
+                     label=f"Published, for reference: {RETRIEVAL_SOURCE}")
 
     @friendly_errors
     def train_languages(progress=gr.Progress()):
