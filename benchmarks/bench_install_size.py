@@ -2,20 +2,26 @@
 
     python benchmarks/bench_install_size.py                  # print the table
     python benchmarks/bench_install_size.py --write-readme   # also rewrite the README's block
+    python benchmarks/bench_install_size.py --cpu-wheel torch-2.13.0+cpu-...whl   # and a CPU build's wheel
 
 Reads the installed distributions (what ``pip show -f`` lists: every file of a
 distribution, summed) for torch and every requirement it pulls in, directly or through
 another, whose name marks it as CUDA's (``nvidia-*``, ``cuda-*``) or as the GPU compiler
 ``triton``. It measures the install that is here; it downloads nothing. The CPU build
 (``pip install torch --index-url https://download.pytorch.org/whl/cpu``) cannot be
-measured where that index cannot be reached: then it is not in the table.
+measured where that index cannot be reached, unless a CPU wheel is at hand (``--cpu-wheel``):
+then the table adds that wheel's download size, the bytes its files take once installed (the
+wheel's own file list, uncompressed) and the CUDA distributions it requires (its METADATA's
+``Requires-Dist``), read from the file without installing it.
 """
 from __future__ import annotations
 
 import argparse
+import email
 import os
 import re
 import sys
+import zipfile
 from importlib import metadata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -63,6 +69,17 @@ def cuda_dependencies(root: str) -> dict[str, metadata.Distribution]:
     return found
 
 
+def wheel_figures(path: str) -> tuple[int, int, list[str]]:
+    """(download bytes, installed bytes, CUDA requirements) of a wheel file, read without installing it."""
+    with zipfile.ZipFile(path) as wheel:
+        installed = sum(info.file_size for info in wheel.infolist())
+        meta_name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+        meta = email.message_from_bytes(wheel.read(meta_name))
+    names = {re.split(r"[ ;<>=!~(\[]", r, maxsplit=1)[0] for r in meta.get_all("Requires-Dist") or []}
+    cuda = sorted(name for name in names if CUDA_NAMES.match(name))
+    return os.path.getsize(path), installed, cuda
+
+
 def torch_cuda() -> str:
     import torch
 
@@ -73,6 +90,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write-readme", action="store_true",
                         help="also rewrite the README's block between <!-- bench:install-size --> markers")
+    parser.add_argument("--cpu-wheel", metavar="PATH", help="also measure this CPU build's wheel of torch")
     args = parser.parse_args(argv)
     torch = metadata.distribution("torch")
     cuda = cuda_dependencies("torch")
@@ -85,7 +103,17 @@ def main(argv=None) -> int:
         ("their files together", gb(cuda_bytes)),
         ("torch with them", gb(installed_size(torch) + cuda_bytes)),
     ]
-    publish("install-size", rows, "python benchmarks/bench_install_size.py --write-readme", args.write_readme,
+    if args.cpu_wheel:
+        download, installed, wheel_cuda = wheel_figures(args.cpu_wheel)
+        name = os.path.basename(args.cpu_wheel)
+        rows += [
+            (f"a CPU build's wheel ({name}): download", gb(download)),
+            ("its files once installed", gb(installed)),
+            ("CUDA and triton distributions it requires", ", ".join(wheel_cuda) or "none"),
+        ]
+    command = "python benchmarks/bench_install_size.py --write-readme" + (
+        f" --cpu-wheel {args.cpu_wheel}" if args.cpu_wheel else "")
+    publish("install-size", rows, command, args.write_readme,
             where="the installed distributions' files, as `pip show -f` lists them; ")
     return 0
 
