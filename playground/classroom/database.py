@@ -341,7 +341,18 @@ class SQLiteDatabase(Database):
         # isolation_level=None: no implicit transactions; ours begin and commit explicitly,
         # so DDL in a migration is transactional too.
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        # Switching a new file to WAL needs a moment alone with it: several replicas (or threads)
+        # opening it at once can get "database is locked" at once, without the busy timeout's wait.
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    conn.close()
+                    raise
+                time.sleep(0.05)
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
