@@ -68,3 +68,22 @@ def test_the_readmes_api_example_runs_as_written_and_answers_what_it_says(served
     exec(code.replace("https://YOUR-SPACE.hf.space/", url), scope)  # noqa: S102 (the README's own example)
     said = ast.literal_eval("\n".join(line.lstrip("# ") for line in code.splitlines()[-2:]))
     assert scope["tally"] == said and votes.count("bio101") == 1
+
+
+def test_a_run_through_the_api_is_held_back_while_its_question_is_led_before_the_reveal(served):
+    """The run endpoint answers a scripted student as it answers the page: held while voting,
+    the whole answer after the reveal, and always whole in a class nobody leads."""
+    from playground.classroom.phases import HELD
+    from playground.classroom.store import REVEAL
+    from test_classroom_app import run_anisotropy, student
+
+    url, votes = served
+    votes.set_phase("anisotropy", "run", VOTING, "bio1")
+    held = run_anisotropy(student(url, "bio1"))
+    assert held[0] == HELD and held[1]["data"] == []  # the reveal, and the figures table left empty
+    whole = run_anisotropy(student(url, "chem2"))  # nobody leads chem2: the same run, whole
+    assert "Your prediction was right" in whole[0] and whole[1]["data"]
+    noted = votes.measured[("bio1", "anisotropy", "run")]  # the instructor has bio1's answer all the same
+    assert len(noted) > 200 and whole[0].startswith(noted)
+    votes.set_phase("anisotropy", "run", REVEAL, "bio1")
+    assert run_anisotropy(student(url, "bio1"))[0] == whole[0]

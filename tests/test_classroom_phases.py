@@ -102,3 +102,59 @@ def test_a_poll_that_reaches_a_server_without_the_pages_session_says_trained_mod
     assert room.poll(None, seen, None)[0] == gr.skip()  # a poll on the same server: nothing changed, nothing redrawn
     *panels, seen_again = room.poll(None, {}, None)  # a poll on a server that never saw the page
     assert panels[0].startswith(SESSION_LOST) and "Class **default**" in panels[0] and seen_again == seen
+
+
+def test_a_run_led_before_its_reveal_holds_its_answer_back_and_gives_it_at_the_reveal(tmp_path):
+    """Peer instruction needs the class to vote and discuss before anyone sees the answer, yet a
+    vote is cast by running. While an instructor leads a question of a run in voting, show votes
+    or re-vote, the run's reveals say it is held and its figures stay empty (what it keeps, a
+    ``gr.State``, still arrives); at the reveal the student's own result is given back without a
+    second run. Two questions on one run (as in the objectives lab): either one led holds it."""
+    from types import SimpleNamespace
+
+    import gradio as gr
+    from gradio.context import LocalContext
+
+    from playground.classroom.phases import HELD, RELEASE
+    from playground.classroom.ui import ClassVotes, Classroom
+
+    store = VoteStore(str(tmp_path / "v.sqlite3"))
+    with gr.Blocks() as demo:
+        room = Classroom(store, led=True)
+        ctx = SimpleNamespace(lab_id="lab", classroom=room)
+        panels = [ClassVotes(ctx, q, gr.Radio([("Choice A", "a"), ("Choice B", "b")], label=q), gr.Markdown())
+                  for q in ("q1", "q2")]
+        plot, kept = gr.Plot(), gr.State()
+        event = gr.Button().click(lambda: None, None, [panels[0].reveal, plot, panels[1].reveal, kept])
+        for panel in panels:
+            panel.after(event)
+    block_fn = demo.fns[event["id"]]
+    watch = block_fn.playground_watch
+    assert watch.shown == [panels[0].reveal, plot, panels[1].reveal] and panels[0].release.value == RELEASE
+    answer = ("First: " + REVEAL_TEXT, {"data": [1]}, "Second: measured 0.5.", "the trained model")
+    watch.run = lambda: answer
+
+    def request_of(code: str, session: str):
+        return SimpleNamespace(session_hash=session, query_params={"class": code}, headers={})
+
+    def run_in(code: str, session: str):
+        LocalContext.request.set(request_of(code, session))
+        return block_fn.fn()
+
+    assert run_in("bio1", "s1") == answer  # nobody leads yet: self-paced, all shown
+    store.set_phase("lab", "q2", VOTING, "bio1")  # only the second question is led: the run is held
+    assert run_in("bio1", "s1") == (HELD, None, HELD, "the trained model")
+    assert run_in("chem2", "s2") == answer  # another class, not led
+    assert store.measured[("bio1", "lab", "q1")].startswith("First: ")  # the instructor still gets both answers
+    assert store.measured[("bio1", "lab", "q2")] == "Second: measured 0.5."
+    request = request_of("bio1", "s1")
+    assert watch.holds(request) and watch.released(request) == [gr.skip()] * 3  # not before the reveal
+    assert not watch.holds(request_of("chem2", "s2"))
+
+    for phase in (SHOW, REVOTE):
+        store.set_phase("lab", "q2", phase, "bio1")
+        assert run_in("bio1", "s1")[:3] == (HELD, None, HELD)
+    store.set_phase("lab", "q2", REVEAL, "bio1")
+    assert watch.released(request) == list(answer[:3]) and not watch.holds(request)  # given once, then gone
+    assert run_in("bio1", "s1") == answer  # at the reveal a run shows everything
+    assert not watch.holds(request)

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import free_port, launch, open_tab, screenshotted_page
 from playground.classroom import VoteStore
+from playground.classroom.phases import RELEASE
 from plugins.anisotropy.compute import PREDICT_CHOICES
 from test_classroom_app import TOKEN, anisotropy_app
 
@@ -85,7 +86,11 @@ def test_three_students_follow_the_instructor_through_the_four_phases(browser, s
             predict_and_run(page, choice)
         for page in students:
             shown(page, "Your vote counted", timeout=180_000)
+            shown(page, "Your run finished.")  # the answer is held back too, not only the spread
+            assert not page.get_by_text("Your prediction was right").count()
         no_spread()
+        students[0].get_by_role("button", name=RELEASE).click()  # too early: it says so
+        students[0].locator(".toast-body", has_text="held back until your instructor's reveal").first.wait_for()
         assert votes.distribution("anisotropy", "run", "bio1") == {"low": 1, "middle": 0, "high": 2}
         students[2].wait_for_timeout(4_000)  # a poll later: still nothing of the spread
         no_spread()
@@ -102,4 +107,6 @@ def test_three_students_follow_the_instructor_through_the_four_phases(browser, s
         for page in students:
             shown(page, "Round 1 (3 votes)")
             shown(page, "Round 2 (1 vote)")
+        students[0].get_by_role("button", name=RELEASE).click()  # the run they made while voting, not run again
+        shown(students[0], "Your prediction was right")
         assert votes.distribution("anisotropy", "run", "bio1", round_=2) == {"low": 0, "middle": 0, "high": 1}

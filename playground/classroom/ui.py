@@ -13,6 +13,8 @@ leads the question through its phases, the panel shows what the phase allows ins
 (``phases``), and the page follows each phase change without a reload. The reveal the run
 returned (the measured answer) is kept in the vote database, for the instructor view of
 every replica: it is taken from the run's own return value, never from what a client sends.
+While an instructor leads a question before its reveal, the run's answer is held back from
+the student who ran it and given at the reveal (``RunWatch``).
 Outside the shell (``ctx.classroom`` is None) both calls do nothing.
 """
 from __future__ import annotations
@@ -20,13 +22,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from typing import Optional
 from urllib.parse import parse_qs, urlparse
 
 import gradio as gr
 from gradio.context import Context, LocalContext
 
-from playground.classroom.phases import CLOSED, led_panel
+from playground.classroom.phases import CLOSED, HELD, HELD_PHASES, RELEASE, led_panel
 from playground.classroom.store import (DEFAULT_CLASS, REVEAL, SHOW, TooManyVotes, VoteRefused, VoteStore, class_code,
                                         class_code_problem, not_a_class_code)
 from playground.classroom.tally import bars
@@ -34,6 +38,9 @@ from playground.classroom.tally import bars
 BROWSER_KEY = "playground-class-student"  # the browser's localStorage key for its anonymous id
 _BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
 POLL_SECONDS = 3.0  # how soon a phase the instructor sets reaches the students' pages
+# What a run shows of its measurement, held back while its question is led before the reveal
+SHOWN_KINDS = (gr.Plot, gr.Markdown, gr.Dataframe, gr.Image, gr.Gallery, gr.JSON, gr.HTML, gr.Label, gr.Textbox,
+               gr.Number, gr.File)
 CLASS_LINE = "Class **{code}**"  # heads every vote panel, so a student sees which class they vote in
 WAITING = "*Pick a prediction before you run to see how your class voted.*"
 NOT_STORED = ("⚠ *This vote was not counted: the server cannot write its vote database (the Instructor tab "
@@ -197,7 +204,7 @@ class ClassVotes:
         self.browser = room.browser if room is not None else None
         self.led = room.led if room is not None else False
         self.lab, self.question, self.prediction, self.reveal = ctx.lab_id, question, prediction, reveal
-        self.view = None
+        self.view = self.release = None
         if self.store is None:
             return
         choices = [(str(label), str(value)) for label, value in prediction.choices]
@@ -205,6 +212,7 @@ class ClassVotes:
         self.asked = self.store.register(self.lab, question, str(prediction.label or question),
                                          [v for _, v in choices], [label for label, _ in choices])
         self.view = gr.Markdown()
+        self.release = gr.Button(RELEASE, size="sm", visible=False) if self.led else None
         room.panels.append(self)
 
     def vote_and_show(self, choice: Optional[str], stored_id: Optional[str], request: gr.Request):
@@ -250,27 +258,121 @@ class ClassVotes:
         """Chain the vote and the bars after ``event`` (a run's click), when it succeeds."""
         if self.store is None:
             return
-        self._note_reveals_of(event)
+        watch = RunWatch.of(event)
+        watch.panels.append(self)
         event.success(self.vote_and_show, [self.prediction, self.browser], [self.view, self.browser],
                       api_name=f"{self.lab}_class_{self.question}", queue=False)
+        if self.release is None:
+            return
 
-    def _note_reveals_of(self, event) -> None:
-        """Wrap ``event``'s function so that the reveal it returns is noted for the
-        instructor, under the class of the request that ran it."""
-        block_fn = Context.root_block.fns[event["id"]]
-        position = event["outputs"].index(self.reveal._id)
-        run = block_fn.fn
+        def offer(request: gr.Request):  # the release button, where this session's run was held back
+            return gr.update(visible=watch.holds(request))
 
-        @functools.wraps(run)
+        def release(request: gr.Request):  # shown once, at the reveal; then the button goes
+            return *watch.released(request), gr.update(visible=watch.holds(request))
+
+        event.success(offer, None, self.release, api_visibility="private", queue=False)
+        self.release.click(release, None, [*watch.shown, self.release], api_visibility="private")  # queued: its toast
+
+
+class RunWatch:
+    """Wraps a run's function once, for every question voted after that run (a lab may ask
+    two about one run). Each question's reveal the run returns is noted for the instructor,
+    under the class of the request that ran it. While an instructor leads one of those
+    questions in a phase before its reveal (``HELD_PHASES``), what the run shows is held back:
+    its reveals say so (``HELD``) and its plots, tables, texts and files are left empty, so
+    that a student who runs to vote does not learn the answer before the class has discussed
+    it. What the run keeps (a ``gr.State``, a model list) still reaches the page, and the
+    result itself is kept for the session (the latest ``KEEP`` sessions) until the student
+    asks for it at the reveal (``released``): a training run need not be run again."""
+
+    KEEP = 40  # held results kept per run, one per session: a class, and then some
+
+    def __init__(self, block_fn, outputs: list) -> None:
+        self.run = block_fn.fn
+        self.outputs = [Context.root_block.blocks[i] for i in outputs]
+        self.shown = [block for block in self.outputs if isinstance(block, SHOWN_KINDS)]
+        self.panels: list[ClassVotes] = []
+        self.kept: OrderedDict[str, object] = OrderedDict()  # session -> what the run returned
+        self.lock = threading.Lock()
+
+        @functools.wraps(self.run)  # gradio reads the run's own signature (its request, its progress)
         def run_and_note(*args, **kwargs):
-            outputs = run(*args, **kwargs)
-            if isinstance(outputs, dict):
-                reveal = outputs.get(self.reveal)
-            else:
-                reveal = outputs[position] if isinstance(outputs, (list, tuple)) else outputs
-            if isinstance(reveal, str) and reveal.strip():
-                code = request_class(LocalContext.request.get(None))
-                self.store.note_measured(self.lab, self.question, reveal, code)
-            return outputs
+            return self.run_and_note(*args, **kwargs)
 
         block_fn.fn = run_and_note
+
+    @classmethod
+    def of(cls, event) -> "RunWatch":
+        """The watch of ``event``'s function, made on its first question."""
+        block_fn = Context.root_block.fns[event["id"]]
+        if getattr(block_fn, "playground_watch", None) is None:
+            block_fn.playground_watch = cls(block_fn, event["outputs"])
+        return block_fn.playground_watch
+
+    def run_and_note(self, *args, **kwargs):
+        outputs = self.run(*args, **kwargs)
+        request = LocalContext.request.get(None)
+        code = request_class(request)
+        for panel in self.panels:
+            reveal = self.value_of(outputs, panel.reveal)
+            if isinstance(reveal, str) and reveal.strip():
+                panel.store.note_measured(panel.lab, panel.question, reveal, code)
+        held = self.held_panels(code)
+        session = getattr(request, "session_hash", None) or ""
+        with self.lock:
+            self.kept.pop(session, None)
+            if held and session:
+                self.kept[session] = outputs
+                while len(self.kept) > self.KEEP:
+                    self.kept.popitem(last=False)
+        return self.hold(outputs) if held else outputs
+
+    def held_panels(self, code: str) -> list["ClassVotes"]:
+        """This run's questions that an instructor leads in class ``code`` in a phase before the reveal."""
+        return [panel for panel in self.panels
+                if panel.led and panel.store.phase(panel.lab, panel.question, code)[0] in HELD_PHASES]
+
+    def holds(self, request: Optional[gr.Request]) -> bool:
+        """Whether a result of this run is held back for the request's session."""
+        return bool(getattr(request, "session_hash", None)) and request.session_hash in self.kept
+
+    def released(self, request: gr.Request) -> list:
+        """The held result of the request's session, for ``shown``, once none of its questions
+        is held in the request's class any more; before that, a warning and nothing changed."""
+        skip = [gr.skip() for _ in self.shown]
+        outputs = self.kept.get(getattr(request, "session_hash", None) or "")
+        if outputs is None:
+            gr.Warning("No result is held back for this page: run the lab to see one.")
+            return skip
+        if self.held_panels(request_class(request)):
+            gr.Warning("Your run's result is held back until your instructor's reveal.")
+            return skip
+        with self.lock:
+            self.kept.pop(request.session_hash, None)
+        return [self.value_of(outputs, block, gr.skip()) for block in self.shown]
+
+    def value_of(self, outputs, block, missing=None):
+        """What the run returned for ``block`` (``missing`` where it returned nothing for it)."""
+        if isinstance(outputs, dict):
+            return outputs.get(block, missing)
+        if not isinstance(outputs, (list, tuple)):
+            return outputs if self.outputs == [block] else missing
+        at = [i for i, candidate in enumerate(self.outputs) if candidate is block]
+        return outputs[at[0]] if at else missing
+
+    def hold(self, outputs):
+        """``outputs`` with the answer held back (see the class's docstring): one question led
+        holds the whole run, since its figures answer every question asked about it."""
+        reveals = {panel.reveal._id for panel in self.panels}
+
+        def held_value(block, value):
+            if block._id in reveals:
+                return HELD
+            return None if isinstance(block, SHOWN_KINDS) else value
+
+        if isinstance(outputs, dict):
+            return {block: held_value(block, value) for block, value in outputs.items()}
+        if not isinstance(outputs, (list, tuple)):
+            return held_value(self.outputs[0], outputs)
+        return type(outputs)(held_value(block, value) for block, value in zip(self.outputs, outputs))
