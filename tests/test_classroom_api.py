@@ -79,10 +79,15 @@ def test_a_run_through_the_api_is_held_back_while_its_question_is_led_before_the
 
     url, votes = served
     votes.set_phase("anisotropy", "run", VOTING, "bio1")
-    held = run_anisotropy(student(url, "bio1"))
-    assert held[0] == HELD and held[1]["data"] == []  # the reveal, and the figures table left empty
-    whole = run_anisotropy(student(url, "chem2"))  # nobody leads chem2: the same run, whole
+    bio = student(url, "bio1")
+    held = run_anisotropy(bio)
+    assert held[0] == HELD and held[1]["data"] == []  # the reveal, and the figures table as before any run
+    with pytest.raises(Exception, match="Run the experiment first"):  # nor can a later button draw it
+        bio.predict(api_name="/anisotropy_downloads")
+    chem = student(url, "chem2")
+    whole = run_anisotropy(chem)  # nobody leads chem2: the same run, whole
     assert "Your prediction was right" in whole[0] and whole[1]["data"]
+    assert chem.predict(api_name="/anisotropy_downloads")  # its state came through: the files are written
     noted = votes.measured[("bio1", "anisotropy", "run")]  # the instructor has bio1's answer all the same
     assert len(noted) > 200 and whole[0].startswith(noted)
     votes.set_phase("anisotropy", "run", REVEAL, "bio1")

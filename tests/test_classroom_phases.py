@@ -124,14 +124,17 @@ def test_a_run_led_before_its_reveal_holds_its_answer_back_and_gives_it_at_the_r
         ctx = SimpleNamespace(lab_id="lab", classroom=room)
         panels = [ClassVotes(ctx, q, gr.Radio([("Choice A", "a"), ("Choice B", "b")], label=q), gr.Markdown())
                   for q in ("q1", "q2")]
-        plot, kept = gr.Plot(), gr.State()
-        event = gr.Button().click(lambda: None, None, [panels[0].reveal, plot, panels[1].reveal, kept])
+        plot, kept, table = gr.Plot(), gr.State(), gr.Dataframe(value={"headers": ["(empty)"], "data": []})
+        models = gr.Dropdown(["glove"], allow_custom_value=True)
+        event = gr.Button().click(lambda: None, None, [panels[0].reveal, plot, panels[1].reveal, kept, table, models])
         for panel in panels:
             panel.after(event)
     block_fn = demo.fns[event["id"]]
     watch = block_fn.playground_watch
-    assert watch.shown == [panels[0].reveal, plot, panels[1].reveal] and panels[0].release.value == RELEASE
-    answer = ("First: " + REVEAL_TEXT, {"data": [1]}, "Second: measured 0.5.", "the trained model")
+    assert watch.shown == [panels[0].reveal, plot, panels[1].reveal, kept, table]
+    assert panels[0].release.value == RELEASE
+    answer = ("First: " + REVEAL_TEXT, {"data": [1]}, "Second: measured 0.5.", "the run's state",
+              {"headers": ["AUC"], "data": [[0.9]]}, gr.update(choices=["glove", "my-model"]))
     watch.run = lambda: answer
 
     def request_of(code: str, session: str):
@@ -143,18 +146,20 @@ def test_a_run_led_before_its_reveal_holds_its_answer_back_and_gives_it_at_the_r
 
     assert run_in("bio1", "s1") == answer  # nobody leads yet: self-paced, all shown
     store.set_phase("lab", "q2", VOTING, "bio1")  # only the second question is led: the run is held
-    assert run_in("bio1", "s1") == (HELD, None, HELD, "the trained model")
+    # held: the reveals say so, the rest as the page was before any run (no state a later button
+    # could draw the answer from), the model list passes
+    assert run_in("bio1", "s1") == (HELD, None, HELD, None, table.value, answer[5])
     assert run_in("chem2", "s2") == answer  # another class, not led
     assert store.measured[("bio1", "lab", "q1")].startswith("First: ")  # the instructor still gets both answers
     assert store.measured[("bio1", "lab", "q2")] == "Second: measured 0.5."
     request = request_of("bio1", "s1")
-    assert watch.holds(request) and watch.released(request) == [gr.skip()] * 3  # not before the reveal
+    assert watch.holds(request) and watch.released(request) == [gr.skip()] * 5  # not before the reveal
     assert not watch.holds(request_of("chem2", "s2"))
 
     for phase in (SHOW, REVOTE):
         store.set_phase("lab", "q2", phase, "bio1")
         assert run_in("bio1", "s1")[:3] == (HELD, None, HELD)
     store.set_phase("lab", "q2", REVEAL, "bio1")
-    assert watch.released(request) == list(answer[:3]) and not watch.holds(request)  # given once, then gone
+    assert watch.released(request) == list(answer[:5]) and not watch.holds(request)  # given once, then gone
     assert run_in("bio1", "s1") == answer  # at the reveal a run shows everything
     assert not watch.holds(request)

@@ -19,6 +19,7 @@ Outside the shell (``ctx.classroom`` is None) both calls do nothing.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import re
@@ -38,9 +39,10 @@ from playground.classroom.tally import bars
 BROWSER_KEY = "playground-class-student"  # the browser's localStorage key for its anonymous id
 _BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
 POLL_SECONDS = 3.0  # how soon a phase the instructor sets reaches the students' pages
-# What a run shows of its measurement, held back while its question is led before the reveal
-SHOWN_KINDS = (gr.Plot, gr.Markdown, gr.Dataframe, gr.Image, gr.Gallery, gr.JSON, gr.HTML, gr.Label, gr.Textbox,
-               gr.Number, gr.File)
+# A run's outputs held back while its question is led before the reveal: what shows its
+# measurement, and the state that later buttons of the lab draw figures from
+HELD_KINDS = (gr.Plot, gr.Markdown, gr.Dataframe, gr.Image, gr.Gallery, gr.JSON, gr.HTML, gr.Label, gr.Textbox,
+              gr.Number, gr.File, gr.State)
 CLASS_LINE = "Class **{code}**"  # heads every vote panel, so a student sees which class they vote in
 WAITING = "*Pick a prediction before you run to see how your class voted.*"
 NOT_STORED = ("⚠ *This vote was not counted: the server cannot write its vote database (the Instructor tab "
@@ -279,19 +281,19 @@ class RunWatch:
     """Wraps a run's function once, for every question voted after that run (a lab may ask
     two about one run). Each question's reveal the run returns is noted for the instructor,
     under the class of the request that ran it. While an instructor leads one of those
-    questions in a phase before its reveal (``HELD_PHASES``), what the run shows is held back:
-    its reveals say so (``HELD``) and its plots, tables, texts and files are left empty, so
-    that a student who runs to vote does not learn the answer before the class has discussed
-    it. What the run keeps (a ``gr.State``, a model list) still reaches the page, and the
-    result itself is kept for the session (the latest ``KEEP`` sessions) until the student
-    asks for it at the reveal (``released``): a training run need not be run again."""
+    questions in a phase before its reveal (``HELD_PHASES``), the run is held back: its
+    reveals say so (``HELD``); its plots, tables, texts, files and states (``HELD_KINDS``) are
+    given the values the page had before any run, so neither the page nor a later button of
+    the lab that draws from the run's state shows the answer; other outputs (a model list)
+    pass. The result itself is kept for the session (the latest ``KEEP`` sessions) until the
+    student asks for it at the reveal (``released``): a training run need not run again."""
 
     KEEP = 40  # held results kept per run, one per session: a class, and then some
 
     def __init__(self, block_fn, outputs: list) -> None:
         self.run = block_fn.fn
         self.outputs = [Context.root_block.blocks[i] for i in outputs]
-        self.shown = [block for block in self.outputs if isinstance(block, SHOWN_KINDS)]
+        self.shown = [block for block in self.outputs if isinstance(block, HELD_KINDS)]  # given back at the reveal
         self.panels: list[ClassVotes] = []
         self.kept: OrderedDict[str, object] = OrderedDict()  # session -> what the run returned
         self.lock = threading.Lock()
@@ -369,7 +371,7 @@ class RunWatch:
         def held_value(block, value):
             if block._id in reveals:
                 return HELD
-            return None if isinstance(block, SHOWN_KINDS) else value
+            return copy.deepcopy(block.value) if isinstance(block, HELD_KINDS) else value  # as before any run
 
         if isinstance(outputs, dict):
             return {block: held_value(block, value) for block, value in outputs.items()}
