@@ -8,8 +8,9 @@ import pytest
 from gradio_client import Client
 
 from playground.classroom import VoteStore
-from playground.classroom.store import SHOW, VOTING
-from test_classroom_app import TOKEN, anisotropy_app
+from playground.classroom.phases import HELD
+from playground.classroom.store import REVEAL, SHOW, VOTING
+from test_classroom_app import TOKEN, anisotropy_app, run_anisotropy, student
 from test_readme_examples import readme_example
 
 
@@ -73,10 +74,6 @@ def test_the_readmes_api_example_runs_as_written_and_answers_what_it_says(served
 def test_a_run_through_the_api_is_held_back_while_its_question_is_led_before_the_reveal(served):
     """The run endpoint answers a scripted student as it answers the page: held while voting,
     the whole answer after the reveal, and always whole in a class nobody leads."""
-    from playground.classroom.phases import HELD
-    from playground.classroom.store import REVEAL
-    from test_classroom_app import run_anisotropy, student
-
     url, votes = served
     votes.set_phase("anisotropy", "run", VOTING, "bio1")
     bio = student(url, "bio1")
