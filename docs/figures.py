@@ -51,11 +51,34 @@ READMES = (ROOT / "README.md", *sorted((ROOT / "plugins").glob("*/README.md")))
 BLOCK = re.compile(r"<!-- figure:(?P<name>[\w.@\-]+) -->(?P<text>.*?)<!-- /figure -->", re.S)
 
 # Absolute tolerance a fresh run must meet, per group (figures are fractions, cosines
-# or losses). Seeded runs repeat to the last digit on one machine; the margin covers
-# another BLAS or CPU.
+# or losses; ``tolerance(name)`` gives uniformity its own). A seeded run repeats to the
+# last digit on one machine. On a CPU whose float kernels round differently, a run that
+# trains for hundreds of steps follows another path, and its figures move about as far
+# as another seed's would. Measured with the same torch 2.14.1 and seeds, the machine
+# that stored figures.json against an AMD EPYC without AVX-512: the untrained baselines,
+# the first losses, fine_tune, train_clip's default run and siglip_variants repeated
+# within 0.03; simclr's default run moved up to 0.046 (shape probe), simclr_more up to
+# 0.089 (batch 16's colour probe), siglip_seeds' seed 0 up to 0.059 (both losses at
+# batch 8), the objectives lab's seed 0 up to 0.091 (its contrastive arm's probe) and
+# 0.22 in uniformity. The trained groups' tolerances cover that, so the tests pass on
+# either CPU; what would be wrong on either (a README sentence whose direction a fresh
+# run contradicts) they check on the fresh run as well.
 TOLERANCE = {"anisotropy": 0.01, "triplet": 0.02, "temperature": 0.05, "fine_tune": 0.02, "train_clip": 0.03,
-             "simclr": 0.03, "simclr_more": 0.03, "siglip_seeds": 0.03, "siglip_variants": 0.05,
-             "objectives_seeds": 0.03}
+             "simclr": 0.07, "simclr_more": 0.13, "siglip_seeds": 0.09, "siglip_variants": 0.05,
+             "objectives_seeds": 0.14}
+# Uniformity (the log of a mean of exponentials, about −4 to 0) moves further than a fraction.
+UNIFORMITY_TOLERANCE = {"objectives_seeds": 0.33}
+
+
+def tolerance(name: str) -> float:
+    """How far a fresh run may put figure ``name`` from its stored value (about 1.5 times the
+    largest move measured between two CPUs, for the groups that train)."""
+    group = group_of(name)
+    if name.endswith("uniformity") and group in UNIFORMITY_TOLERANCE:
+        return UNIFORMITY_TOLERANCE[group]
+    return TOLERANCE[group]
+
+
 SIGLIP_SEEDS = (0, 1, 2, 3, 4)
 SIGLIP_BATCHES = (8, 32, 128)
 
