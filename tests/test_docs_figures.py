@@ -113,7 +113,7 @@ def test_trained_readme_figures_match_a_fresh_headless_run(group, registry, stor
 def test_anisotropy_readme_prose_holds_on_every_seed_it_quotes(stored):
     from plugins.anisotropy.noise import EQUAL_WITHIN
 
-    v = {name: entry["value"] for name, entry in stored.items()}
+    v = _values(stored)
     runs = [""] + [f"seed{seed}." for seed in figures.ANISOTROPY_SEEDS]
     for run in runs:
         glove, minilm = (f"anisotropy.{run}{model}." for model in ("glove", "minilm"))
@@ -178,7 +178,7 @@ def test_a_fresh_run_of_seed_0_repeats_the_seed_table(registry, stored):
 
 
 def test_readme_prose_says_what_the_stored_figures_show(stored):
-    v = {name: entry["value"] for name, entry in stored.items()}
+    v = _values(stored)
     # anisotropy README: centering lifts GloVe past MiniLM's raw AUC; whitening lowers MiniLM's
     assert v["anisotropy.glove.center.separation_auc"] > v["anisotropy.minilm.separation_auc"] > \
         v["anisotropy.glove.separation_auc"]
