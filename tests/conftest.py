@@ -9,6 +9,7 @@ import contextlib
 import os
 import re
 import socket
+import time
 
 import pytest
 
@@ -86,12 +87,31 @@ def free_port() -> int:
 
 def launch(demo, port: int = 0) -> str:
     """Serve a built app on loopback, on ``port`` (a free one by default); returns its URL
-    (close with ``demo.close()``)."""
+    (close with ``demo.close()``).
+
+    Gradio's own start-up check gives the page 3 seconds per try and, on one timeout,
+    stops with "When localhost is not accessible, a shareable link must be created"; on a
+    loaded two-core CI machine the first render of a big page took longer (stop 34's CI).
+    So that check is skipped (``_frontend=False`` skips only it) and the page is awaited
+    here, for up to two minutes."""
+    import urllib.request
+
     from playground.web.app import launch_kwargs
 
     port = port or free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    return f"http://127.0.0.1:{port}/"
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                _frontend=False, **launch_kwargs())
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30):
+                return url
+        except OSError:
+            if time.monotonic() > deadline:
+                demo.close()
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture

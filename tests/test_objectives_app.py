@@ -5,10 +5,10 @@ import pytest
 
 from plugins.objectives.ui import DEFAULTS
 
-from conftest import free_port
+from conftest import launch
 
 from playground import create_plugin_manager, create_registry
-from playground.web.app import build_app, launch_kwargs
+from playground.web.app import build_app
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
@@ -21,9 +21,7 @@ def served():
     registry = create_registry(pm, device="cpu")
     demo = build_app(pm, registry)
     assert not pm.errors, pm.errors
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield f"http://127.0.0.1:{port}/", registry
+    yield launch(demo), registry
     demo.close()
 
 

@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from conftest import free_port, open_tab
+from conftest import launch, open_tab
 
 from playground import create_plugin_manager, create_registry
-from playground.web.app import build_app, launch_kwargs
+from playground.web.app import build_app
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
@@ -22,9 +22,7 @@ def app():
     pm = create_plugin_manager(builtins=("playground.contract.default_models", "plugins.simclr"), entry_points=False)
     demo = build_app(pm, create_registry(pm, device="cpu"))
     assert not pm.errors, pm.errors
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield demo, f"http://127.0.0.1:{port}/"
+    yield demo, launch(demo)
     demo.close()
 
 

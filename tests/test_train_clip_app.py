@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import free_port, open_tab
+from conftest import launch, open_tab
 
 from playground import create_plugin_manager, create_registry
-from playground.web.app import build_app, launch_kwargs
+from playground.web.app import build_app
 from playground.data.shapes import HELD_OUT, make_split
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -26,9 +26,7 @@ def app():
     )
     demo = build_app(pm, create_registry(pm, device="cpu"))
     assert not pm.errors, pm.errors
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield demo, f"http://127.0.0.1:{port}/"
+    yield demo, launch(demo)
     demo.close()
 
 

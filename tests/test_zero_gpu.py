@@ -220,7 +220,8 @@ from playground.contract.testing import tiny_model_specs
 import tempfile
 pm = create_plugin_manager(entry_points=False, extra=[tiny_models_plugin(tiny_model_specs(tempfile.mkdtemp()))])
 demo = build_app(pm, create_registry(pm))
-demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]), quiet=True, **launch_kwargs())
+# _frontend=False: the parent awaits the page itself (Gradio's own check gives up after 3 s on a loaded machine)
+demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]), quiet=True, _frontend=False, **launch_kwargs())
 """
 
 

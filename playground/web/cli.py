@@ -86,7 +86,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from playground.web.app import build_app, launch_kwargs
 
     demo = build_app()
-    demo.launch(server_name=host, server_port=port, **launch_kwargs())
+    # Gradio's launch first waits, with no time limit, for the server to answer; then it asks
+    # for the page with 3 s per try and, on one timeout, stops the server with "When localhost
+    # is not accessible, a shareable link must be created". On a loaded two-core machine the
+    # first render of the page took longer than that (a CI run), and the server answered
+    # already, so that second check (the only thing ``_frontend=False`` turns off) is skipped.
+    demo.launch(server_name=host, server_port=port, _frontend=False, **launch_kwargs())
     return 0
 
 
